@@ -1,0 +1,405 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Response } from 'express';
+import { Faults } from './faults';
+import type { MutationRecord } from './graphql-api';
+import { DEFAULT_SUPPORTED_VERSIONS, isKnownApiVersion } from './graphql-schema';
+import { HttpClient } from './http-client';
+import { buildInstallUrl } from './oauth';
+import {
+  GID_PREFIX,
+  PaymentsState,
+  type FollowUpKind,
+  type FollowUpSessionRecord,
+  type PaymentSessionRecord,
+  type PaymentSessionStatus,
+} from './payments-state';
+import { createServerApp } from './server';
+import {
+  sendFollowUpSession,
+  sendPaymentSession,
+  type FollowUpSessionInput,
+  type PaymentSessionInput,
+  type SentSession,
+  type SessionRequestContext,
+} from './session-requests';
+import {
+  DEFAULT_TOKEN_LIFETIMES,
+  ShopRegistry,
+  type AccessTokenRecord,
+  type PaymentsAppConfigurationRecord,
+  type ShopRecord,
+} from './shops';
+import type { AppConfig, ShopifySimulatorOptions } from './types';
+import { sendWebhook, type WebhookContext, type WebhookDelivery, type WebhookOptions } from './webhooks';
+
+/** What the HTTP layer needs beyond the public API. */
+export interface SimulatorInternals {
+  shops: ShopRegistry;
+  state: PaymentsState;
+  heldResponses: Set<Response>;
+  options: ShopifySimulatorOptions;
+  notify(): void;
+}
+
+export interface StartedCheckout extends SentSession<PaymentSessionRecord> {
+  /** The app's `redirect_url`: where the buyer goes next. */
+  redirectUrl: string;
+}
+
+interface Waiter {
+  check(): boolean;
+  reject(error: Error): void;
+}
+
+export class ShopifySimulator {
+  /** Every GraphQL call, in order (including rejected and faulted ones). */
+  readonly mutations: MutationRecord[] = [];
+  /** Every webhook sent to the app. */
+  readonly webhookDeliveries: WebhookDelivery[] = [];
+  readonly faults = new Faults();
+  /** `Shopify-Api-Version` of session requests and `X-Shopify-API-Version` of webhooks. */
+  readonly apiVersion: string;
+  readonly supportedVersions: readonly string[];
+
+  private appConfig: AppConfig | undefined;
+  private server: http.Server | undefined;
+  private clockOffsetMs = 0;
+  private readonly http = new HttpClient();
+  private readonly waiters = new Set<Waiter>();
+  private readonly internals: SimulatorInternals;
+
+  constructor(private readonly options: ShopifySimulatorOptions = {}) {
+    this.apiVersion = options.apiVersion ?? '2026-10';
+    this.supportedVersions = options.supportedVersions ?? DEFAULT_SUPPORTED_VERSIONS;
+    for (const version of this.supportedVersions) {
+      if (!isKnownApiVersion(version)) throw new Error(`Unknown API version ${version}`);
+    }
+    if (options.app) this.appConfig = validateApp(options.app);
+    const now = () => this.now();
+    const state = new PaymentsState(now);
+    state.onChange(() => this.notify());
+    this.internals = {
+      shops: new ShopRegistry(now, {
+        ...DEFAULT_TOKEN_LIFETIMES,
+        ...(options.expiringTokenLifetimeSeconds ? { accessTokenSeconds: options.expiringTokenLifetimeSeconds } : {}),
+        ...(options.refreshTokenLifetimeSeconds ? { refreshTokenSeconds: options.refreshTokenLifetimeSeconds } : {}),
+      }),
+      state,
+      heldResponses: new Set(),
+      options,
+      notify: () => this.notify(),
+    };
+  }
+
+  // ---- lifecycle ----
+
+  async start(): Promise<this> {
+    if (this.server) return this;
+    const server = http.createServer(createServerApp(this, this.internals));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const waiter of this.waiters) waiter.reject(new Error('Shopify simulator stopped'));
+    this.waiters.clear();
+    this.http.abortAll();
+    for (const res of this.internals.heldResponses) res.destroy();
+    this.internals.heldResponses.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  get port(): number {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('Shopify simulator is not started');
+    return address.port;
+  }
+
+  /** Base URL of the simulator (`publicUrl` if given). Set SHOPIFY_API_ORIGIN of the app to this. */
+  get url(): string {
+    if (this.options.publicUrl) return this.options.publicUrl.replace(/\/$/, '');
+    return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  /** The app's settings; tests often start the simulator before the app knows its port. */
+  configureApp(app: Partial<AppConfig>): AppConfig {
+    this.appConfig = validateApp({ ...this.appConfig, ...app } as AppConfig);
+    return this.appConfig;
+  }
+
+  get app(): AppConfig | undefined {
+    return this.appConfig;
+  }
+
+  private requireApp(): AppConfig {
+    if (!this.appConfig) throw new Error('No app configured: pass `app` to the constructor or call configureApp()');
+    return this.appConfig;
+  }
+
+  // ---- clock ----
+
+  now(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
+  }
+
+  /** Moves the simulator's clock (pending limits, code and token expiry, signed timestamps). */
+  advanceClock(seconds: number): void {
+    this.clockOffsetMs += seconds * 1000;
+  }
+
+  // ---- shops, installs, tokens ----
+
+  /** Installs the app on the shop directly (no OAuth) and returns an offline token for it. */
+  createShop(domain: string): { domain: string; accessToken: string } {
+    const shops = this.internals.shops;
+    const shop = shops.install(domain, '');
+    const existing = shops.tokensOf(shop.domain).find((t) => t.source === 'direct' && shops.activeToken(t.token));
+    const token = existing ?? shops.issueToken(shop.domain, { source: 'direct' });
+    return { domain: shop.domain, accessToken: token.token };
+  }
+
+  /** Registers a shop without installing the app (for the OAuth install flow). */
+  addShop(domain: string): ShopRecord {
+    return this.internals.shops.ensureShop(domain);
+  }
+
+  shop(domain: string): ShopRecord | undefined {
+    return this.internals.shops.get(domain);
+  }
+
+  shops(): ShopRecord[] {
+    return this.internals.shops.list();
+  }
+
+  accessTokens(domain: string): AccessTokenRecord[] {
+    return this.internals.shops.tokensOf(domain);
+  }
+
+  revokeToken(token: string): boolean {
+    return this.internals.shops.revokeToken(token);
+  }
+
+  /** Revokes the shop's tokens, drops its payments configuration and sends `app/uninstalled`. */
+  async uninstallApp(domain: string, options: WebhookOptions = {}): Promise<WebhookDelivery | null> {
+    const shop = this.internals.shops.get(domain);
+    if (!shop?.installed) return null;
+    this.internals.shops.uninstall(shop.domain);
+    if (!this.appConfig) return null;
+    return this.sendWebhook(shop.domain, 'app/uninstalled', undefined, options);
+  }
+
+  /** The signed application URL Shopify opens when the merchant installs or opens the app. */
+  installUrl(domain: string): string {
+    const shop = this.internals.shops.ensureShop(domain);
+    return buildInstallUrl(this.requireApp(), shop.domain, this.now());
+  }
+
+  /** What the app last sent with `paymentsAppConfigure` for this shop (null: never). */
+  paymentsAppConfiguration(domain: string): PaymentsAppConfigurationRecord | null {
+    return this.internals.shops.get(domain)?.configuration ?? null;
+  }
+
+  // ---- session requests ----
+
+  private sessionContext(): SessionRequestContext {
+    const app = this.requireApp();
+    return {
+      app: () => app,
+      apiVersion: this.apiVersion,
+      publicUrl: () => this.url,
+      now: () => this.now(),
+      state: this.internals.state,
+      http: this.http,
+    };
+  }
+
+  async sendPaymentSession(shopDomain: string, input: PaymentSessionInput): Promise<SentSession<PaymentSessionRecord>> {
+    const ctx = this.sessionContext();
+    const shop = this.internals.shops.ensureShop(shopDomain);
+    return sendPaymentSession(ctx, shop.domain, input);
+  }
+
+  async sendFollowUpSession(kind: FollowUpKind, shopDomain: string, input: FollowUpSessionInput): Promise<SentSession<FollowUpSessionRecord>> {
+    const ctx = this.sessionContext();
+    const shop = this.internals.shops.ensureShop(shopDomain);
+    return sendFollowUpSession(ctx, kind, shop.domain, input);
+  }
+
+  sendRefundSession(shopDomain: string, input: FollowUpSessionInput): Promise<SentSession<FollowUpSessionRecord>> {
+    return this.sendFollowUpSession('refund', shopDomain, input);
+  }
+
+  sendCaptureSession(shopDomain: string, input: FollowUpSessionInput): Promise<SentSession<FollowUpSessionRecord>> {
+    return this.sendFollowUpSession('capture', shopDomain, input);
+  }
+
+  sendVoidSession(shopDomain: string, input: FollowUpSessionInput): Promise<SentSession<FollowUpSessionRecord>> {
+    return this.sendFollowUpSession('void', shopDomain, input);
+  }
+
+  /** Sends a payment session and insists on a 2xx with a `redirect_url` (throws otherwise). */
+  async startCheckout(shopDomain: string, input: PaymentSessionInput): Promise<StartedCheckout> {
+    const sent = await this.sendPaymentSession(shopDomain, input);
+    const redirectUrl = (sent.body as { redirect_url?: unknown } | null)?.redirect_url;
+    if (sent.status < 200 || sent.status >= 300 || typeof redirectUrl !== 'string') {
+      throw new Error(
+        `The app did not accept the payment session: ${sent.status ? `HTTP ${sent.status}` : sent.error} ${JSON.stringify(sent.body)}`,
+      );
+    }
+    return { ...sent, redirectUrl };
+  }
+
+  // ---- webhooks ----
+
+  async sendWebhook(
+    shopDomain: string,
+    topic: string,
+    payload?: unknown,
+    options: WebhookOptions = {},
+  ): Promise<WebhookDelivery> {
+    const app = this.requireApp();
+    const shop = this.internals.shops.ensureShop(shopDomain);
+    const ctx: WebhookContext = {
+      app: () => app,
+      apiVersion: this.apiVersion,
+      now: () => this.now(),
+      http: this.http,
+      state: this.internals.state,
+      deliveries: this.webhookDeliveries,
+    };
+    return sendWebhook(ctx, shop, topic, payload, options);
+  }
+
+  // ---- reading state ----
+
+  /** A payment session by `id` or gid (any shop unless given). */
+  paymentSession(idOrGid: string, shopDomain?: string): PaymentSessionRecord | undefined {
+    return this.internals.state.findPayment(idOrGid, shopDomain);
+  }
+
+  paymentSessions(filter: { shop?: string } = {}): PaymentSessionRecord[] {
+    return this.internals.state.listPayments(filter.shop);
+  }
+
+  refundSessions(filter: { shop?: string } = {}): FollowUpSessionRecord[] {
+    return this.internals.state.listFollowUps('refund', filter.shop);
+  }
+
+  captureSessions(filter: { shop?: string } = {}): FollowUpSessionRecord[] {
+    return this.internals.state.listFollowUps('capture', filter.shop);
+  }
+
+  voidSessions(filter: { shop?: string } = {}): FollowUpSessionRecord[] {
+    return this.internals.state.listFollowUps('void', filter.shop);
+  }
+
+  /** A refund, capture or void session by `id` or gid. */
+  followUpSession(idOrGid: string, shopDomain?: string): FollowUpSessionRecord | undefined {
+    return this.internals.state.findFollowUp(idOrGid, shopDomain);
+  }
+
+  // ---- waiting (the app finishes sessions asynchronously) ----
+
+  /** Resolves once the payment session reaches one of `states` (default: resolved or rejected). */
+  waitForPaymentSession(
+    idOrGid: string,
+    options: { states?: PaymentSessionStatus[]; timeoutMs?: number } = {},
+  ): Promise<PaymentSessionRecord> {
+    const states = options.states ?? ['resolved', 'rejected'];
+    return this.waitFor(
+      () => {
+        const session = this.paymentSession(idOrGid);
+        return session && states.includes(session.status) ? session : undefined;
+      },
+      options.timeoutMs ?? 10_000,
+      `payment session ${idOrGid} to become ${states.join(' or ')}`,
+    );
+  }
+
+  /** Resolves once a refund/capture/void session is resolved or rejected. */
+  waitForFollowUpSession(idOrGid: string, options: { timeoutMs?: number } = {}): Promise<FollowUpSessionRecord> {
+    return this.waitFor(
+      () => {
+        const session = this.followUpSession(idOrGid);
+        return session && session.status !== 'requested' ? session : undefined;
+      },
+      options.timeoutMs ?? 10_000,
+      `session ${idOrGid} to be resolved or rejected`,
+    );
+  }
+
+  /** Resolves with the first recorded GraphQL call (past or future) that matches. */
+  waitForMutation(
+    match: string | ((record: MutationRecord) => boolean),
+    options: { timeoutMs?: number } = {},
+  ): Promise<MutationRecord> {
+    const predicate = typeof match === 'string' ? (m: MutationRecord) => m.name === match : match;
+    return this.waitFor(
+      () => this.mutations.find(predicate),
+      options.timeoutMs ?? 10_000,
+      `a GraphQL call matching ${typeof match === 'string' ? match : 'the predicate'}`,
+    );
+  }
+
+  private waitFor<T>(probe: () => T | undefined, timeoutMs: number, description: string): Promise<T> {
+    const found = probe();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = {
+        check: () => {
+          const value = probe();
+          if (value === undefined) return false;
+          settle();
+          resolve(value);
+          return true;
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => waiter.reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`)), timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter.check();
+  }
+
+  /** The gid Shopify uses for a session id. */
+  static gid(kind: 'payment' | FollowUpKind, id: string): string {
+    return GID_PREFIX[kind] + id;
+  }
+}
+
+function validateApp(app: AppConfig): AppConfig {
+  for (const key of ['url', 'apiKey', 'apiSecret'] as const) {
+    if (!app[key]) throw new Error(`app.${key} is required`);
+  }
+  if (!URL.canParse(app.url)) throw new Error(`app.url is not a URL: ${app.url}`);
+  if (app.paymentsUrl && !URL.canParse(app.paymentsUrl)) throw new Error(`app.paymentsUrl is not a URL: ${app.paymentsUrl}`);
+  return { ...app, url: app.url.replace(/\/$/, '') };
+}
+
+export async function startShopifySimulator(options: ShopifySimulatorOptions = {}): Promise<ShopifySimulator> {
+  return new ShopifySimulator(options).start();
+}
+

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Configuration comes only from environment variables, parsed once at start-up. A missing or
+ * malformed value stops the app with a message naming the variable.
+ *
+ * Without SHOPIFY_API_KEY the app runs in sandbox mode: it starts the bundled Flex sandbox and
+ * Shopify simulator and points itself at them, so a newcomer can run it with no configuration.
+ */
+
+export const DEFAULT_SHOPIFY_API_VERSION = '2026-10';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url({ message: 'must be an absolute http(s) URL' })
+  .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const optionalHttpUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v))
+  .pipe(httpUrl.optional());
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+
+const encryptionKey = z
+  .string()
+  .trim()
+  .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, given as 64 hex characters or base64');
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const positiveInt = z.coerce.number({ message: 'must be a number' }).int('must be an integer').positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: port.default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  APP_URL: optionalHttpUrl,
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(postgresUrl.optional()),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v))
+    .pipe(encryptionKey.optional()),
+  SHOPIFY_API_KEY: optionalString,
+  SHOPIFY_API_SECRET: optionalString,
+  SHOPIFY_API_VERSION: z
+    .string()
+    .trim()
+    .regex(/^\d{4}-(01|04|07|10)$/, 'must be a quarterly Shopify API version such as 2026-10')
+    .default(DEFAULT_SHOPIFY_API_VERSION),
+  SHOPIFY_API_ORIGIN: optionalHttpUrl,
+  FLEX_API_URL: optionalHttpUrl,
+  FLEX_TIMEOUT_MS: positiveInt.default(10_000),
+  SHOPIFY_TIMEOUT_MS: positiveInt.default(10_000),
+  PAYMENTS_MTLS_CA: optionalString,
+  PAYMENTS_MTLS_CERT: optionalString,
+  PAYMENTS_MTLS_KEY: optionalString,
+  PAYMENTS_MTLS_PORT: port.optional(),
+  SANDBOX_FLEX_PORT: port.default(4100),
+  SANDBOX_SHOPIFY_PORT: port.default(4200),
+  RECONCILE_AFTER_SECONDS: positiveInt.default(600),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface MutualTlsConfig {
+  /** PEM text of the CA that signs Shopify's client certificates. */
+  ca: string;
+  cert: string;
+  key: string;
+  port: number;
+}
+
+export interface AppConfig {
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  host: string;
+  /** Public URL of the app; Flex success/cancel URLs and the Flex webhook URL are built from it. */
+  appUrl: string;
+  /** PostgreSQL URL, or undefined for the embedded database in `dataDir`. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  encryptionKey: Buffer;
+  shopify: {
+    apiKey: string;
+    apiSecret: string;
+    apiVersion: string;
+    /** When set, every call to a shop's Shopify API goes to this origin instead of https://{shop}. */
+    apiOrigin: string | undefined;
+    timeoutMs: number;
+  };
+  flex: { apiUrl: string; timeoutMs: number };
+  mtls: MutualTlsConfig | undefined;
+  /** True when no Shopify credentials are configured: the bundled sandboxes stand in for both services. */
+  sandboxMode: boolean;
+  sandbox: { flexPort: number; shopifyPort: number };
+  reconcileAfterSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Decodes a 32-byte key given as hex or base64; undefined when it is neither. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) {
+    const buf = Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64');
+    if (buf.length === 32) return buf;
+  }
+  return undefined;
+}
+
+export interface LoadConfigOptions {
+  /** Supplies ENCRYPTION_KEY in sandbox mode when none is configured (a key kept in DATA_DIR). */
+  sandboxEncryptionKey?: (dataDir: string) => Buffer;
+  /** Reads PEM values given as file paths. */
+  readFile?: (path: string) => string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>, options: LoadConfigOptions = {}): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const sandboxMode = e.SHOPIFY_API_KEY === undefined && e.SHOPIFY_API_SECRET === undefined;
+
+  if (!sandboxMode) {
+    if (!e.SHOPIFY_API_KEY) problems.push('SHOPIFY_API_KEY: required when SHOPIFY_API_SECRET is set');
+    if (!e.SHOPIFY_API_SECRET) problems.push('SHOPIFY_API_SECRET: required when SHOPIFY_API_KEY is set');
+    if (!e.APP_URL) problems.push('APP_URL: required when Shopify credentials are configured');
+    if (!e.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY: required when Shopify credentials are configured');
+  }
+
+  const mtlsValues = [e.PAYMENTS_MTLS_CA, e.PAYMENTS_MTLS_CERT, e.PAYMENTS_MTLS_KEY];
+  let mtls: MutualTlsConfig | undefined;
+  if (mtlsValues.some((v) => v !== undefined)) {
+    const missing = (['PAYMENTS_MTLS_CA', 'PAYMENTS_MTLS_CERT', 'PAYMENTS_MTLS_KEY'] as const).filter((k) => e[k] === undefined);
+    if (missing.length > 0) {
+      problems.push(...missing.map((k) => `${k}: required when any PAYMENTS_MTLS_* variable is set`));
+    } else {
+      const pem = (name: 'PAYMENTS_MTLS_CA' | 'PAYMENTS_MTLS_CERT' | 'PAYMENTS_MTLS_KEY'): string => {
+        const value = e[name]!;
+        if (value.includes('-----BEGIN')) return value;
+        try {
+          const text = (options.readFile ?? defaultReadFile)(value);
+          if (!text.includes('-----BEGIN')) problems.push(`${name}: ${value} is not a PEM file`);
+          return text;
+        } catch {
+          problems.push(`${name}: cannot read PEM file ${value}`);
+          return '';
+        }
+      };
+      mtls = { ca: pem('PAYMENTS_MTLS_CA'), cert: pem('PAYMENTS_MTLS_CERT'), key: pem('PAYMENTS_MTLS_KEY'), port: e.PAYMENTS_MTLS_PORT ?? 8443 };
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const encryptionKey = e.ENCRYPTION_KEY
+    ? decodeKey(e.ENCRYPTION_KEY)!
+    : options.sandboxEncryptionKey
+      ? options.sandboxEncryptionKey(e.DATA_DIR)
+      : undefined;
+  if (!encryptionKey) throw new ConfigError(['ENCRYPTION_KEY: required']);
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+    appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.DATA_DIR,
+    encryptionKey,
+    shopify: {
+      apiKey: e.SHOPIFY_API_KEY ?? 'sandbox-api-key',
+      apiSecret: e.SHOPIFY_API_SECRET ?? 'sandbox-api-secret',
+      apiVersion: e.SHOPIFY_API_VERSION,
+      apiOrigin: e.SHOPIFY_API_ORIGIN,
+      timeoutMs: e.SHOPIFY_TIMEOUT_MS,
+    },
+    flex: { apiUrl: e.FLEX_API_URL ?? 'https://api.withflex.com', timeoutMs: e.FLEX_TIMEOUT_MS },
+    mtls,
+    sandboxMode,
+    sandbox: { flexPort: e.SANDBOX_FLEX_PORT, shopifyPort: e.SANDBOX_SHOPIFY_PORT },
+    reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+  };
+}
+
+function defaultReadFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}

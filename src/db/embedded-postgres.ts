@@ -1,0 +1,71 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/**
+ * The embedded default database: PGlite (PostgreSQL compiled to WASM, file-backed) served on a
+ * loopback socket, so the app talks to it through the same `pg` driver as to a PostgreSQL server.
+ *
+ * PGlite is a single backend session: the pool in front of it must have exactly one connection,
+ * or transactions from different pool clients would interleave in that one session.
+ */
+export interface EmbeddedPostgres {
+  /** postgresql:// URL of the loopback socket. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedDatabaseInUseError extends Error {}
+
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+  mkdirSync(dataDir, { recursive: true });
+  const releaseLock = lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  return {
+    url,
+    async stop() {
+      await server.stop();
+      await db.close();
+      releaseLock();
+    },
+  };
+}
+
+/**
+ * PGlite files must be opened by one process at a time. A second process (the CLI while the app
+ * runs) is refused with a clear message instead of corrupting the data.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = path.join(dataDir, '..', `${path.basename(dataDir)}.lock`);
+  try {
+    const holder = Number(readFileSync(lockFile, 'utf8'));
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new EmbeddedDatabaseInUseError(
+        `The embedded database in ${dataDir} is in use by process ${holder} (probably the running app). Stop it first, or set DATABASE_URL to use PostgreSQL.`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof EmbeddedDatabaseInUseError) throw error;
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

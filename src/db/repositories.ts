@@ -1,0 +1,42 @@
+import type { PrismaClient } from '@prisma/client';
+import type { SecretBox } from '../lib/secret-box';
+import { JobRepository } from '../outbox/job-repository';
+import { PaymentSessionRepository } from '../payments/payment-session-repository';
+import { FlexConnectionRepository } from '../shops/flex-connection-repository';
+import { ShopRepository } from '../shops/shop-repository';
+import { FlexWebhookDeliveryRepository } from '../webhooks/flex-webhook-delivery-repository';
+import type { DbClient } from './db-client';
+
+export interface Repositories {
+  shops: ShopRepository;
+  flexConnections: FlexConnectionRepository;
+  payments: PaymentSessionRepository;
+  jobs: JobRepository;
+  flexWebhookDeliveries: FlexWebhookDeliveryRepository;
+}
+
+export function createRepositories(db: DbClient, secrets: SecretBox): Repositories {
+  return {
+    shops: new ShopRepository(db),
+    flexConnections: new FlexConnectionRepository(db, secrets),
+    payments: new PaymentSessionRepository(db),
+    jobs: new JobRepository(db),
+    flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db),
+  };
+}
+
+/** Runs work in one database transaction, with repositories bound to it. */
+export class Transactor {
+  readonly repos: Repositories;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secrets: SecretBox,
+  ) {
+    this.repos = createRepositories(prisma, secrets);
+  }
+
+  run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction((tx) => work(createRepositories(tx, this.secrets)), { timeout: 15_000, maxWait: 15_000 });
+  }
+}

@@ -1,0 +1,54 @@
+import type { FlexConnectionRepository, FlexConnectionWithSecrets } from '../shops/flex-connection-repository';
+import { formatMinor } from '../lib/money';
+import type { FlexAccountClient } from './flex-client';
+
+/**
+ * Until products and carts are synced, a Shopify payment goes to Flex as one line item: the shop's
+ * catch-all product at a price of exactly the amount due. Flex prices are immutable, so there is
+ * one price per amount, created on first use and reused after that.
+ *
+ * Flex judges HSA/FSA eligibility per product, and this product carries no GTIN/UPC, so Flex will
+ * mostly treat it as not eligible: buyers can still pay by regular card (README, assumptions).
+ */
+export class CatchAllCatalog {
+  constructor(private readonly connections: FlexConnectionRepository) {}
+
+  async priceFor(
+    connection: FlexConnectionWithSecrets,
+    flex: FlexAccountClient,
+    shopDomain: string,
+    amountMinor: number,
+    currency: string,
+  ): Promise<string> {
+    const cached = await this.connections.findCatchAllPrice(connection.id, currency, amountMinor);
+    if (cached) return cached;
+
+    const productId = connection.catchAllProductId ?? (await this.createProduct(connection, flex, shopDomain));
+    const price = await flex.createPrice(
+      { product: productId, unit_amount: amountMinor, description: `Shopify order, ${formatMinor(amountMinor, currency)} ${currency}` },
+      // Deterministic, so a retry after a lost response finds the price Flex already made.
+      `catch-all-price:${productId}:${currency}:${amountMinor}`,
+    );
+    return this.connections.saveCatchAllPrice(connection.id, currency, amountMinor, price.price_id);
+  }
+
+  /** Drops a cached price Flex no longer knows (price_not_found), so the next call recreates it. */
+  async forgetPrice(connection: FlexConnectionWithSecrets, amountMinor: number, currency: string): Promise<void> {
+    await this.connections.deleteCatchAllPrice(connection.id, currency, amountMinor);
+  }
+
+  private async createProduct(connection: FlexConnectionWithSecrets, flex: FlexAccountClient, shopDomain: string): Promise<string> {
+    const product = await flex.createProduct(
+      {
+        name: `Order at ${shopDomain}`,
+        description: `Shopify order paid with Flex at ${shopDomain}`,
+        client_reference_id: `shopify:${shopDomain}:catch-all`,
+        metadata: { shopify_shop_domain: shopDomain, purpose: 'catch-all' },
+      },
+      `catch-all-product:${connection.shopId}:${connection.mode}`,
+    );
+    await this.connections.setCatchAllProduct(connection.id, product.product_id);
+    connection.catchAllProductId = product.product_id;
+    return product.product_id;
+  }
+}

@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import type { Logger } from '../lib/logger';
+import type { Secret } from '../lib/secret';
+import {
+  flexCheckoutSessionSchema,
+  flexPriceSchema,
+  flexProductSchema,
+  flexRefundSchema,
+  flexWebhookEndpointSchema,
+  type FlexCheckoutSession,
+  type FlexRefund,
+} from './flex-types';
+
+const anyArray = z.array(z.unknown());
+const anyValue = z.unknown();
+const refundList = z.array(flexRefundSchema);
+
+/**
+ * A small typed client for the Flex API (https://api.withflex.com/v1). One instance per process;
+ * `forKey` binds it to a shop's live or test key.
+ *
+ * Errors are classified the way callers must act on them:
+ * - `unavailable`: network error, timeout, 429, 5xx, or an idempotent request still in progress.
+ *   The outcome is unknown; retry with the same Idempotency-Key or read Flex's state.
+ * - `unauthorized`: the key is refused (401/403).
+ * - `not_found`: 404.
+ * - `rejected`: any other 4xx; Flex refused the request and retrying it unchanged will not help.
+ */
+export type FlexErrorKind = 'unavailable' | 'unauthorized' | 'not_found' | 'rejected';
+
+export class FlexApiError extends Error {
+  constructor(
+    readonly kind: FlexErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'FlexApiError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'unavailable';
+  }
+}
+
+export interface FlexClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  logger: Logger;
+  fetch?: typeof fetch;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export class FlexClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: FlexClientOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  forKey(apiKey: Secret): FlexAccountClient {
+    return new FlexAccountClient(this, apiKey);
+  }
+
+  /** @internal used by FlexAccountClient */
+  async request<T>(
+    apiKey: Secret,
+    method: Method,
+    path: string,
+    schema: z.ZodType<T>,
+    envelope: string,
+    options: { body?: unknown; idempotencyKey?: string } = {},
+  ): Promise<T> {
+    const url = `${this.options.baseUrl}${path}`;
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${apiKey.reveal()}`,
+      Accept: 'application/json',
+    };
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      this.options.logger.warn(
+        { flex: { method, path, idempotencyKey: options.idempotencyKey, ms: Math.round(performance.now() - started) } },
+        timedOut ? 'Flex request timed out' : 'Flex request failed',
+      );
+      throw new FlexApiError('unavailable', timedOut ? `Flex did not answer within ${this.options.timeoutMs} ms` : `Flex unreachable: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    this.options.logger.debug(
+      { flex: { method, path, status: response.status, idempotencyKey: options.idempotencyKey, ms: Math.round(performance.now() - started) } },
+      'Flex request',
+    );
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) throw toFlexError(response, json);
+    const wrapped = json && typeof json === 'object' ? (json as Record<string, unknown>)[envelope] : undefined;
+    const parsed = schema.safeParse(wrapped);
+    if (!parsed.success) {
+      throw new FlexApiError('unavailable', `Flex answered ${method} ${path} with an unexpected body (no valid "${envelope}")`, response.status, 'unexpected_response');
+    }
+    return parsed.data;
+  }
+}
+
+function toFlexError(response: Response, body: unknown): FlexApiError {
+  const { code, message } = describeFlexErrorBody(body);
+  const status = response.status;
+  const retryAfter = Number(response.headers.get('retry-after'));
+  const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+  const text = message ?? `HTTP ${status}`;
+  if (status === 429 || status >= 500 || code === 'idempotency_request_in_progress') {
+    return new FlexApiError('unavailable', `Flex is unavailable (${status}): ${text}`, status, code, retryAfterMs);
+  }
+  if (status === 401 || status === 403) return new FlexApiError('unauthorized', `Flex refused the API key (${status}): ${text}`, status, code);
+  if (status === 404) return new FlexApiError('not_found', `Flex object not found: ${text}`, status, code);
+  return new FlexApiError('rejected', `Flex rejected the request (${status}): ${text}`, status, code);
+}
+
+/** Flex answers errors in two shapes: {error:{code,message}} (documented) and FastAPI's {detail}. */
+export function describeFlexErrorBody(body: unknown): { code?: string; message?: string } {
+  if (!body || typeof body !== 'object') return {};
+  const record = body as Record<string, unknown>;
+  const error = record.error as Record<string, unknown> | undefined;
+  if (error && typeof error === 'object') {
+    return { code: stringOrUndefined(error.code), message: stringOrUndefined(error.message) };
+  }
+  const detail = record.detail;
+  if (typeof detail === 'string') return { code: detail, message: detail };
+  if (Array.isArray(detail) && detail.length > 0) {
+    const first = detail[0] as Record<string, unknown>;
+    const msgs = detail.map((d) => stringOrUndefined((d as Record<string, unknown>).msg)).filter(Boolean);
+    return { code: stringOrUndefined(first.type), message: msgs.join('; ') || undefined };
+  }
+  return {};
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export interface CreateCheckoutSessionInput {
+  mode: 'payment';
+  line_items: Array<{ price: string; quantity: number }>;
+  success_url: string;
+  cancel_url: string;
+  client_reference_id: string;
+  capture_method: 'automatic' | 'manual';
+  defaults?: { email?: string; first_name?: string; last_name?: string; phone?: string };
+  metadata: Record<string, string>;
+}
+
+export interface RefundCheckoutSessionInput {
+  amount: number;
+  refund_metadata: Record<string, string>;
+}
+
+export interface CaptureCheckoutSessionInput {
+  amount: number;
+  final_capture: boolean;
+  capture_metadata?: Record<string, string>;
+}
+
+/** Flex calls made with one shop's key. */
+export class FlexAccountClient {
+  constructor(
+    private readonly client: FlexClient,
+    private readonly apiKey: Secret,
+  ) {}
+
+  /** A cheap authenticated read, used to check that Flex accepts a key. */
+  async verifyKey(): Promise<void> {
+    await this.client.request(this.apiKey, 'GET', '/v1/checkout/sessions?limit=1', anyArray, 'checkout_sessions');
+  }
+
+  createProduct(product: { name: string; description: string; client_reference_id: string; metadata: Record<string, string> }, idempotencyKey: string) {
+    return this.client.request(this.apiKey, 'POST', '/v1/products', flexProductSchema, 'product', { body: { product }, idempotencyKey });
+  }
+
+  createPrice(price: { product: string; unit_amount: number; description: string }, idempotencyKey: string) {
+    return this.client.request(this.apiKey, 'POST', '/v1/prices', flexPriceSchema, 'price', { body: { price }, idempotencyKey });
+  }
+
+  createCheckoutSession(checkoutSession: CreateCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {
+    return this.client.request(this.apiKey, 'POST', '/v1/checkout/sessions', flexCheckoutSessionSchema, 'checkout_session', {
+      body: { checkout_session: checkoutSession },
+      idempotencyKey,
+    });
+  }
+
+  getCheckoutSession(id: string): Promise<FlexCheckoutSession> {
+    return this.client.request(
+      this.apiKey,
+      'GET',
+      `/v1/checkout/sessions/${encodeURIComponent(id)}?expand_payment_intent=true`,
+      flexCheckoutSessionSchema,
+      'checkout_session',
+    );
+  }
+
+  async listCheckoutSessionsByReference(clientReferenceId: string): Promise<FlexCheckoutSession[]> {
+    const query = new URLSearchParams({ client_reference_id: clientReferenceId, limit: '100' });
+    const list = await this.client.request(this.apiKey, 'GET', `/v1/checkout/sessions?${query}`, anyArray, 'checkout_sessions');
+    return list.flatMap((item) => {
+      const parsed = flexCheckoutSessionSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  refundCheckoutSession(id: string, input: RefundCheckoutSessionInput, idempotencyKey: string): Promise<FlexRefund[]> {
+    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/refund`, refundList, 'refunds', {
+      body: { checkout_session: input },
+      idempotencyKey,
+    });
+  }
+
+  getRefund(id: string): Promise<FlexRefund> {
+    return this.client.request(this.apiKey, 'GET', `/v1/refunds/${encodeURIComponent(id)}`, flexRefundSchema, 'refund');
+  }
+
+  captureCheckoutSession(id: string, input: CaptureCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {
+    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/capture`, flexCheckoutSessionSchema, 'checkout_session', {
+      body: { checkout_session: input },
+      idempotencyKey,
+    });
+  }
+
+  cancelCheckoutSession(id: string, idempotencyKey: string): Promise<FlexCheckoutSession> {
+    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/cancel`, flexCheckoutSessionSchema, 'checkout_session', {
+      body: {},
+      idempotencyKey,
+    });
+  }
+
+  createWebhookEndpoint(webhook: { url: string; events: string[] }, idempotencyKey: string) {
+    return this.client.request(this.apiKey, 'POST', '/v1/webhooks', flexWebhookEndpointSchema, 'webhook', { body: { webhook }, idempotencyKey });
+  }
+
+  async deleteWebhookEndpoint(id: string, idempotencyKey: string): Promise<void> {
+    await this.client.request(this.apiKey, 'DELETE', `/v1/webhooks/${encodeURIComponent(id)}`, anyValue, 'webhook', { idempotencyKey }).catch((error: unknown) => {
+      if (error instanceof FlexApiError && error.kind === 'not_found') return;
+      throw error;
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import type { Logger } from '../lib/logger';
+import { sendProblem } from './problem';
+import { requestLog } from './request-log';
+
+/**
+ * The Express application: thin adapters only. Each router parses its input, calls one use case
+ * and renders what comes back.
+ */
+export function createHttpApp(deps: { logger: Logger; routers: Router[] }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(requestLog(deps.logger));
+  for (const router of deps.routers) app.use(router);
+
+  app.use((_req, res) => sendProblem(res, 404, 'not_found', 'No such route'));
+
+  const onError: ErrorRequestHandler = (error, req, res, _next) => {
+    const status = (error as { status?: number }).status;
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendProblem(res, 400, 'invalid_json', 'The request body is not valid JSON');
+    if (type === 'entity.too.large') return sendProblem(res, 413, 'body_too_large', 'The request body is too large');
+    if (status && status >= 400 && status < 500) return sendProblem(res, status, 'bad_request', (error as Error).message);
+    deps.logger.error({ err: error, path: req.path }, 'unhandled error');
+    if (res.headersSent) return;
+    sendProblem(res, 500, 'internal_error', 'Something went wrong on our side; retry shortly');
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,25 @@
+import express, { Router } from 'express';
+import type { CreatePaymentSession } from '../../payments/payment/create-payment-session';
+import { requireClientCertificate } from '../client-certificate';
+import { sendProblem } from '../problem';
+import { logFields } from '../request-log';
+
+/** POST /payments/sessions: Shopify starts a payment. */
+export function paymentSessionRoutes(deps: { createPaymentSession: CreatePaymentSession; mtls: boolean }): Router {
+  const router = Router();
+  router.post('/payments/sessions', requireClientCertificate(deps.mtls), express.json({ limit: '256kb', type: () => true }), async (req, res) => {
+    const log = logFields(res);
+    log.shop = req.get('shopify-shop-domain');
+    log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;
+    const result = await deps.createPaymentSession.execute(req.headers, req.body);
+    if (result.paymentSessionId) log.paymentSessionId = result.paymentSessionId;
+    if (!result.ok) {
+      log.outcome = result.problem.code;
+      sendProblem(res, result.problem.status, result.problem.code, result.problem.message, result.problem.details);
+      return;
+    }
+    log.outcome = result.replayed ? 'replayed' : 'created';
+    res.status(201).json({ redirect_url: result.redirectUrl });
+  });
+  return router;
+}

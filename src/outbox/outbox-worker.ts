@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '@prisma/client';
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/logger';
+import type { JobRecord, JobRepository } from './job-repository';
+import { nextRetry, type RetryPolicy } from './retry-policy';
+
+/**
+ * What a job handler came to:
+ * - succeeded: done; never run again;
+ * - retry: a transient failure; run again later (the retry policy decides when, or gives up);
+ * - failed: a permanent failure; a person must look ("needs attention").
+ */
+export type JobResult =
+  | { status: 'succeeded'; result?: Prisma.InputJsonValue }
+  | { status: 'retry'; error: string; retryAfterMs?: number }
+  | { status: 'failed'; error: string; result?: Prisma.InputJsonValue };
+
+export interface JobHandler {
+  readonly kind: string;
+  handle(job: JobRecord): Promise<JobResult>;
+  /** Called once when the job gives up (exhausted or failed), e.g. to flag it on the payment's timeline. */
+  onGaveUp?(job: JobRecord, error: string): Promise<void>;
+}
+
+export interface OutboxWorkerOptions {
+  jobs: JobRepository;
+  handlers: JobHandler[];
+  clock: Clock;
+  logger: Logger;
+  retryPolicy: RetryPolicy;
+  pollIntervalMs?: number;
+  /** How long a claimed job is ours; longer than any handler's HTTP timeout. */
+  leaseMs?: number;
+  batchSize?: number;
+}
+
+export type RunNowResult = 'succeeded' | 'retry' | 'needs_attention' | 'busy' | 'not_found';
+
+/**
+ * Runs the durable outbox. Jobs are rows; this worker claims due ones with a lease, runs their
+ * handler and records the result. Nothing lives only in memory: after a crash the lease runs out
+ * and this or another instance picks the job up again.
+ */
+export class OutboxWorker {
+  private readonly handlers: Map<string, JobHandler>;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly batchSize: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping = false;
+  private polling: Promise<void> | undefined;
+  private wakeRequested = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private lastHeartbeat = 0;
+
+  constructor(private readonly options: OutboxWorkerOptions) {
+    this.handlers = new Map(options.handlers.map((h) => [h.kind, h]));
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.batchSize = options.batchSize ?? 10;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    this.lastHeartbeat = Date.now();
+    this.schedule(0);
+  }
+
+  /** Stops claiming new jobs and waits for the ones in flight. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** True while the loop is alive and has polled recently. */
+  isHealthy(): boolean {
+    return this.running && Date.now() - this.lastHeartbeat < Math.max(30_000, this.pollIntervalMs * 5);
+  }
+
+  /** Asks for a poll as soon as possible (a job was just enqueued). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.polling) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /**
+   * Runs one job right away, for a caller that is waiting on it (a buyer on the return page).
+   * 'busy' means another worker holds it now.
+   */
+  async runNow(jobId: string): Promise<RunNowResult> {
+    const token = randomUUID();
+    const now = this.options.clock.now();
+    const job = await this.options.jobs.claimOne(jobId, now, new Date(now.getTime() + this.leaseMs), token);
+    if (!job) {
+      const current = await this.options.jobs.findById(jobId);
+      if (!current) return 'not_found';
+      if (current.status === 'SUCCEEDED') return 'succeeded';
+      if (current.status === 'NEEDS_ATTENTION' || current.status === 'CANCELED') return 'needs_attention';
+      return 'busy';
+    }
+    return this.execute(job, token);
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.polling = this.pollOnce().finally(() => {
+        this.polling = undefined;
+        const again = this.wakeRequested;
+        this.wakeRequested = false;
+        this.schedule(again ? 0 : this.pollIntervalMs);
+      });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.stopping) return;
+    this.lastHeartbeat = Date.now();
+    const token = randomUUID();
+    const now = this.options.clock.now();
+    let jobs: JobRecord[];
+    try {
+      jobs = await this.options.jobs.claimDue(now, this.batchSize, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'outbox: could not claim jobs');
+      return;
+    }
+    if (jobs.length === this.batchSize) this.wakeRequested = true;
+    await Promise.all(
+      jobs.map((job) => {
+        const run = this.execute(job, token);
+        this.inFlight.add(run);
+        return run.finally(() => this.inFlight.delete(run));
+      }),
+    );
+  }
+
+  private async execute(job: JobRecord, token: string): Promise<RunNowResult> {
+    const handler = this.handlers.get(job.kind);
+    const log = this.options.logger.child({ job: { id: job.id, kind: job.kind, attempt: job.attempts, subject: job.subjectId } });
+    let result: JobResult;
+    try {
+      result = handler ? await handler.handle(job) : { status: 'failed', error: `no handler for job kind ${job.kind}` };
+    } catch (error) {
+      // A handler bug or a database hiccup: treat as transient, the policy bounds how long.
+      result = { status: 'retry', error: `handler threw: ${(error as Error).message}` };
+      log.error({ err: error }, 'outbox job threw');
+    }
+
+    const now = this.options.clock.now();
+    try {
+      switch (result.status) {
+        case 'succeeded':
+          await this.options.jobs.markSucceeded(job.id, token, now, result.result);
+          log.info('outbox job succeeded');
+          return 'succeeded';
+        case 'failed':
+          await this.options.jobs.markNeedsAttention(job.id, token, now, result.error, result.result);
+          log.error({ error: result.error }, 'outbox job failed permanently; needs attention');
+          await handler?.onGaveUp?.(job, result.error);
+          return 'needs_attention';
+        case 'retry': {
+          const decision = nextRetry(this.options.retryPolicy, job.attempts, job.createdAt, now, result.retryAfterMs);
+          if ('exhausted' in decision) {
+            const error = `gave up after ${job.attempts} attempts: ${result.error}`;
+            await this.options.jobs.markNeedsAttention(job.id, token, now, error);
+            log.error({ error: result.error }, 'outbox job exhausted its retries; needs attention');
+            await handler?.onGaveUp?.(job, error);
+            return 'needs_attention';
+          }
+          await this.options.jobs.reschedule(job.id, token, decision.retryAt, result.error);
+          log.warn({ error: result.error, retryAt: decision.retryAt.toISOString() }, 'outbox job will be retried');
+          this.scheduleWakeAt(decision.retryAt, now);
+          return 'retry';
+        }
+      }
+    } catch (error) {
+      // The result could not be recorded; the lease will run out and the job will run again,
+      // which is safe because every job is idempotent.
+      log.error({ err: error }, 'outbox: could not record job result');
+      return 'retry';
+    }
+  }
+
+  /** Short retries would otherwise wait for the next poll; bring that poll forward. */
+  private scheduleWakeAt(at: Date, now: Date): void {
+    const delay = at.getTime() - now.getTime();
+    if (delay < this.pollIntervalMs && this.running) {
+      const t = setTimeout(() => this.wake(), Math.max(0, delay));
+      t.unref?.();
+    }
+  }
+}

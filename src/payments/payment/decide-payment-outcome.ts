@@ -1,0 +1,99 @@
+import { expandedPaymentIntents, flexTime, type FlexCheckoutSession } from '../../flex/flex-types';
+import { formatMinor } from '../../lib/money';
+import { rejectionCodeForDecline, type RejectionCode } from '../../shopify/rejection-reasons';
+import type { DecisionSource, PaymentSessionRecord } from '../payment-session-repository';
+
+export type PaymentDecision =
+  | { type: 'resolve'; authorizationExpiresAt: Date | null }
+  | { type: 'reject'; code: RejectionCode; merchantMessage: string }
+  | { type: 'pending'; pendingExpiresAt: Date }
+  | { type: 'wait'; why: string }
+  | { type: 'needs_attention'; why: string };
+
+/** Card authorizations usually hold for 7 days; used when Flex gives no expiry (an assumption, README). */
+export const DEFAULT_AUTHORIZATION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long Shopify keeps a session pending while Flex finishes (Shopify allows up to 3 days). */
+export const PENDING_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What Flex's checkout session means for the Shopify payment session. Pure: the caller fetched the
+ * session from Flex (or received it in a signed webhook) and applies the decision.
+ *
+ * - complete → resolve; for an authorization, with the authorization's expiry.
+ * - paid (money partly taken, not complete) → pending.
+ * - open → nothing yet, except that a buyer who came back through the success URL while Flex is
+ *   still working is told "pending" (the redirect alone is never trusted to resolve).
+ * - expired or canceled → reject, with the card's decline reason when there was one.
+ */
+export function decidePaymentOutcome(input: {
+  payment: PaymentSessionRecord;
+  checkout: FlexCheckoutSession;
+  source: DecisionSource;
+  now: Date;
+  apiVersion: string;
+}): PaymentDecision {
+  const { payment, checkout, source, now, apiVersion } = input;
+  const status = checkout.status;
+  const declined = latestDecline(checkout);
+
+  switch (status) {
+    case 'complete': {
+      const collected = checkout.amount_total ?? null;
+      // Flex may add an LMN consultation fee, so more than our amount is fine; less is not.
+      if (collected !== null && collected < payment.amountMinor) {
+        return {
+          type: 'needs_attention',
+          why: `Flex completed the checkout for ${formatMinor(collected, payment.currency)} but Shopify expects ${formatMinor(payment.amountMinor, payment.currency)}`,
+        };
+      }
+      if (payment.kind === 'SALE') return { type: 'resolve', authorizationExpiresAt: null };
+      return { type: 'resolve', authorizationExpiresAt: authorizationExpiry(checkout, now) };
+    }
+    case 'paid':
+      return { type: 'pending', pendingExpiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS) };
+    case 'expired':
+      return declined
+        ? rejectDeclined(declined, apiVersion)
+        : { type: 'reject', code: 'PROCESSING_ERROR', merchantMessage: 'The buyer did not complete the Flex checkout before it expired.' };
+    case 'canceled':
+      return declined
+        ? rejectDeclined(declined, apiVersion)
+        : { type: 'reject', code: 'PROCESSING_ERROR', merchantMessage: 'The Flex checkout was canceled before payment.' };
+    case 'open': {
+      const expiresAt = flexTime(checkout.expires_at);
+      if (expiresAt && expiresAt.getTime() <= now.getTime()) {
+        return { type: 'reject', code: 'PROCESSING_ERROR', merchantMessage: 'The buyer did not complete the Flex checkout before it expired.' };
+      }
+      if (source === 'BUYER_RETURN') return { type: 'pending', pendingExpiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS) };
+      return { type: 'wait', why: 'the Flex checkout is still open' };
+    }
+    default:
+      return { type: 'wait', why: `unrecognised Flex checkout status "${status}"` };
+  }
+}
+
+function latestDecline(checkout: FlexCheckoutSession): { code?: string; declineCode?: string; message?: string } | undefined {
+  const errors = expandedPaymentIntents(checkout)
+    .map((pi) => pi.last_payment_error)
+    .filter((e): e is NonNullable<typeof e> => Boolean(e));
+  const last = errors[errors.length - 1];
+  if (!last) return undefined;
+  return { code: last.code ?? undefined, declineCode: last.decline_code ?? undefined, message: last.message ?? undefined };
+}
+
+function rejectDeclined(declined: { code?: string; declineCode?: string; message?: string }, apiVersion: string): PaymentDecision {
+  const reason = declined.declineCode ?? declined.code;
+  return {
+    type: 'reject',
+    code: rejectionCodeForDecline(declined.declineCode ?? declined.code, apiVersion),
+    merchantMessage: `The buyer's card was declined in the Flex checkout${reason ? ` (${reason})` : ''}.`,
+  };
+}
+
+function authorizationExpiry(checkout: FlexCheckoutSession, now: Date): Date {
+  const expiries = expandedPaymentIntents(checkout)
+    .map((pi) => flexTime(pi.authorization_expires_at))
+    .filter((d): d is Date => d !== undefined);
+  if (expiries.length > 0) return new Date(Math.min(...expiries.map((d) => d.getTime())));
+  return new Date(now.getTime() + DEFAULT_AUTHORIZATION_LIFETIME_MS);
+}

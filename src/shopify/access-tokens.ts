@@ -1,0 +1,34 @@
+import { Session } from '@shopify/shopify-api';
+import type { SessionStorage } from '@shopify/shopify-app-session-storage';
+import { Secret } from '../lib/secret';
+
+/** The shop's offline access token: the one background jobs use for the Payments Apps API. */
+export class ShopifyAccessTokens {
+  constructor(private readonly storage: SessionStorage) {}
+
+  static offlineSessionId(shopDomain: string): string {
+    return `offline_${shopDomain}`;
+  }
+
+  async forShop(shopDomain: string): Promise<Secret | null> {
+    const session = await this.storage.loadSession(ShopifyAccessTokens.offlineSessionId(shopDomain));
+    return session?.accessToken ? new Secret(session.accessToken) : null;
+  }
+
+  async store(shopDomain: string, accessToken: string, scope: string | undefined): Promise<void> {
+    const session = new Session({
+      id: ShopifyAccessTokens.offlineSessionId(shopDomain),
+      shop: shopDomain,
+      state: '',
+      isOnline: false,
+      accessToken,
+      scope,
+    });
+    await this.storage.storeSession(session);
+  }
+
+  async removeAllForShop(shopDomain: string): Promise<void> {
+    const sessions = await this.storage.findSessionsByShop(shopDomain);
+    if (sessions.length > 0) await this.storage.deleteSessions(sessions.map((s) => s.id));
+  }
+}

@@ -1,0 +1,51 @@
+import { Session } from '@shopify/shopify-api';
+import type { SessionStorage } from '@shopify/shopify-app-session-storage';
+import type { SecretBox } from '../lib/secret-box';
+
+/**
+ * Shopify OAuth sessions are kept by Shopify's Prisma session storage, with the access and refresh
+ * tokens encrypted before they reach it. The session id is bound in, so a token row copied to
+ * another shop's session does not decrypt.
+ */
+export class EncryptedSessionStorage implements SessionStorage {
+  constructor(
+    private readonly inner: SessionStorage,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async storeSession(session: Session): Promise<boolean> {
+    const sealed = new Session(session.toObject());
+    if (session.accessToken) sealed.accessToken = this.secrets.encrypt(session.accessToken, context(session.id, 'access-token'));
+    if (session.refreshToken) sealed.refreshToken = this.secrets.encrypt(session.refreshToken, context(session.id, 'refresh-token'));
+    return this.inner.storeSession(sealed);
+  }
+
+  async loadSession(id: string): Promise<Session | undefined> {
+    const stored = await this.inner.loadSession(id);
+    return stored ? this.open(stored) : undefined;
+  }
+
+  deleteSession(id: string): Promise<boolean> {
+    return this.inner.deleteSession(id);
+  }
+
+  deleteSessions(ids: string[]): Promise<boolean> {
+    return this.inner.deleteSessions(ids);
+  }
+
+  async findSessionsByShop(shop: string): Promise<Session[]> {
+    const sessions = await this.inner.findSessionsByShop(shop);
+    return sessions.map((s) => this.open(s));
+  }
+
+  private open(stored: Session): Session {
+    const session = new Session(stored.toObject());
+    if (stored.accessToken) session.accessToken = this.secrets.decrypt(stored.accessToken, context(stored.id, 'access-token'));
+    if (stored.refreshToken) session.refreshToken = this.secrets.decrypt(stored.refreshToken, context(stored.id, 'refresh-token'));
+    return session;
+  }
+}
+
+function context(sessionId: string, field: string): string {
+  return `shopify-session:${sessionId}:${field}`;
+}

@@ -1,0 +1,143 @@
+import type { FlexConnection, FlexMode } from '@prisma/client';
+import type { DbClient } from '../db/db-client';
+import { Secret } from '../lib/secret';
+import type { SecretBox } from '../lib/secret-box';
+
+export type { FlexMode } from '@prisma/client';
+
+/** A shop's Flex account for one mode, with its secrets decrypted (they print as "[redacted]"). */
+export interface FlexConnectionWithSecrets {
+  id: string;
+  shopId: string;
+  mode: FlexMode;
+  apiKey: Secret;
+  apiKeyHint: string;
+  webhookEndpointId: string | null;
+  webhookSecret: Secret | null;
+  catchAllProductId: string | null;
+  keyRejectedAt: Date | null;
+  verifiedAt: Date;
+}
+
+export interface SaveFlexConnection {
+  shopId: string;
+  mode: FlexMode;
+  apiKey: string;
+  apiKeyHint: string;
+  webhookEndpointId: string;
+  webhookSecret: string;
+  verifiedAt: Date;
+}
+
+export class FlexConnectionRepository {
+  constructor(
+    private readonly db: DbClient,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async find(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {
+    const row = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId, mode } } });
+    return row ? this.decrypt(row) : null;
+  }
+
+  async listForShop(shopId: string): Promise<FlexConnectionWithSecrets[]> {
+    const rows = await this.db.flexConnection.findMany({ where: { shopId }, orderBy: { mode: 'asc' } });
+    return rows.map((row) => this.decrypt(row));
+  }
+
+  /**
+   * Stores a verified key and its webhook endpoint. A new key may belong to another Flex account,
+   * so the cached catalog objects of the old key are dropped.
+   */
+  async save(input: SaveFlexConnection): Promise<{ previousWebhookEndpointId: string | null }> {
+    const existing = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId: input.shopId, mode: input.mode } } });
+    const data = {
+      apiKeyCiphertext: this.secrets.encrypt(input.apiKey, apiKeyContext(input.shopId, input.mode)),
+      apiKeyHint: input.apiKeyHint,
+      webhookEndpointId: input.webhookEndpointId,
+      webhookSecretCiphertext: this.secrets.encrypt(input.webhookSecret, webhookSecretContext(input.shopId, input.mode)),
+      keyRejectedAt: null,
+      verifiedAt: input.verifiedAt,
+    };
+    if (existing) {
+      const sameKey = this.secrets.decrypt(existing.apiKeyCiphertext, apiKeyContext(input.shopId, input.mode)) === input.apiKey;
+      await this.db.flexConnection.update({
+        where: { id: existing.id },
+        data: sameKey ? data : { ...data, catchAllProductId: null, catchAllPrices: { deleteMany: {} } },
+      });
+      const previous = existing.webhookEndpointId !== input.webhookEndpointId ? existing.webhookEndpointId : null;
+      return { previousWebhookEndpointId: previous };
+    }
+    await this.db.flexConnection.create({ data: { shopId: input.shopId, mode: input.mode, ...data } });
+    return { previousWebhookEndpointId: null };
+  }
+
+  async remove(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {
+    const found = await this.find(shopId, mode);
+    if (found) await this.db.flexConnection.delete({ where: { id: found.id } });
+    return found;
+  }
+
+  async removeAllForShop(shopId: string): Promise<number> {
+    const { count } = await this.db.flexConnection.deleteMany({ where: { shopId } });
+    return count;
+  }
+
+  async markKeyRejected(id: string, at: Date): Promise<void> {
+    await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: null }, data: { keyRejectedAt: at } });
+  }
+
+  async clearKeyRejected(id: string): Promise<void> {
+    await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: { not: null } }, data: { keyRejectedAt: null } });
+  }
+
+  async setCatchAllProduct(id: string, productId: string): Promise<void> {
+    await this.db.flexConnection.update({ where: { id }, data: { catchAllProductId: productId } });
+  }
+
+  async findCatchAllPrice(connectionId: string, currency: string, amountMinor: number): Promise<string | null> {
+    const row = await this.db.flexCatchAllPrice.findUnique({
+      where: { connectionId_currency_amountMinor: { connectionId, currency, amountMinor: BigInt(amountMinor) } },
+    });
+    return row?.flexPriceId ?? null;
+  }
+
+  /** Records a price; when another request recorded one first, that one is kept and returned. */
+  async saveCatchAllPrice(connectionId: string, currency: string, amountMinor: number, flexPriceId: string): Promise<string> {
+    const row = await this.db.flexCatchAllPrice.upsert({
+      where: { connectionId_currency_amountMinor: { connectionId, currency, amountMinor: BigInt(amountMinor) } },
+      create: { connectionId, currency, amountMinor: BigInt(amountMinor), flexPriceId },
+      update: {},
+    });
+    return row.flexPriceId;
+  }
+
+  async deleteCatchAllPrice(connectionId: string, currency: string, amountMinor: number): Promise<void> {
+    await this.db.flexCatchAllPrice.deleteMany({ where: { connectionId, currency, amountMinor: BigInt(amountMinor) } });
+  }
+
+  private decrypt(row: FlexConnection): FlexConnectionWithSecrets {
+    return {
+      id: row.id,
+      shopId: row.shopId,
+      mode: row.mode,
+      apiKey: new Secret(this.secrets.decrypt(row.apiKeyCiphertext, apiKeyContext(row.shopId, row.mode))),
+      apiKeyHint: row.apiKeyHint,
+      webhookEndpointId: row.webhookEndpointId,
+      webhookSecret: row.webhookSecretCiphertext
+        ? new Secret(this.secrets.decrypt(row.webhookSecretCiphertext, webhookSecretContext(row.shopId, row.mode)))
+        : null,
+      catchAllProductId: row.catchAllProductId,
+      keyRejectedAt: row.keyRejectedAt,
+      verifiedAt: row.verifiedAt,
+    };
+  }
+}
+
+function apiKeyContext(shopId: string, mode: FlexMode): string {
+  return `shop:${shopId}:flex-${mode.toLowerCase()}-api-key`;
+}
+
+function webhookSecretContext(shopId: string, mode: FlexMode): string {
+  return `shop:${shopId}:flex-${mode.toLowerCase()}-webhook-secret`;
+}

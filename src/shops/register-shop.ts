@@ -1,0 +1,48 @@
+import type { Transactor } from '../db/repositories';
+import type { Clock } from '../lib/clock';
+import { SHOP_DOMAIN } from '../payments/shopify-request';
+import type { ShopifyAccessTokens } from '../shopify/access-tokens';
+import type { ConnectFlexAccount } from './connect-flex-account';
+
+export interface RegisterShopInput {
+  shopDomain: string;
+  accessToken: string;
+  flexApiKey: string;
+  flexTestApiKey?: string;
+}
+
+export type RegisterShopResult =
+  | { ok: true; shopId: string; connections: Array<{ mode: string; apiKeyHint: string; webhookEndpointId: string }> }
+  | { ok: false; problems: string[] };
+
+/**
+ * The operator's way to put a shop in service (`npm run cli -- shops:add`): the shop's offline
+ * Shopify token and its Flex keys. Every key is checked with Flex first; on any problem nothing is
+ * stored.
+ */
+export class RegisterShop {
+  constructor(
+    private readonly deps: { transactor: Transactor; tokens: ShopifyAccessTokens; connectFlex: ConnectFlexAccount; clock: Clock },
+  ) {}
+
+  async execute(input: RegisterShopInput): Promise<RegisterShopResult> {
+    const shopDomain = input.shopDomain.trim().toLowerCase();
+    const problems: string[] = [];
+    if (!SHOP_DOMAIN.test(shopDomain)) problems.push(`--shop must be a *.myshopify.com domain (got "${input.shopDomain}")`);
+    if (!input.accessToken.trim()) problems.push('--access-token is required');
+    problems.push(...this.keyProblems(input));
+    if (problems.length > 0) return { ok: false, problems };
+
+    const connected = await this.deps.connectFlex.execute(shopDomain, { live: input.flexApiKey, test: input.flexTestApiKey }, { createShop: true });
+    if (!connected.ok) return connected;
+    await this.deps.transactor.repos.shops.upsertActive(shopDomain, this.deps.clock.now());
+    await this.deps.tokens.store(shopDomain, input.accessToken.trim(), undefined);
+    return { ok: true, shopId: connected.shopId, connections: connected.connections };
+  }
+
+  private keyProblems(input: RegisterShopInput): string[] {
+    const problems: string[] = [];
+    if (!input.flexApiKey?.trim()) problems.push('--flex-api-key is required');
+    return problems;
+  }
+}

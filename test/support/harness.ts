@@ -1,0 +1,217 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { FlexSandbox } from '../../sandbox/flex';
+import { ShopifySimulator } from '../../sandbox/shopify';
+import type { ServiceTuning } from '../../src/app/services';
+import { startApp, type RunningApp } from '../../src/app/start-app';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { AdjustableClock } from '../../src/lib/clock';
+import { createLogger } from '../../src/lib/logger';
+
+/**
+ * Everything an integration test needs, for real: a fresh database (PostgreSQL or the embedded
+ * PGlite, per jest project), the Flex sandbox and the Shopify simulator as HTTP servers, and the app
+ * listening on a port, wired to them only through configuration, exactly as in production.
+ */
+
+export const ADMIN_DATABASE_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  tuning?: ServiceTuning;
+  /** Flex sandbox options (webhook retry schedule, refund settling). */
+  flexOptions?: ConstructorParameters<typeof FlexSandbox>[0];
+  /** Extra config applied after parsing (mTLS in the mTLS test). */
+  configure?: (config: AppConfig) => void;
+  shopifyClientTls?: { cert: string; key: string; ca?: string };
+}
+
+export interface RegisteredShop {
+  domain: string;
+  accessToken: string;
+  flexAccountId: string;
+  liveKey: string;
+  testKey: string;
+}
+
+export class Harness {
+  app!: RunningApp;
+  readonly logs: string[] = [];
+  readonly clock = new AdjustableClock();
+  config!: AppConfig;
+
+  private constructor(
+    readonly flex: FlexSandbox,
+    readonly shopify: ShopifySimulator,
+    private readonly database: TestDatabase,
+    private readonly options: HarnessOptions,
+    readonly port: number,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const database = await createTestDatabase();
+    const flex = new FlexSandbox({ port: 0, webhookRetryDelaysMs: [0, 100, 300, 1000], refundSettleDelayMs: 100, ...options.flexOptions });
+    await flex.start();
+    const shopify = new ShopifySimulator({ port: 0, apiVersion: '2026-10' });
+    await shopify.start();
+    const port = await freePort();
+    const harness = new Harness(flex, shopify, database, options, port);
+    await harness.startApp();
+    return harness;
+  }
+
+  get appUrl(): string {
+    return this.config.appUrl;
+  }
+
+  get prisma() {
+    return this.app.services.database.prisma;
+  }
+
+  get services() {
+    return this.app.services;
+  }
+
+  async startApp(): Promise<void> {
+    const env: Record<string, string | undefined> = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'debug',
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      APP_URL: `http://127.0.0.1:${this.port}`,
+      DATABASE_URL: this.database.url,
+      DATA_DIR: this.database.dataDir,
+      ENCRYPTION_KEY: this.database.encryptionKey,
+      SHOPIFY_API_KEY: 'test-api-key',
+      SHOPIFY_API_SECRET: 'test-api-secret',
+      SHOPIFY_API_ORIGIN: this.shopify.url,
+      FLEX_API_URL: this.flex.url,
+      FLEX_TIMEOUT_MS: '2000',
+      SHOPIFY_TIMEOUT_MS: '1500',
+      RECONCILE_AFTER_SECONDS: '3600',
+      ...this.options.env,
+    };
+    this.config = loadConfig(env);
+    this.options.configure?.(this.config);
+    const logger = createLogger({
+      level: this.config.logLevel,
+      destination: {
+        write: (line: string) => {
+          this.logs.push(line);
+          if (process.env.TEST_ECHO_LOGS) process.stdout.write(line);
+        },
+      },
+    });
+    this.app = await startApp({
+      config: this.config,
+      logger,
+      tuning: {
+        clock: this.clock,
+        retryPolicy: { baseDelayMs: 50, maxDelayMs: 400, maxAgeMs: 26 * 60 * 60 * 1000, jitter: 0 },
+        workerPollIntervalMs: 50,
+        reconcileIntervalMs: 100,
+        reconcileCheckIntervalMs: 200,
+        ...this.options.tuning,
+      },
+    });
+    this.shopify.configureApp({
+      url: this.app.servers.httpUrl,
+      paymentsUrl: this.app.servers.mtlsUrl,
+      apiKey: 'test-api-key',
+      apiSecret: 'test-api-secret',
+      clientTls: this.options.shopifyClientTls,
+    });
+  }
+
+  async restartApp(): Promise<void> {
+    await this.app.stop();
+    await this.startApp();
+  }
+
+  /** Installs a shop in the simulator and registers it with the app the way an operator would. */
+  async registerShop(domain = `shop-${randomUUID().slice(0, 8)}.myshopify.com`): Promise<RegisteredShop> {
+    const account = this.flex.createAccount({ name: domain });
+    const installed = this.shopify.createShop(domain);
+    const result = await this.services.registerShop.execute({
+      shopDomain: domain,
+      accessToken: installed.accessToken,
+      flexApiKey: account.liveKey,
+      flexTestApiKey: account.testKey,
+    });
+    if (!result.ok) throw new Error(`registerShop failed: ${result.problems.join('; ')}`);
+    return { domain, accessToken: installed.accessToken, flexAccountId: account.accountId, liveKey: account.liveKey, testKey: account.testKey };
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.stop().catch(() => undefined);
+    await this.shopify.stop();
+    await this.flex.stop();
+    await this.database.drop();
+  }
+}
+
+interface TestDatabase {
+  url: string | undefined;
+  dataDir: string;
+  encryptionKey: string;
+  drop(): Promise<void>;
+}
+
+/** A database of its own for each test file: a new PostgreSQL database, or a new PGlite directory. */
+async function createTestDatabase(): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flex-app-test-'));
+  const encryptionKey = randomBytes(32).toString('hex');
+  if (process.env.TEST_DATABASE === 'embedded') {
+    return { url: undefined, dataDir, encryptionKey, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const name = `flex_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dataDir,
+    encryptionKey,
+    async drop() {
+      const client = new Client({ connectionString: ADMIN_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until `probe` returns a truthy value or the time is up. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, label = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
