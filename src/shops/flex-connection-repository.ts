@@ -16,6 +16,8 @@ export interface FlexConnectionWithSecrets {
   webhookSecret: Secret | null;
   catchAllProductId: string | null;
   keyRejectedAt: Date | null;
+  webhookRefusedAt: Date | null;
+  webhookRefusalReason: string | null;
   verifiedAt: Date;
 }
 
@@ -91,6 +93,10 @@ export class FlexConnectionRepository {
     await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: { not: null } }, data: { keyRejectedAt: null } });
   }
 
+  async recordWebhookRefusal(id: string, at: Date, reason: string): Promise<void> {
+    await this.db.flexConnection.update({ where: { id }, data: { webhookRefusedAt: at, webhookRefusalReason: reason } });
+  }
+
   async setCatchAllProduct(id: string, productId: string): Promise<void> {
     await this.db.flexConnection.update({ where: { id }, data: { catchAllProductId: productId } });
   }
@@ -129,6 +135,8 @@ export class FlexConnectionRepository {
         : null,
       catchAllProductId: row.catchAllProductId,
       keyRejectedAt: row.keyRejectedAt,
+      webhookRefusedAt: row.webhookRefusedAt,
+      webhookRefusalReason: row.webhookRefusalReason,
       verifiedAt: row.verifiedAt,
     };
   }

@@ -84,6 +84,8 @@ export class HandleFlexWebhook {
     const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal(), nowSeconds);
     if (!verification.valid) {
       this.deps.logger.warn({ shop: shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
+      // Shown to the merchant: deliveries that keep failing here mean lost or delayed payment updates.
+      await repos.flexConnections.recordWebhookRefusal(connection.id, this.deps.clock.now(), verification.reason);
       return { status: 401, body: { error: { code: 'invalid_signature', message: `Webhook refused: ${verification.reason}` } } };
     }
 
