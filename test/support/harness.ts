@@ -9,6 +9,7 @@ import { ShopifySimulator } from '../../sandbox/shopify';
 import type { ServiceTuning } from '../../src/app/services';
 import { startApp, type RunningApp } from '../../src/app/start-app';
 import { loadConfig, type AppConfig } from '../../src/config';
+import { openDatabase, type Database } from '../../src/db/database';
 import { AdjustableClock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
 
@@ -130,6 +131,21 @@ export class Harness {
   async restartApp(): Promise<void> {
     await this.app.stop();
     await this.startApp();
+  }
+
+  /**
+   * Stops the app, lets `work` change the database as a crash would have left it, and starts the
+   * app again on the same database.
+   */
+  async whileStopped(work: (db: Database) => Promise<void>): Promise<void> {
+    await this.app.stop();
+    const db = await openDatabase({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 1, migrate: false });
+    try {
+      await work(db);
+    } finally {
+      await db.close();
+      await this.startApp();
+    }
   }
 
   /** Installs a shop in the simulator and registers it with the app the way an operator would. */

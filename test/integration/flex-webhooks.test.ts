@@ -1,0 +1,136 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { payOnFlexPage, startCheckout } from '../support/buyer';
+
+/**
+ * POST /webhooks/flex: only deliveries signed with the endpoint's secret, recently, and not seen
+ * before, change anything.
+ */
+describe('Flex webhooks', () => {
+  let h: Harness;
+  let shop: RegisteredShop;
+
+  beforeAll(async () => {
+    h = await Harness.start({ flexOptions: { webhookRetryDelaysMs: [0, 200, 1000, 2000, 4000] } });
+    shop = await h.registerShop();
+  });
+  afterAll(() => h?.stop());
+
+  function endpointSecret(mode: 'live' | 'test' = 'live'): string {
+    const endpoint = (h.flex.webhookEndpoints({ accountId: shop.flexAccountId, testMode: mode === 'test' }) as Array<Record<string, any>>)[0];
+    return endpoint!.signing_secret as string;
+  }
+
+  function sign(secret: string, id: string, timestamp: number, body: string): string {
+    const key = Buffer.from(secret.slice(secret.indexOf('_') + 1), 'base64');
+    return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  }
+
+  async function deliver(body: string, headers: Record<string, string>, query = `shop=${shop.domain}&mode=live`) {
+    const res = await fetch(`${h.appUrl}/webhooks/flex?${query}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  }
+
+  /** A completed checkout event for a real open checkout, as Flex would send it (unsigned). */
+  async function completedEventForOpenCheckout() {
+    const { session, checkoutId } = await startCheckout(h, shop, { amount: '25.00' });
+    const checkout = { ...(h.flex.checkoutSession(checkoutId) as Record<string, any>), status: 'complete' };
+    const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'checkout.session.completed', event_dt: Math.floor(Date.now() / 1000), object: { checkout_session: checkout } });
+    return { session, body };
+  }
+
+  async function stateOf(shopifyId: string) {
+    const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
+    return { status: row.status, decidedAt: row.decidedAt, jobs: await h.prisma.job.count({ where: { subjectId: row.id } }) };
+  }
+
+  it('refuses a forged signature and changes nothing', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const before = await stateOf(session.id);
+    const forgedSecret = `fwhsec_${randomBytes(32).toString('base64')}`;
+    const now = Math.floor(Date.now() / 1000);
+    const answer = await deliver(body, { 'svix-id': 'msg_forged', 'svix-timestamp': String(now), 'svix-signature': sign(forgedSecret, 'msg_forged', now, body) });
+    expect(answer.status).toBe(401);
+    expect(await stateOf(session.id)).toEqual(before);
+    expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: 'msg_forged' } })).toBe(0);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(0);
+    // The merchant is told that deliveries are being refused.
+    const connection = await h.prisma.flexConnection.findFirstOrThrow({ where: { shop: { domain: shop.domain }, mode: 'LIVE' } });
+    expect(connection.webhookRefusalReason).toBe('bad_signature');
+  });
+
+  it('refuses a genuine signature over a tampered body', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const now = Math.floor(Date.now() / 1000);
+    const signature = sign(endpointSecret(), 'msg_tampered', now, body);
+    const tampered = body.replace('"25.00"', '"2500.00"').replace('2500,', '1,');
+    const answer = await deliver(tampered + ' ', { 'svix-id': 'msg_tampered', 'svix-timestamp': String(now), 'svix-signature': signature });
+    expect(answer.status).toBe(401);
+    expect((await stateOf(session.id)).status).toBe('CHECKOUT_CREATED');
+  });
+
+  it('refuses a stale timestamp, even correctly signed', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const stale = Math.floor(Date.now() / 1000) - 6 * 60;
+    const answer = await deliver(body, { 'svix-id': 'msg_stale', 'svix-timestamp': String(stale), 'svix-signature': sign(endpointSecret(), 'msg_stale', stale, body) });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.message).toMatch(/stale_timestamp/);
+    expect((await stateOf(session.id)).status).toBe('CHECKOUT_CREATED');
+  });
+
+  it('refuses a delivery signed with the test secret sent to the live endpoint, and unknown shops', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const now = Math.floor(Date.now() / 1000);
+    const testSigned = { 'svix-id': 'msg_mode', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret('test'), 'msg_mode', now, body) };
+    expect((await deliver(body, testSigned)).status).toBe(401);
+    expect((await deliver(body, testSigned, 'shop=nobody.myshopify.com&mode=test')).status).toBe(401);
+    expect((await deliver(body, testSigned, `shop=${shop.domain}`)).status).toBe(401);
+    expect((await stateOf(session.id)).status).toBe('CHECKOUT_CREATED');
+  });
+
+  it('processes a genuine delivery once; a replay of it changes nothing', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const now = Math.floor(Date.now() / 1000);
+    const headers = { 'svix-id': 'msg_genuine', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), 'msg_genuine', now, body) };
+    const first = await deliver(body, headers);
+    expect(first).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    const after = await stateOf(session.id);
+
+    const replay = await deliver(body, headers);
+    expect(replay).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
+    expect(await stateOf(session.id)).toEqual(after);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(1);
+    expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: 'msg_genuine' } })).toBe(1);
+  });
+
+  it('acknowledges Flex’s redeliveries of a real event without acting twice', async () => {
+    const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '26.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    const event = h.flex.events({ type: 'checkout.session.completed' }).find((e) => (e.payload as any).object.checkout_session.checkout_session_id === checkoutId)!;
+    h.flex.redeliver(event.eventId);
+    await h.flex.waitForDeliveries();
+    const deliveries = await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: event.svixId } });
+    expect(deliveries).toHaveLength(1);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(1);
+  });
+
+  it('answers 400 to a correctly signed body that is not a Flex event', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = '{"hello":"world"}';
+    const answer = await deliver(body, { 'svix-id': 'msg_junk', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), 'msg_junk', now, body) });
+    expect(answer.status).toBe(400);
+  });
+
+  it('Flex’s retries reach the app after an outage and resolve the payment', async () => {
+    const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '27.00' });
+    await h.app.stop();
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => h.flex.deliveries.some((d) => d.eventType === 'checkout.session.completed' && d.attempts.length > 0 && !d.delivered), 5_000, 'a failed delivery');
+    await h.startApp();
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve after the outage');
+    const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
+    expect(row).toMatchObject({ decisionSource: 'FLEX_WEBHOOK', flexCheckoutSessionId: checkoutId });
+  });
+});

@@ -1,0 +1,190 @@
+import { buildServices } from '../../src/app/services';
+import { startApp, type RunningApp } from '../../src/app/start-app';
+import { createLogger } from '../../src/lib/logger';
+import { eventually, freePort, Harness, type RegisteredShop } from '../support/harness';
+import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/buyer';
+
+/**
+ * Shopify mutations go through the durable outbox: retried through Shopify's failures, surviving
+ * restarts and crashes, never sent twice at once by several instances, and parked for a person
+ * when they cannot succeed.
+ */
+describe('the outbox of Shopify mutations', () => {
+  let h: Harness;
+  let shop: RegisteredShop;
+
+  beforeAll(async () => {
+    h = await Harness.start();
+    shop = await h.registerShop();
+  });
+  afterAll(() => h?.stop());
+  afterEach(() => h.shopify.faults.reset());
+
+  const callsFor = (gid: string, name = 'paymentSessionResolve') => h.shopify.mutations.filter((m) => m.name === name && (m.variables as any).id === gid);
+  const paymentOf = (shopifyId: string) => h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
+  const resolveJobOf = async (shopifyId: string) => {
+    const payment = await paymentOf(shopifyId);
+    return h.prisma.job.findFirstOrThrow({ where: { subjectId: payment.id, dedupeKey: { startsWith: 'shopify:paymentSessionResolve' } } });
+  };
+
+  it('retries through Shopify 5xx answers while the buyer waits, then sends the buyer on', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 500, times: 1 });
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 503, times: 1 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '10.00' });
+    const { appAnswer } = await payAndReturn(redirectUrl, 'hsa_fsa');
+    expect(appAnswer.status).toBe(303);
+    expect(appAnswer.location).toContain('/thank-you');
+    expect(callsFor(session.gid).map((m) => m.httpStatus)).toEqual([500, 503, 200]);
+    const job = await resolveJobOf(session.id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+  });
+
+  it('keeps retrying in the background when Shopify stays down, and the buyer’s page catches up', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 502, times: 5 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '11.00' });
+    const { successUrl, appAnswer } = await payAndReturn(redirectUrl, 'hsa_fsa');
+    // The buyer sees "confirming" rather than an error, and the page refreshes itself.
+    expect(appAnswer.status).toBe(200);
+    expect(appAnswer.body).toContain('Confirming your payment');
+    expect(appAnswer.body).toContain('http-equiv="refresh"');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'background delivery');
+    expect(callsFor(session.gid).filter((m) => m.httpStatus === 200)).toHaveLength(1);
+    const refreshed = await visit(successUrl);
+    expect(refreshed.status).toBe(303);
+    expect(refreshed.location).toContain('/thank-you');
+  });
+
+  it('honours 429 with Retry-After and Shopify’s throttling errors', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 429, retryAfterSeconds: 1, times: 1 });
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'throttled', times: 1 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '12.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, 'delivery after throttling');
+    const calls = callsFor(session.gid);
+    expect(calls.map((m) => m.httpStatus)).toEqual([429, 200, 200]);
+    // The retry after the 429 waited at least the second Shopify asked for.
+    expect(Date.parse(calls[1]!.at) - Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(950);
+  });
+
+  it('treats a timeout as a failure to retry', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, 'delivery after a timeout');
+    const job = await resolveJobOf(session.id);
+    expect(job.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('picks up pending work after a restart', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 503, times: 1000 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '14.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await resolveJobOf(session.id).catch(() => null))?.status === 'QUEUED', 5_000, 'a queued job');
+    await h.app.stop();
+    // Shopify recovers while the app is down.
+    h.shopify.faults.reset();
+    await h.startApp();
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery after restart');
+    expect((await resolveJobOf(session.id)).status).toBe('SUCCEEDED');
+  });
+
+  it('reclaims a job a crashed worker left running once its lease has run out', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 503, times: 1000 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '15.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    const job = await eventually(async () => resolveJobOf(session.id).catch(() => undefined), 5_000, 'the job');
+    await h.whileStopped(async (db) => {
+      // What a worker that died mid-send leaves behind: RUNNING, leased to it, lease now expired.
+      await db.prisma.job.update({ where: { id: job.id }, data: { status: 'RUNNING', lockToken: 'dead-worker', lockedUntil: new Date(Date.now() - 1000) } });
+      h.shopify.faults.reset();
+    });
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery after the crash');
+    expect(callsFor(session.gid).filter((m) => m.httpStatus === 200)).toHaveLength(1);
+  });
+
+  it('parks a job as needing attention after 26 hours of failures, and an operator can requeue it', async () => {
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 500, times: 1000 });
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '16.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    const job = await eventually(async () => {
+      const j = await resolveJobOf(session.id).catch(() => undefined);
+      return j && j.attempts >= 2 ? j : undefined;
+    }, 5_000, 'failing attempts');
+    h.clock.advance(27 * 60 * 60 * 1000);
+    const parked = await eventually(async () => {
+      const j = await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      return j.status === 'NEEDS_ATTENTION' ? j : undefined;
+    }, 10_000, 'needs attention').finally(() => h.clock.advance(-27 * 60 * 60 * 1000));
+    expect(parked.lastError).toMatch(/gave up after \d+ attempts/);
+    const payment = await paymentOf(session.id);
+    const events = await h.services.repos.payments.listEvents(payment.id);
+    expect(events.map((e) => e.type)).toContain('shopify_mutation_needs_attention');
+    expect(payment.status).toBe('RESOLVED');
+    expect(payment.shopifyState).toBeNull();
+
+    h.shopify.faults.reset();
+    expect(await h.services.repos.jobs.requeue(job.id, h.clock.now())).toBe(true);
+    h.services.worker.wake();
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery after requeue');
+  });
+
+  it('counts "already in that state" as done, and parks a conflicting decision at once', async () => {
+    // Another decision reached Shopify first (say, an earlier reject): ours conflicts.
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '17.00' });
+    const reject = await fetch(`${h.shopify.url}/payments_apps/api/2026-10/graphql.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.accessToken },
+      body: JSON.stringify({
+        query: 'mutation($id: ID!, $reason: PaymentSessionRejectionReasonInput!) { paymentSessionReject(id: $id, reason: $reason) { userErrors { message } } }',
+        variables: { id: session.gid, reason: { code: 'PROCESSING_ERROR', merchantMessage: 'test' } },
+      }),
+    });
+    expect(reject.status).toBe(200);
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    const job = await eventually(async () => {
+      const j = await resolveJobOf(session.id).catch(() => undefined);
+      return j?.status === 'NEEDS_ATTENTION' ? j : undefined;
+    }, 10_000, 'conflict parked');
+    expect(job.attempts).toBe(1);
+    expect(job.lastError).toMatch(/Shopify refused paymentSessionResolve/);
+  });
+
+  it('lets several instances share the database without running a job twice', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const others: RunningApp[] = [];
+    const extraWorkers: Array<{ stop(): Promise<void> }> = [];
+    await h.services.worker.stop();
+    try {
+      const sessions = [];
+      for (let i = 0; i < 12; i++) {
+        const { session, redirectUrl } = await startCheckout(h, shop, { amount: `${20 + i}.00` });
+        await payOnFlexPage(redirectUrl, 'hsa_fsa');
+        sessions.push(session);
+      }
+      await eventually(async () => (await h.prisma.job.count({ where: { status: 'QUEUED', kind: 'shopify.payments-mutation' } })) >= 12, 10_000, 'queued jobs');
+
+      if (process.env.TEST_DATABASE === 'postgres') {
+        // Separate instances with their own connection pools, as separate processes would have.
+        for (let i = 0; i < 2; i++) {
+          others.push(await startApp({ config: { ...h.config, port: await freePort() }, logger, tuning: { workerPollIntervalMs: 10, clock: h.clock } }));
+        }
+      } else {
+        // The embedded database belongs to one process; its workers still compete through the table.
+        for (let i = 0; i < 2; i++) {
+          const services = buildServices(h.config, h.services.database, logger, { workerPollIntervalMs: 10, clock: h.clock });
+          services.worker.start();
+          extraWorkers.push(services.worker);
+        }
+      }
+      h.services.worker.start();
+      for (const session of sessions) {
+        await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, `resolve of ${session.id}`);
+      }
+      for (const session of sessions) expect(callsFor(session.gid)).toHaveLength(1);
+    } finally {
+      for (const other of others) await other.stop();
+      for (const worker of extraWorkers) await worker.stop();
+      h.services.worker.start();
+    }
+  });
+});
