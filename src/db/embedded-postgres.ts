@@ -45,8 +45,14 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
  * PGlite files must be opened by one process at a time. A second process (the CLI while the app
  * runs) is refused with a clear message instead of corrupting the data.
  */
+const openInThisProcess = new Set<string>();
+
 function lockDataDir(dataDir: string): () => void {
   const lockFile = path.join(dataDir, '..', `${path.basename(dataDir)}.lock`);
+  const key = path.resolve(dataDir);
+  if (openInThisProcess.has(key)) {
+    throw new EmbeddedDatabaseInUseError(`The embedded database in ${dataDir} is already open in this process; close it first.`);
+  }
   try {
     const holder = Number(readFileSync(lockFile, 'utf8'));
     if (holder && holder !== process.pid && isAlive(holder)) {
@@ -58,7 +64,11 @@ function lockDataDir(dataDir: string): () => void {
     if (error instanceof EmbeddedDatabaseInUseError) throw error;
   }
   writeFileSync(lockFile, String(process.pid));
-  return () => rmSync(lockFile, { force: true });
+  openInThisProcess.add(key);
+  return () => {
+    openInThisProcess.delete(key);
+    rmSync(lockFile, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {

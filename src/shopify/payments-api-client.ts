@@ -96,10 +96,10 @@ export class ShopifyPaymentsApiClient {
       const errors = Array.isArray(body.errors) ? body.errors : [{ message: String(body.errors) }];
       const codes = errors.map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
       const messages = errors.map((e) => (e as { message?: string }).message ?? 'error').join('; ');
-      if (codes.some((c) => c === 'THROTTLED' || c === 'INTERNAL_SERVER_ERROR') || !body.data) {
-        if (codes.every((c) => c === undefined || c === 'THROTTLED' || c === 'INTERNAL_SERVER_ERROR')) {
-          return { kind: 'retry', reason: `Shopify GraphQL errors: ${messages}`, retryAfterMs: codes.includes('THROTTLED') ? 2_000 : undefined };
-        }
+      // Throttling and Shopify-side faults pass; anything else (a document Shopify cannot accept) will
+      // fail the same way every time, so it goes to a person instead of being retried for a day.
+      if (codes.some((c) => c !== undefined && TRANSIENT_GRAPHQL_CODES.has(c))) {
+        return { kind: 'retry', reason: `Shopify GraphQL errors: ${messages}`, retryAfterMs: codes.includes('THROTTLED') ? 2_000 : undefined };
       }
       return { kind: 'failed', reason: `Shopify GraphQL errors: ${messages}`, userErrors: [], subject: null };
     }
@@ -127,6 +127,8 @@ export class ShopifyPaymentsApiClient {
     };
   }
 }
+
+const TRANSIENT_GRAPHQL_CODES = new Set(['THROTTLED', 'INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'TIMEOUT']);
 
 function retryAfterMs(response: Response): number | undefined {
   const value = response.headers.get('retry-after');

@@ -85,7 +85,7 @@ export class ConnectFlexAccount {
     const now = this.deps.clock.now();
     const { shopId, previous } = await this.deps.transactor.run(async (repos) => {
       const stored = (await repos.shops.findByDomain(shop.domain)) ?? (await repos.shops.upsertActive(shop.domain, now));
-      const replaced: Array<{ key: string; endpointId: string }> = [];
+      const replaced: Array<{ key: string; webhookEndpointId: string }> = [];
       for (const r of registered) {
         const saved = await repos.flexConnections.save({
           shopId: stored.id,
@@ -96,12 +96,12 @@ export class ConnectFlexAccount {
           webhookSecret: r.signingSecret,
           verifiedAt: now,
         });
-        if (saved.previousWebhookEndpointId) replaced.push({ key: r.key, endpointId: saved.previousWebhookEndpointId });
+        if (saved.previous) replaced.push({ key: saved.previous.apiKey.reveal(), webhookEndpointId: saved.previous.webhookEndpointId });
       }
       return { shopId: stored.id, previous: replaced };
     });
     // The endpoints of replaced keys would keep signing events with secrets we no longer hold.
-    await this.removeEndpoints(previous.map((p) => ({ key: p.key, webhookEndpointId: p.endpointId })));
+    await this.removeEndpoints(previous);
     this.deps.logger.info({ shop: shop.domain, modes: registered.map((r) => r.mode) }, 'connected Flex account');
     return { ok: true, shopId, connections: registered.map((r) => ({ mode: r.mode, apiKeyHint: secretHint(r.key), webhookEndpointId: r.webhookEndpointId })) };
   }

@@ -51,7 +51,7 @@ export class FlexConnectionRepository {
    * Stores a verified key and its webhook endpoint. A new key may belong to another Flex account,
    * so the cached catalog objects of the old key are dropped.
    */
-  async save(input: SaveFlexConnection): Promise<{ previousWebhookEndpointId: string | null }> {
+  async save(input: SaveFlexConnection): Promise<{ previous: { webhookEndpointId: string; apiKey: Secret } | null }> {
     const existing = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId: input.shopId, mode: input.mode } } });
     const data = {
       apiKeyCiphertext: this.secrets.encrypt(input.apiKey, apiKeyContext(input.shopId, input.mode)),
@@ -62,16 +62,17 @@ export class FlexConnectionRepository {
       verifiedAt: input.verifiedAt,
     };
     if (existing) {
-      const sameKey = this.secrets.decrypt(existing.apiKeyCiphertext, apiKeyContext(input.shopId, input.mode)) === input.apiKey;
+      const previousKey = this.secrets.decrypt(existing.apiKeyCiphertext, apiKeyContext(input.shopId, input.mode));
       await this.db.flexConnection.update({
         where: { id: existing.id },
-        data: sameKey ? data : { ...data, catchAllProductId: null, catchAllPrices: { deleteMany: {} } },
+        data: previousKey === input.apiKey ? data : { ...data, catchAllProductId: null, catchAllPrices: { deleteMany: {} } },
       });
-      const previous = existing.webhookEndpointId !== input.webhookEndpointId ? existing.webhookEndpointId : null;
-      return { previousWebhookEndpointId: previous };
+      // The replaced endpoint belongs to the old key's account: only that key can remove it.
+      const replaced = existing.webhookEndpointId && existing.webhookEndpointId !== input.webhookEndpointId;
+      return { previous: replaced ? { webhookEndpointId: existing.webhookEndpointId!, apiKey: new Secret(previousKey) } : null };
     }
     await this.db.flexConnection.create({ data: { shopId: input.shopId, mode: input.mode, ...data } });
-    return { previousWebhookEndpointId: null };
+    return { previous: null };
   }
 
   async remove(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {

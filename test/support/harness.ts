@@ -138,12 +138,22 @@ export class Harness {
    * app again on the same database.
    */
   async whileStopped(work: (db: Database) => Promise<void>): Promise<void> {
+    await this.withAppStopped(async () => {
+      const db = await openDatabase({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 1, migrate: false });
+      try {
+        await work(db);
+      } finally {
+        await db.close();
+      }
+    });
+  }
+
+  /** Stops the app (releasing the embedded database), runs `work`, starts the app again. */
+  async withAppStopped(work: () => Promise<void>): Promise<void> {
     await this.app.stop();
-    const db = await openDatabase({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 1, migrate: false });
     try {
-      await work(db);
+      await work();
     } finally {
-      await db.close();
       await this.startApp();
     }
   }
