@@ -180,7 +180,7 @@ export class Harness {
   }
 }
 
-interface TestDatabase {
+export interface TestDatabase {
   url: string | undefined;
   dataDir: string;
   encryptionKey: string;
@@ -188,7 +188,7 @@ interface TestDatabase {
 }
 
 /** A database of its own for each test file: a new PostgreSQL database, or a new PGlite directory. */
-async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flex-app-test-'));
   const encryptionKey = randomBytes(32).toString('hex');
   if (process.env.TEST_DATABASE === 'embedded') {
