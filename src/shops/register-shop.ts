@@ -30,19 +30,14 @@ export class RegisterShop {
     const problems: string[] = [];
     if (!SHOP_DOMAIN.test(shopDomain)) problems.push(`--shop must be a *.myshopify.com domain (got "${input.shopDomain}")`);
     if (!input.accessToken.trim()) problems.push('--access-token is required');
-    problems.push(...this.keyProblems(input));
+    if (!input.flexApiKey.trim()) problems.push('--flex-api-key is required');
     if (problems.length > 0) return { ok: false, problems };
 
     const connected = await this.deps.connectFlex.execute(shopDomain, { live: input.flexApiKey, test: input.flexTestApiKey }, { createShop: true });
     if (!connected.ok) return connected;
+    // Reactivates a shop that had uninstalled the app.
     await this.deps.transactor.repos.shops.upsertActive(shopDomain, this.deps.clock.now());
     await this.deps.tokens.store(shopDomain, input.accessToken.trim(), undefined);
     return { ok: true, shopId: connected.shopId, connections: connected.connections };
-  }
-
-  private keyProblems(input: RegisterShopInput): string[] {
-    const problems: string[] = [];
-    if (!input.flexApiKey?.trim()) problems.push('--flex-api-key is required');
-    return problems;
   }
 }
