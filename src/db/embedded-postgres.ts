@@ -28,7 +28,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
     releaseLock();
     throw error;
   }
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  // The pool uses one connection at a time, but node-postgres replaces a connection after a query
+  // error and may open the replacement before the server has seen the old one close: with a limit
+  // of one, that replacement would be turned away and the next query would fail.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {

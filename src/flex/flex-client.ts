@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../lib/logger';
 import type { Secret } from '../lib/secret';
+import { sleep } from '../lib/sleep';
 import {
   flexCheckoutSessionSchema,
   flexPriceSchema,
@@ -65,8 +66,30 @@ export class FlexClient {
     return new FlexAccountClient(this, apiKey);
   }
 
-  /** @internal used by FlexAccountClient */
+  /**
+   * @internal used by FlexAccountClient. A request whose twin (same Idempotency-Key) is still running
+   * in Flex is retried a few times: the twin finishes quickly and its answer is then replayed.
+   */
   async request<T>(
+    apiKey: Secret,
+    method: Method,
+    path: string,
+    schema: z.ZodType<T>,
+    envelope: string,
+    options: { body?: unknown; idempotencyKey?: string } = {},
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(apiKey, method, path, schema, envelope, options);
+      } catch (error) {
+        const inProgress = error instanceof FlexApiError && error.code === 'idempotency_request_in_progress';
+        if (!inProgress || attempt >= 5) throw error;
+        await sleep(100 * attempt);
+      }
+    }
+  }
+
+  private async requestOnce<T>(
     apiKey: Secret,
     method: Method,
     path: string,
@@ -232,6 +255,12 @@ export class FlexAccountClient {
 
   getRefund(id: string): Promise<FlexRefund> {
     return this.client.request(this.apiKey, 'GET', `/v1/refunds/${encodeURIComponent(id)}`, flexRefundSchema, 'refund');
+  }
+
+  /** A checkout session's refunds (newest first), to find one whose answer was lost. */
+  listRefundsForCheckoutSession(checkoutSessionId: string): Promise<FlexRefund[]> {
+    const query = new URLSearchParams({ checkout_session: checkoutSessionId, limit: '100' });
+    return this.client.request(this.apiKey, 'GET', `/v1/refunds?${query}`, refundList, 'refunds');
   }
 
   captureCheckoutSession(id: string, input: CaptureCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {

@@ -12,8 +12,21 @@ export interface RunningServers {
   close(): Promise<void>;
 }
 
+/** How long a shutdown waits for requests in flight before cutting their connections. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 export async function listen(app: Express, options: { port: number; host: string; mtls: MutualTlsConfig | undefined }): Promise<RunningServers> {
+  let inFlight = 0;
+  const drained: Array<() => void> = [];
+  const track = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) drained.splice(0).forEach((resolve) => resolve());
+    });
+  };
   const plain = http.createServer(app);
+  plain.on('request', track);
   // Shopify and Flex keep connections open; a longer keep-alive than a proxy's avoids resets.
   plain.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -28,6 +41,7 @@ export async function listen(app: Express, options: { port: number; host: string
       app,
     );
     secure.keepAliveTimeout = 65_000;
+    secure.on('request', track);
     await new Promise<void>((resolve, reject) => {
       secure.once('error', reject);
       secure.listen(options.mtls!.port, options.host, () => resolve());
@@ -38,16 +52,21 @@ export async function listen(app: Express, options: { port: number; host: string
   return {
     httpUrl: `http://${displayHost(options.host)}:${(plain.address() as AddressInfo).port}`,
     mtlsUrl,
+    /**
+     * Graceful: stop accepting connections, let requests in flight finish (they may still need the
+     * database, which closes after this), then cut whatever is left.
+     */
     async close() {
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      servers.forEach((server) => server.closeIdleConnections());
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => drained.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref()),
+        ]);
+      }
+      servers.forEach((server) => server.closeAllConnections());
+      await Promise.all(closed);
     },
   };
 }

@@ -111,10 +111,13 @@ export class FlexConnectionRepository {
 
   /** Records a price; when another request recorded one first, that one is kept and returned. */
   async saveCatchAllPrice(connectionId: string, currency: string, amountMinor: number, flexPriceId: string): Promise<string> {
-    const row = await this.db.flexCatchAllPrice.upsert({
+    // ON CONFLICT DO NOTHING: concurrent first payments of a new amount must not fail on the unique key.
+    await this.db.flexCatchAllPrice.createMany({
+      data: [{ connectionId, currency, amountMinor: BigInt(amountMinor), flexPriceId }],
+      skipDuplicates: true,
+    });
+    const row = await this.db.flexCatchAllPrice.findUniqueOrThrow({
       where: { connectionId_currency_amountMinor: { connectionId, currency, amountMinor: BigInt(amountMinor) } },
-      create: { connectionId, currency, amountMinor: BigInt(amountMinor), flexPriceId },
-      update: {},
     });
     return row.flexPriceId;
   }

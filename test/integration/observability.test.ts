@@ -67,6 +67,22 @@ describe('logs and health', () => {
     await eventually(async () => (await fetch(`${h.appUrl}/readyz`)).status === 200, 5_000, 'ready again');
   });
 
+  it('shuts down gracefully: requests in flight finish before the database closes', async () => {
+    h.flex.faults.set({ latencyMs: 300 });
+    try {
+      const inFlight = Array.from({ length: 5 }, (_, i) => h.shopify.sendPaymentSession(shop.domain, { amount: `${30 + i}.00` }));
+      await new Promise((r) => setTimeout(r, 100));
+      await h.app.stop();
+      const answers = await Promise.all(inFlight);
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(201));
+    } finally {
+      h.flex.faults.reset();
+      await h.startApp();
+    }
+    const refused = await fetch(`${h.appUrl}/healthz`);
+    expect(refused.status).toBe(200);
+  });
+
   it('answers unknown routes and oversized or broken bodies with JSON errors', async () => {
     const missing = await fetch(`${h.appUrl}/nope`);
     expect(missing.status).toBe(404);

@@ -39,6 +39,16 @@ describe('payment session requests', () => {
     expect(await h.prisma.paymentSession.count({ where: { shopifyId: id } })).toBe(1);
   });
 
+  it('serves a burst of first payments at a new amount: one Flex price, every request answered', async () => {
+    const fresh = await h.registerShop();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => h.shopify.sendPaymentSession(fresh.domain, { amount: '88.88' })));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(201));
+    const prices = await h.prisma.flexCatchAllPrice.findMany({ where: { connection: { shop: { domain: fresh.domain } } } });
+    expect(prices).toHaveLength(1);
+    const pricesInFlex = h.flex.requests.filter((r) => r.method === 'POST' && r.path === '/v1/prices' && r.status === 200 && !r.replayed && r.accountId === fresh.flexAccountId);
+    expect(pricesInFlex).toHaveLength(1);
+  });
+
   it('refuses an id reused with different details, leaving the stored session as it was', async () => {
     const first = await startCheckout(h, shop, { amount: '15.00' });
     const before = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: first.session.id } });
