@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Reads a V8 .cpuprofile (node --cpu-prof) and says where the time went: self time per function,
+ * and inclusive time per "area" (a package under node_modules, a folder of src/, Node internals,
+ * GC, idle), which is what names a cause ("Prisma's query engine", "pino", "the pg driver").
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface ProfileSummary {
+  /** Whether the samples were cut to the load window (else: the whole process life). */
+  windowed: boolean;
+  totalMs: number;
+  /** Time not idle (and not "(program)" bookkeeping). */
+  busyMs: number;
+  /**
+   * Packages, src/ folders and WASM: time with that area anywhere on the stack (inclusive). Node's
+   * own code, native calls and GC are listed by self time, since they sit under everything.
+   */
+  areas: Array<{ area: string; inclusiveMs: number; inclusivePctOfBusy: number; selfMs: number }>;
+  runtime: Array<{ area: string; selfMs: number; selfPctOfBusy: number }>;
+  functions: Array<{ fn: string; where: string; area: string; selfMs: number; selfPctOfBusy: number }>;
+}
+
+export function areaOf(url: string, functionName: string): string {
+  if (!url) {
+    if (functionName === '(idle)') return '(idle)';
+    if (functionName === '(garbage collector)') return '(garbage collector)';
+    if (functionName === '(program)') return '(program)';
+    if (functionName === '(root)') return '(root)';
+    return '(native)';
+  }
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  // WebAssembly: Prisma's query compiler, or PGlite; the caller's area (.prisma, @electric-sql/pglite) says which.
+  if (url.startsWith('wasm://')) return `wasm:${url.split('/').pop()}`;
+  if (url.startsWith('node:')) {
+    const parts = url.slice('node:'.length).split('/');
+    return parts[0] === 'internal' ? `node:internal/${parts[1]?.replace(/\.js$/, '') ?? ''}` : `node:${parts[0]}`;
+  }
+  const dist = url.indexOf('/dist/');
+  if (dist >= 0) {
+    const parts = url.slice(dist + '/dist/'.length).split('/');
+    // dist/src/<folder>/… → src/<folder>
+    return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts.join('/');
+  }
+  return url;
+}
+
+const isRuntime = (area: string) => area.startsWith('node:') || area.startsWith('(');
+
+/**
+ * `windowUs`: only samples taken in [from, to], in microseconds of the monotonic clock
+ * (`process.hrtime.bigint() / 1000n` in any process on the machine: V8 stamps samples with it).
+ */
+export function summarizeCpuProfile(file: string, options: { top?: number; windowUs?: [number, number] } = {}): ProfileSummary {
+  const top = options.top ?? 25;
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  let window = options.windowUs;
+  if (window && (window[1] < profile.startTime || window[0] > profile.endTime)) window = undefined;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const selfUs = new Map<number, number>();
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (window && (t < window[0] || t > window[1])) continue;
+    const id = profile.samples[i];
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+
+  const areaSelf = new Map<string, number>();
+  const areaInclusive = new Map<string, number>();
+  const fnSelf = new Map<string, { fn: string; where: string; area: string; us: number }>();
+  let totalUs = 0;
+  let idleUs = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const area = areaOf(url, functionName);
+    totalUs += us;
+    if (area === '(idle)' || area === '(program)') idleUs += us;
+    areaSelf.set(area, (areaSelf.get(area) ?? 0) + us);
+    const where = url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : '';
+    const key = `${functionName}@${where}`;
+    const entry = fnSelf.get(key) ?? { fn: functionName || '(anonymous)', where, area, us: 0 };
+    entry.us += us;
+    fnSelf.set(key, entry);
+    // Inclusive: every distinct area on the stack gets this sample's time once.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)!.callFrame;
+      const a = areaOf(frame.url, frame.functionName);
+      if (a === '(root)' || seen.has(a)) continue;
+      seen.add(a);
+      areaInclusive.set(a, (areaInclusive.get(a) ?? 0) + us);
+    }
+  }
+  const busyUs = totalUs - idleUs;
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  const pct = (us: number) => Math.round((us / Math.max(1, busyUs)) * 1000) / 10;
+  return {
+    windowed: window !== undefined,
+    totalMs: ms(totalUs),
+    busyMs: ms(busyUs),
+    runtime: [...areaSelf.entries()]
+      .filter(([a]) => isRuntime(a) && a !== '(idle)' && a !== '(program)' && a !== '(root)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([area, us]) => ({ area, selfMs: ms(us), selfPctOfBusy: pct(us) })),
+    areas: [...areaInclusive.entries()]
+      .filter(([a]) => !isRuntime(a))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([area, us]) => ({ area, inclusiveMs: ms(us), inclusivePctOfBusy: pct(us), selfMs: ms(areaSelf.get(area) ?? 0) })),
+    functions: [...fnSelf.values()]
+      .filter((f) => f.area !== '(idle)' && f.area !== '(program)')
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ fn: f.fn, where: f.where, area: f.area, selfMs: ms(f.us), selfPctOfBusy: pct(f.us) })),
+  };
+}

@@ -1,0 +1,105 @@
+import net from 'node:net';
+
+/**
+ * A TCP proxy in front of PostgreSQL that counts ReadyForQuery messages ('Z') sent by the server:
+ * one per round trip the client waits for (a simple query, or an extended-protocol Sync). Used by
+ * `--profile` to measure database round trips per payment request. Only for profiling: it adds a
+ * hop.
+ */
+export class PgCountingProxy {
+  roundTrips = 0;
+  /** SQL text of every Parse ('P') and simple Query ('Q') the clients sent, with counts. */
+  readonly statements = new Map<string, number>();
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
+    this.server = net.createServer((client) => this.connect(client));
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<PgCountingProxy> {
+    const proxy = new PgCountingProxy(targetHost, targetPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** Clears the statement counts (the round-trip counter keeps running). */
+  resetStatements(): void {
+    this.statements.clear();
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  private connect(client: net.Socket): void {
+    const upstream = net.connect(this.targetPort, this.targetHost);
+    this.sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    // Client → server: an untyped start-up message first, then typed messages.
+    let fromClient: Buffer = Buffer.alloc(0);
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      fromClient = fromClient.length ? Buffer.concat([fromClient, chunk]) : chunk;
+      let offset = 0;
+      for (;;) {
+        if (!started) {
+          if (fromClient.length - offset < 4) break;
+          const length = fromClient.readInt32BE(offset);
+          if (fromClient.length - offset < length) break;
+          offset += length;
+          started = true;
+          continue;
+        }
+        if (fromClient.length - offset < 5) break;
+        const type = fromClient[offset];
+        const length = fromClient.readInt32BE(offset + 1);
+        if (fromClient.length - offset < 1 + length) break;
+        const body = fromClient.subarray(offset + 5, offset + 1 + length);
+        let sql: string | undefined;
+        if (type === 0x50 /* P */) {
+          const nameEnd = body.indexOf(0);
+          sql = body.subarray(nameEnd + 1, body.indexOf(0, nameEnd + 1)).toString('utf8');
+        } else if (type === 0x51 /* Q */) {
+          sql = body.subarray(0, body.indexOf(0)).toString('utf8');
+        }
+        if (sql !== undefined) {
+          const key = sql.replace(/\s+/g, ' ').trim().slice(0, 160);
+          this.statements.set(key, (this.statements.get(key) ?? 0) + 1);
+        }
+        offset += 1 + length;
+      }
+      fromClient = fromClient.subarray(offset);
+    });
+    // Server → client: a stream of messages, each a type byte and an int32 length (itself included).
+    let pending: Buffer = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let offset = 0;
+      while (pending.length - offset >= 5) {
+        const length = pending.readInt32BE(offset + 1);
+        if (pending.length - offset < 1 + length) break;
+        if (pending[offset] === 0x5a /* Z */) this.roundTrips++;
+        offset += 1 + length;
+      }
+      pending = pending.subarray(offset);
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
