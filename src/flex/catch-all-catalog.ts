@@ -11,6 +11,13 @@ import type { FlexAccountClient } from './flex-client';
  * mostly treat it as not eligible: buyers can still pay by regular card (README, assumptions).
  */
 export class CatchAllCatalog {
+  /**
+   * Prices never change once made, so they are kept in memory too. The key includes the product:
+   * a new Flex key (possibly another account) gets a new catch-all product, and so new keys here.
+   */
+  private readonly known = new Map<string, string>();
+  private static readonly MAX_KNOWN = 10_000;
+
   constructor(private readonly connections: FlexConnectionRepository) {}
 
   async priceFor(
@@ -20,8 +27,11 @@ export class CatchAllCatalog {
     amountMinor: number,
     currency: string,
   ): Promise<string> {
+    const memoKey = connection.catchAllProductId ? `${connection.id}:${connection.catchAllProductId}:${currency}:${amountMinor}` : undefined;
+    const memo = memoKey ? this.known.get(memoKey) : undefined;
+    if (memo) return memo;
     const cached = await this.connections.findCatchAllPrice(connection.id, currency, amountMinor);
-    if (cached) return cached;
+    if (cached) return this.remember(memoKey, cached);
 
     const productId = connection.catchAllProductId ?? (await this.createProduct(connection, flex, shopDomain));
     const price = await flex.createPrice(
@@ -29,12 +39,21 @@ export class CatchAllCatalog {
       // Deterministic, so a retry after a lost response finds the price Flex already made.
       `catch-all-price:${productId}:${currency}:${amountMinor}`,
     );
-    return this.connections.saveCatchAllPrice(connection.id, currency, amountMinor, price.price_id);
+    const saved = await this.connections.saveCatchAllPrice(connection.id, currency, amountMinor, price.price_id);
+    return this.remember(`${connection.id}:${productId}:${currency}:${amountMinor}`, saved);
   }
 
   /** Drops a cached price Flex no longer knows (price_not_found), so the next call recreates it. */
   async forgetPrice(connection: FlexConnectionWithSecrets, amountMinor: number, currency: string): Promise<void> {
+    this.known.delete(`${connection.id}:${connection.catchAllProductId}:${currency}:${amountMinor}`);
     await this.connections.deleteCatchAllPrice(connection.id, currency, amountMinor);
+  }
+
+  private remember(key: string | undefined, priceId: string): string {
+    if (!key) return priceId;
+    if (this.known.size >= CatchAllCatalog.MAX_KNOWN) this.known.clear();
+    this.known.set(key, priceId);
+    return priceId;
   }
 
   private async createProduct(connection: FlexConnectionWithSecrets, flex: FlexAccountClient, shopDomain: string): Promise<string> {

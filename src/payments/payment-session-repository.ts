@@ -1,6 +1,5 @@
 import type { DecisionSource, PaymentKind, PaymentSession, Prisma } from '@prisma/client';
 import type { DbClient } from '../db/db-client';
-import { isUniqueViolation } from '../db/db-client';
 import { toSafeNumber } from '../lib/money';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
@@ -35,23 +34,32 @@ export type FinalDecision =
 export class PaymentSessionRepository {
   constructor(private readonly db: DbClient) {}
 
-  /** Inserts the session, or returns the one already stored under (shop, Shopify id). */
-  async insertOrGet(input: NewPaymentSession): Promise<{ record: PaymentSessionRecord; created: boolean }> {
-    try {
-      const row = await this.db.paymentSession.create({
-        data: {
-          ...input,
-          amountMinor: BigInt(input.amountMinor),
-          customer: input.customer ?? undefined,
-        },
-      });
-      return { record: toRecord(row), created: true };
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const existing = await this.findByShopifyId(input.shopId, input.shopifyId);
-      if (!existing) throw error;
-      return { record: existing, created: false };
-    }
+  /**
+   * Inserts the session with its first timeline event, or returns the one already stored under
+   * (shop, Shopify id). One statement: this is the checkout's hot path (see bench/).
+   */
+  async insertOrGet(input: NewPaymentSession, event: { type: string; detail: Prisma.InputJsonValue }): Promise<{ record: PaymentSessionRecord; created: boolean }> {
+    const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      WITH inserted AS (
+        INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
+          "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
+          "apiVersion", "shopifyRequestId")
+        VALUES (${input.shopId}::uuid, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
+          ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl},
+          ${input.merchantLocale}, ${input.proposedAt}, ${json(input.customer)}::jsonb, ${json(input.rawRequest)}::jsonb,
+          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId})
+        ON CONFLICT ("shopId", "shopifyId") DO NOTHING
+        RETURNING *
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail")
+        SELECT id, ${event.type}, ${json(event.detail)}::jsonb FROM inserted
+      )
+      SELECT * FROM inserted`;
+    if (rows[0]) return { record: toRecord(rows[0]), created: true };
+    const existing = await this.findByShopifyId(input.shopId, input.shopifyId);
+    if (!existing) throw new Error(`payment session ${input.shopifyId} neither inserted nor found`);
+    return { record: existing, created: false };
   }
 
   async findById(id: string): Promise<PaymentSessionRecord | null> {
@@ -73,37 +81,45 @@ export class PaymentSessionRepository {
   }
 
   /**
-   * Takes the right to create the Flex checkout session for a while. Only one request holds it;
-   * a request that finds it taken waits for the holder's result instead of calling Flex too.
+   * Takes the right to create the Flex checkout session for a while, returning the session as
+   * claimed. Only one request holds it; a request that finds it taken (null) waits for the holder's
+   * result instead of calling Flex too.
    */
-  async claimCheckoutCreation(id: string, now: Date, leaseUntil: Date): Promise<boolean> {
-    const { count } = await this.db.paymentSession.updateMany({
-      where: {
-        id,
-        flexRedirectUrl: null,
-        OR: [{ checkoutLeaseUntil: null }, { checkoutLeaseUntil: { lt: now } }],
-      },
-      data: { checkoutLeaseUntil: leaseUntil, checkoutAttempts: { increment: 1 } },
-    });
-    return count === 1;
+  async claimCheckoutCreation(id: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      UPDATE "PaymentSession"
+      SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
+      WHERE id = ${id}::uuid AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
+      RETURNING *`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async releaseCheckoutLease(id: string): Promise<void> {
     await this.db.paymentSession.updateMany({ where: { id, flexRedirectUrl: null }, data: { checkoutLeaseUntil: null } });
   }
 
-  async recordCheckoutCreated(id: string, flexCheckoutSessionId: string, redirectUrl: string, nextReconcileAt: Date): Promise<PaymentSessionRecord> {
-    const row = await this.db.paymentSession.update({
-      where: { id },
-      data: {
-        flexCheckoutSessionId,
-        flexRedirectUrl: redirectUrl,
-        checkoutLeaseUntil: null,
-        status: 'CHECKOUT_CREATED',
-        nextReconcileAt,
-      },
-    });
-    return toRecord(row);
+  /** Records the Flex checkout session and its timeline event in one statement. */
+  async recordCheckoutCreated(
+    id: string,
+    flexCheckoutSessionId: string,
+    redirectUrl: string,
+    nextReconcileAt: Date,
+    event: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<PaymentSessionRecord> {
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      WITH updated AS (
+        UPDATE "PaymentSession"
+        SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL,
+          status = 'CHECKOUT_CREATED', "nextReconcileAt" = ${nextReconcileAt}, "updatedAt" = now()
+        WHERE id = ${id}::uuid
+        RETURNING *
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail")
+        SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb FROM updated
+      )
+      SELECT * FROM updated`;
+    if (!rows[0]) throw new Error(`payment session ${id} not found`);
+    return toRecord(rows[0]);
   }
 
   /**

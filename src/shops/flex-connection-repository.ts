@@ -1,4 +1,4 @@
-import type { FlexConnection, FlexMode } from '@prisma/client';
+import type { FlexConnection, FlexMode, ShopStatus } from '@prisma/client';
 import type { DbClient } from '../db/db-client';
 import { Secret } from '../lib/secret';
 import type { SecretBox } from '../lib/secret-box';
@@ -40,6 +40,25 @@ export class FlexConnectionRepository {
   async find(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {
     const row = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId, mode } } });
     return row ? this.decrypt(row) : null;
+  }
+
+  /**
+   * The shop (by domain) and its connection for one mode, in one query: every payment session
+   * request starts here.
+   */
+  async findWithShop(shopDomain: string, mode: FlexMode): Promise<{ shop: { id: string; status: ShopStatus }; connection: FlexConnectionWithSecrets | null } | null> {
+    // The shop's columns get names of their own: c.* has a "shopId" that is NULL when there is no connection.
+    const rows = await this.db.$queryRaw<Array<{ shop_row_id: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>>`
+      SELECT s.id AS shop_row_id, s.status AS shop_row_status, c.*
+      FROM "Shop" s
+      LEFT JOIN "FlexConnection" c ON c."shopId" = s.id AND c.mode = ${mode}::"FlexMode"
+      WHERE s.domain = ${shopDomain}`;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      shop: { id: row.shop_row_id, status: row.shop_row_status },
+      connection: row.id ? this.decrypt(row as FlexConnection) : null,
+    };
   }
 
   async listForShop(shopId: string): Promise<FlexConnectionWithSecrets[]> {

@@ -145,7 +145,9 @@ describe('payment outcomes', () => {
       return row.shopifyState === 'RESOLVED' ? row : undefined;
     }, 10_000, 'resolve after processing');
     expect(h.shopify.paymentSession(session.id)?.status).toBe('resolved');
-    expect(payment).toMatchObject({ status: 'RESOLVED', decisionSource: 'FLEX_WEBHOOK' });
+    expect(payment.status).toBe('RESOLVED');
+    // The webhook, or the reconciler that checks pending sessions, whichever saw it first.
+    expect(['FLEX_WEBHOOK', 'RECONCILER']).toContain(payment.decisionSource);
   });
 
   it('webhook before redirect: the webhook resolves, the buyer’s return changes nothing', async () => {

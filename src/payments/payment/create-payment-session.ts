@@ -65,12 +65,11 @@ export class CreatePaymentSession {
     if (amount.minor <= 0) return { ok: false, problem: invalidRequest(['amount: must be greater than zero']) };
 
     const { repos } = this.deps;
-    const shop = await repos.shops.findByDomain(shopDomain);
-    if (!shop || shop.status !== 'ACTIVE') {
+    const found = await repos.flexConnections.findWithShop(shopDomain, request.test ? 'TEST' : 'LIVE');
+    if (!found || found.shop.status !== 'ACTIVE') {
       return { ok: false, problem: { status: 404, code: 'unknown_shop', message: `Shop ${shopDomain} has not installed this app` } };
     }
-    const mode = request.test ? 'TEST' : 'LIVE';
-    const connection = await repos.flexConnections.find(shop.id, mode);
+    const { shop, connection } = found;
     if (!connection) {
       return {
         ok: false,
@@ -97,16 +96,13 @@ export class CreatePaymentSession {
       requestFingerprint: fingerprint,
       apiVersion,
       shopifyRequestId: requestId,
-    });
+    }, { type: 'shopify_session_received', detail: { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId } });
     if (!created && record.requestFingerprint !== fingerprint) {
       return {
         ok: false,
         paymentSessionId: record.id,
         problem: { status: 409, code: 'idempotency_conflict', message: `Payment session ${request.id} was already received with different details` },
       };
-    }
-    if (created) {
-      await repos.payments.addEvent(record.id, 'shopify_session_received', { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId });
     }
     return this.redirectFor(record, request, shopDomain, connection, !created);
   }
@@ -122,14 +118,16 @@ export class CreatePaymentSession {
     const { repos, clock } = this.deps;
     const deadline = Date.now() + this.waitForConcurrentMs;
     let record: PaymentSessionRecord | null = initial;
-    for (;;) {
+    let claimed: PaymentSessionRecord | null = null;
+    while (!claimed) {
       if (!record) throw new Error(`payment session ${initial.id} disappeared`);
       if (record.flexRedirectUrl) return { ok: true, redirectUrl: record.flexRedirectUrl, paymentSessionId: record.id, replayed: true };
       if (record.status !== 'RECEIVED') {
         return { ok: false, paymentSessionId: record.id, problem: { status: 409, code: 'session_finalized', message: `Payment session ${record.shopifyId} is already ${record.status.toLowerCase()}` } };
       }
       const now = clock.now();
-      if (await repos.payments.claimCheckoutCreation(record.id, now, new Date(now.getTime() + this.checkoutLeaseMs))) break;
+      claimed = await repos.payments.claimCheckoutCreation(record.id, now, new Date(now.getTime() + this.checkoutLeaseMs));
+      if (claimed) break;
       if (Date.now() > deadline) {
         return { ok: false, paymentSessionId: record.id, problem: { status: 503, code: 'in_progress', message: 'This payment session is still being set up; retry shortly' } };
       }
@@ -137,7 +135,6 @@ export class CreatePaymentSession {
       record = await repos.payments.findById(record.id);
     }
 
-    const claimed = (await repos.payments.findById(initial.id))!;
     try {
       const checkout = await this.createCheckout(claimed, request, shopDomain, connection);
       const redirectUrl = checkout.redirect_url;
@@ -147,8 +144,8 @@ export class CreatePaymentSession {
         checkout.checkout_session_id,
         redirectUrl,
         new Date(clock.now().getTime() + this.deps.reconcileAfterMs),
+        { type: 'flex_checkout_created', detail: { flexCheckoutSessionId: checkout.checkout_session_id, amountTotal: checkout.amount_total ?? null } },
       );
-      await repos.payments.addEvent(saved.id, 'flex_checkout_created', { flexCheckoutSessionId: checkout.checkout_session_id, amountTotal: checkout.amount_total ?? null });
       if (connection.keyRejectedAt) await repos.flexConnections.clearKeyRejected(connection.id);
       return { ok: true, redirectUrl, paymentSessionId: saved.id, replayed };
     } catch (error) {
