@@ -1,5 +1,5 @@
-// Three projects: fast standalone tests (pure logic and the sandboxes), and the integration suite
-// twice, once on the PostgreSQL server and once on the embedded default (PGlite).
+// Four projects: fast standalone tests (pure logic and the sandboxes), the integration suite twice,
+// once on the PostgreSQL server and once on the embedded default (PGlite), and the browser test.
 /** @type {import('jest').Config} */
 const transform = {
   '^.+\\.ts$': [
@@ -37,6 +37,13 @@ module.exports = {
       displayName: 'embedded',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-embedded.ts'],
+    },
+    {
+      // The merchant's journey in headless Chromium (Debian's /usr/bin/chromium), against PostgreSQL.
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
     },
   ],
 };

@@ -2,7 +2,11 @@ import type { AppConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { buyerReturnRoutes } from '../http/routes/buyer-return';
 import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
+import { followUpSessionRoutes } from '../http/routes/follow-up-sessions';
 import { healthRoutes } from '../http/routes/health';
+import { merchantInstallRoutes } from '../http/routes/merchant-install';
+import { settingsRoutes } from '../http/routes/settings';
+import { shopifyWebhookRoutes } from '../http/routes/shopify-webhooks';
 import { paymentSessionRoutes } from '../http/routes/payment-sessions';
 import { createHttpApp } from '../http/app';
 import { listen, type RunningServers } from '../http/servers';
@@ -38,8 +42,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     routers: [
       healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => services.worker.isHealthy() }),
       paymentSessionRoutes({ createPaymentSession: services.createPaymentSession, mtls: Boolean(config.mtls) }),
+      followUpSessionRoutes({
+        receiveRefund: services.receiveRefundSession,
+        receiveCapture: services.receiveCaptureSession,
+        receiveVoid: services.receiveVoidSession,
+        mtls: Boolean(config.mtls),
+      }),
       buyerReturnRoutes({ buyerReturn: services.buyerReturn }),
       flexWebhookRoutes({ handleFlexWebhook: services.handleFlexWebhook }),
+      shopifyWebhookRoutes({ handleShopifyWebhook: services.merchant.webhooks }),
+      merchantInstallRoutes({ merchant: services.merchant }),
+      settingsRoutes({ merchant: services.merchant }),
     ],
   });
   const servers = await listen(app, { port: config.port, host: config.host, mtls: config.mtls });
@@ -47,6 +60,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   services.worker.start();
   const reconciliation = new PeriodicTask('reconcile-payment-sessions', services.reconcileIntervalMs, () => services.reconciler.runOnce(), logger);
   reconciliation.start();
+  const refundPolling = new PeriodicTask('poll-pending-refunds', services.refundPollIntervalMs, () => services.refundPoller.runOnce(), logger);
+  refundPolling.start();
 
   return {
     services,
@@ -54,7 +69,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     async stop() {
       await servers.close();
       await reconciliation.stop();
+      await refundPolling.stop();
       await services.worker.stop();
+      await services.merchant.webhooks.drain();
       if (ownsDatabase) await database.close();
     },
   };

@@ -1,7 +1,11 @@
 import type { PrismaClient } from '@prisma/client';
 import type { SecretBox } from '../lib/secret-box';
 import { JobRepository } from '../outbox/job-repository';
+import { CaptureSessionRepository } from '../payments/capture/capture-session-repository';
+import { PaymentLedger } from '../payments/payment-ledger';
 import { PaymentSessionRepository } from '../payments/payment-session-repository';
+import { RefundSessionRepository } from '../payments/refund/refund-session-repository';
+import { VoidSessionRepository } from '../payments/void/void-session-repository';
 import { FlexConnectionRepository } from '../shops/flex-connection-repository';
 import { ShopRepository } from '../shops/shop-repository';
 import { FlexWebhookDeliveryRepository } from '../webhooks/flex-webhook-delivery-repository';
@@ -13,6 +17,10 @@ export interface Repositories {
   payments: PaymentSessionRepository;
   jobs: JobRepository;
   flexWebhookDeliveries: FlexWebhookDeliveryRepository;
+  refunds: RefundSessionRepository;
+  captures: CaptureSessionRepository;
+  voids: VoidSessionRepository;
+  ledger: PaymentLedger;
 }
 
 export function createRepositories(db: DbClient, secrets: SecretBox): Repositories {
@@ -22,6 +30,10 @@ export function createRepositories(db: DbClient, secrets: SecretBox): Repositori
     payments: new PaymentSessionRepository(db),
     jobs: new JobRepository(db),
     flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db),
+    refunds: new RefundSessionRepository(db),
+    captures: new CaptureSessionRepository(db),
+    voids: new VoidSessionRepository(db),
+    ledger: new PaymentLedger(db),
   };
 }
 

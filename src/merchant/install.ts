@@ -1,0 +1,67 @@
+import type { Session } from '@shopify/shopify-api';
+import type { SessionStorage } from '@shopify/shopify-app-session-storage';
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/logger';
+import { SHOP_DOMAIN } from '../payments/shopify-request';
+import type { ShopifyAccessTokens } from '../shopify/access-tokens';
+import type { MerchantTransactor } from './merchant-repositories';
+
+/** How long an OAuth `state` we handed out may come back (the library's cookie lives 60 s). */
+const OAUTH_STATE_LIFETIME_MS = 10 * 60 * 1000;
+
+export function normalizeShopDomain(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const shop = value.trim().toLowerCase();
+  return SHOP_DOMAIN.test(shop) ? shop : null;
+}
+
+/**
+ * The merchant's install: OAuth bookkeeping (single-use `state`), storing the offline token
+ * (encrypted, through the session storage) and putting the shop in service. A reinstall takes the
+ * same path and reactivates the shop.
+ */
+export class MerchantInstall {
+  constructor(
+    private readonly deps: {
+      transactor: MerchantTransactor;
+      sessionStorage: SessionStorage;
+      tokens: ShopifyAccessTokens;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Installed = the shop is active here and its offline token is stored. */
+  async isInstalled(shopDomain: string): Promise<boolean> {
+    const shop = await this.deps.transactor.repos.shops.findByDomain(shopDomain);
+    if (shop?.status !== 'ACTIVE') return false;
+    return (await this.deps.tokens.forShop(shopDomain)) !== null;
+  }
+
+  async shopId(shopDomain: string): Promise<string | null> {
+    return (await this.deps.transactor.repos.shops.findByDomain(shopDomain))?.id ?? null;
+  }
+
+  rememberState(shopDomain: string, state: string): Promise<void> {
+    return this.deps.transactor.repos.oauthStates.remember(shopDomain, state, this.deps.clock.now(), OAUTH_STATE_LIFETIME_MS);
+  }
+
+  /** True once per state we issued for this shop; a replayed or unknown state is false. */
+  claimState(shopDomain: string, state: string): Promise<boolean> {
+    return this.deps.transactor.repos.oauthStates.claim(shopDomain, state, this.deps.clock.now());
+  }
+
+  /** Stores the offline session from the OAuth callback and creates or reactivates the shop. */
+  async complete(session: Session): Promise<{ shopId: string; reinstalled: boolean }> {
+    if (session.isOnline || !session.accessToken) throw new Error('OAuth returned no offline access token');
+    const shopDomain = normalizeShopDomain(session.shop);
+    if (!shopDomain) throw new Error('OAuth returned a session for an invalid shop domain');
+    await this.deps.sessionStorage.storeSession(session);
+    const { shops } = this.deps.transactor.repos;
+    const before = await shops.findByDomain(shopDomain);
+    const shop = await shops.upsertActive(shopDomain, this.deps.clock.now());
+    const reinstalled = before !== null;
+    this.deps.logger.info({ shop: shopDomain, reinstalled, scope: session.scope }, reinstalled ? 'app reinstalled' : 'app installed');
+    return { shopId: shop.id, reinstalled };
+  }
+}

@@ -1,0 +1,87 @@
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../lib/clock';
+import { SHOP_DOMAIN } from '../payments/shopify-request';
+
+/** A merchant signed in to the settings page: one shop, until `expiresAt`. */
+export interface MerchantSession {
+  shop: string;
+  /** Random per sign-in; the CSRF token is derived from it. */
+  sid: string;
+  expiresAt: Date;
+}
+
+const payloadSchema = z.object({ v: z.literal(1), shop: z.string().regex(SHOP_DOMAIN), sid: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), exp: z.number().int() });
+
+export const MERCHANT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+
+/**
+ * The settings page's session: a cookie `v1.<payload>.<mac>` where the payload (shop, session id,
+ * expiry) is base64url JSON and the MAC is HMAC-SHA256 over "v1.<payload>" with a key derived from
+ * ENCRYPTION_KEY. Nothing is stored server-side; the shop in the cookie is the only shop its holder
+ * can see or change, and a changed byte anywhere fails the constant-time check.
+ *
+ * CSRF: every form carries a synchronizer token, HMAC("csrf", session id), so a token only works
+ * with the session it was rendered for.
+ */
+export class MerchantSessions {
+  private readonly key: Buffer;
+
+  constructor(
+    encryptionKey: Buffer,
+    private readonly clock: Clock,
+    private readonly ttlMs = MERCHANT_SESSION_TTL_MS,
+  ) {
+    this.key = Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'flex-payments-app/merchant-session/v1', 32));
+  }
+
+  get ttlSeconds(): number {
+    return Math.floor(this.ttlMs / 1000);
+  }
+
+  issue(shop: string): { cookieValue: string; session: MerchantSession } {
+    const sid = randomBytes(18).toString('base64url');
+    const exp = Math.floor((this.clock.now().getTime() + this.ttlMs) / 1000);
+    const payload = Buffer.from(JSON.stringify({ v: 1, shop, sid, exp })).toString('base64url');
+    const signed = `v1.${payload}`;
+    return { cookieValue: `${signed}.${this.mac(signed)}`, session: { shop, sid, expiresAt: new Date(exp * 1000) } };
+  }
+
+  /** The session in a cookie value, or null when it is missing, forged, tampered with or expired. */
+  verify(cookieValue: string | undefined): MerchantSession | null {
+    if (!cookieValue) return null;
+    const parts = cookieValue.split('.');
+    if (parts.length !== 3 || parts[0] !== 'v1') return null;
+    const signed = `${parts[0]}.${parts[1]}`;
+    if (!safeEqual(parts[2]!, this.mac(signed))) return null;
+    let parsed: z.infer<typeof payloadSchema>;
+    try {
+      const result = payloadSchema.safeParse(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
+      if (!result.success) return null;
+      parsed = result.data;
+    } catch {
+      return null;
+    }
+    const expiresAt = new Date(parsed.exp * 1000);
+    if (expiresAt.getTime() <= this.clock.now().getTime()) return null;
+    return { shop: parsed.shop, sid: parsed.sid, expiresAt };
+  }
+
+  csrfToken(session: MerchantSession): string {
+    return createHmac('sha256', this.key).update(`csrf:${session.sid}:${session.shop}`).digest('base64url');
+  }
+
+  checkCsrfToken(session: MerchantSession, token: unknown): boolean {
+    return typeof token === 'string' && safeEqual(token, this.csrfToken(session));
+  }
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.key).update(text).digest('base64url');
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,270 @@
+import type { FlexMode, PaymentKind, PaymentStatus } from '@prisma/client';
+import type { Clock } from '../lib/clock';
+import { formatMinor } from '../lib/money';
+import type { JobRecord } from '../outbox/job-repository';
+import { SHOPIFY_MUTATION_JOB, type ShopifyMutationPayload } from '../outbox/shopify-mutation-job';
+import type { MerchantTransactor } from './merchant-repositories';
+import { pendingConfigurationJobs, SHOP_SUBJECT } from './payments-app-configuration';
+import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from './shopify-webhook-delivery-repository';
+import { mutationLabel, timelineEntry, type TimelineEntry } from './timeline';
+
+export interface ConnectionView {
+  mode: FlexMode;
+  apiKeyHint: string;
+  verifiedAt: Date;
+  keyRejectedAt: Date | null;
+  webhookFailing: boolean;
+}
+
+export type Readiness = 'ready' | 'waiting' | 'not_ready' | 'not_connected';
+
+export interface Problem {
+  key: string;
+  severity: 'critical' | 'warning';
+  title: string;
+  detail: string;
+  whatToDo: string;
+  /** A job that needs attention; the page offers "Retry". */
+  retryJobId?: string;
+  /** Shopify was never told the provider is ready; the page offers to tell it. */
+  offerReadiness?: boolean;
+}
+
+export interface PaymentView {
+  id: string;
+  shopifyId: string;
+  createdAt: Date;
+  amount: string;
+  currency: string;
+  kind: PaymentKind;
+  test: boolean;
+  status: PaymentStatus;
+  statusLabel: string;
+  statusTone: TimelineEntry['tone'];
+  steps: Array<{ label: string; state: 'done' | 'current' | 'failed' | 'todo' }>;
+  flexCheckoutSessionId: string | null;
+  timeline: TimelineEntry[];
+}
+
+export interface DataRequestView {
+  id: string;
+  receivedAt: Date;
+  customerEmail: string | null;
+  paymentsFound: number | null;
+  status: string;
+  downloadable: boolean;
+}
+
+export interface RedactionView {
+  receivedAt: Date;
+  customerId: string | null;
+  outcome: string;
+}
+
+export interface SettingsView {
+  shop: { domain: string; paymentsAppReady: boolean; externalHandle: string | null };
+  connections: ConnectionView[];
+  readiness: Readiness;
+  /** Shopify is being told right now (first attempts): worth refreshing the page for. */
+  readinessSoon: boolean;
+  problems: Problem[];
+  payments: PaymentView[];
+  dataRequests: DataRequestView[];
+  redactions: RedactionView[];
+}
+
+const RECENT_PAYMENTS = 20;
+const RECONCILER_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+const STUCK_AFTER_ATTEMPTS = 3;
+
+/** Everything the settings page shows, for the signed-in shop only. */
+export class LoadSettingsView {
+  constructor(private readonly deps: { transactor: MerchantTransactor; clock: Clock }) {}
+
+  async execute(shopDomain: string): Promise<SettingsView | null> {
+    const repos = this.deps.transactor.repos;
+    const shop = await repos.shops.findByDomain(shopDomain);
+    if (!shop) return null;
+    const now = this.deps.clock.now();
+
+    const connections = await repos.flexConnections.listForShop(shop.id);
+    const pendingConfiguration = await pendingConfigurationJobs(repos, shop.id);
+    const needsAttention = await repos.jobs.list({ shopId: shop.id, status: ['NEEDS_ATTENTION'], limit: 20 });
+    const retrying = (await repos.jobs.list({ shopId: shop.id, status: ['QUEUED'], limit: 50 })).filter((j) => j.attempts >= STUCK_AFTER_ATTEMPTS);
+    const recent = await repos.payments.listRecentForShop(shop.id, RECENT_PAYMENTS);
+    const reconciled = await repos.settingsQueries.countResolvedByReconciler(shop.id, new Date(now.getTime() - RECONCILER_WINDOW_MS));
+
+    const connectionViews: ConnectionView[] = connections.map((c) => ({
+      mode: c.mode,
+      apiKeyHint: c.apiKeyHint,
+      verifiedAt: c.verifiedAt,
+      keyRejectedAt: c.keyRejectedAt,
+      // A refusal before the key was (re)connected was about the endpoint that connection replaced.
+      webhookFailing: c.webhookRefusedAt !== null && c.webhookRefusedAt.getTime() >= c.verifiedAt.getTime(),
+    }));
+
+    const readiness: Readiness =
+      connections.length === 0 && !shop.paymentsAppReady
+        ? pendingConfiguration.length > 0 ? 'waiting' : 'not_connected'
+        : pendingConfiguration.length > 0 ? 'waiting' : shop.paymentsAppReady ? 'ready' : 'not_ready';
+
+    const problems: Problem[] = [];
+    for (const c of connections) {
+      const mode = c.mode === 'LIVE' ? 'live' : 'test';
+      if (c.keyRejectedAt) {
+        problems.push({
+          key: `key-rejected-${mode}`,
+          severity: 'critical',
+          title: `Flex refuses your ${mode} API key`,
+          detail: `Since ${c.keyRejectedAt.toISOString()} Flex answers "invalid API key" for ${c.apiKeyHint}. ${mode === 'live' ? 'Live' : 'Test'} payments cannot start until this is fixed.`,
+          whatToDo: `Create a new secret key in the Flex dashboard (Developers → API keys) and enter it below as the ${mode} key.`,
+        });
+      }
+    }
+    for (const c of connectionViews) {
+      if (!c.webhookFailing) continue;
+      const source = connections.find((x) => x.mode === c.mode)!;
+      const mode = c.mode === 'LIVE' ? 'live' : 'test';
+      problems.push({
+        key: `webhook-refused-${mode}`,
+        severity: 'warning',
+        title: `Flex webhooks (${mode}) are failing`,
+        detail: `The last delivery, at ${source.webhookRefusedAt!.toISOString()}, was refused: ${source.webhookRefusalReason ?? 'signature check failed'}. Payments still complete, but only when the buyer returns or the app's periodic check with Flex finds them, which can take several minutes.`,
+        whatToDo: `Enter your ${mode} key again below: the app registers a fresh webhook endpoint with a new signing secret. If it keeps failing, check that nothing between Flex and the app changes the request body.`,
+      });
+    }
+    if (reconciled > 0) {
+      problems.push({
+        key: 'reconciled-payments',
+        severity: 'warning',
+        title: `${reconciled} payment${reconciled === 1 ? ' was' : 's were'} confirmed without a Flex webhook`,
+        detail: `In the last 7 days the app confirmed ${reconciled === 1 ? 'a paid checkout' : 'paid checkouts'} only through its periodic check with Flex, because neither the buyer's return nor a webhook reached it. Orders were confirmed late.`,
+        whatToDo: 'Make sure the app is reachable from the internet at its webhook address, then enter your keys again below to re-register the webhook endpoint.',
+      });
+    }
+    for (const job of needsAttention) {
+      problems.push({
+        key: `job-${job.id}`,
+        severity: 'critical',
+        title: `Shopify did not take an update: ${jobSubject(job, recent)}`,
+        detail: `Stopped after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? 'no error recorded'}`,
+        whatToDo: 'If the cause is fixed (for example the app was reinstalled or Shopify was down), retry. If Shopify refuses it again, contact Flex support and quote job ' + job.id + '.',
+        retryJobId: job.id,
+      });
+    }
+    for (const job of retrying) {
+      problems.push({
+        key: `job-${job.id}`,
+        severity: 'warning',
+        title: `Shopify has not accepted an update yet: ${jobSubject(job, recent)}`,
+        detail: `${job.attempts} attempts so far; last error: ${job.lastError ?? 'none recorded'}. The app keeps retrying for up to 26 hours.`,
+        whatToDo: 'Nothing yet: the app retries by itself. If this stays here for hours, check Shopify’s status page and that the app is still installed.',
+      });
+    }
+    if (connections.length > 0 && !shop.paymentsAppReady && pendingConfiguration.length === 0 && !needsAttention.some(isConfigurationJob)) {
+      problems.push({
+        key: 'not-ready',
+        severity: 'warning',
+        title: 'Shopify does not show Flex as ready',
+        detail: 'Your Flex keys are connected, but Shopify has not been told that the payment provider is ready, so Flex cannot be activated in Shopify’s payment settings.',
+        whatToDo: 'Tell Shopify now.',
+        offerReadiness: true,
+      });
+    }
+
+    const payments: PaymentView[] = [];
+    for (const p of recent) {
+      const events = await repos.payments.listEvents(p.id);
+      payments.push({
+        id: p.id,
+        shopifyId: p.shopifyId,
+        createdAt: p.createdAt,
+        amount: formatMinor(p.amountMinor, p.currency),
+        currency: p.currency,
+        kind: p.kind,
+        test: p.test,
+        status: p.status,
+        statusLabel: statusLabel(p.status, p.kind),
+        statusTone: p.status === 'RESOLVED' ? 'success' : p.status === 'REJECTED' ? 'critical' : p.status === 'PENDING' ? 'warning' : 'info',
+        steps: steps(p.status, p.flexCheckoutSessionId !== null, p.kind),
+        flexCheckoutSessionId: p.flexCheckoutSessionId,
+        timeline: events.map(timelineEntry),
+      });
+    }
+
+    const requests = await repos.shopifyWebhookDeliveries.listForShop(shop.domain, [DATA_REQUEST_TOPIC], 20);
+    const redactions = await repos.shopifyWebhookDeliveries.listForShop(shop.domain, [CUSTOMER_REDACT_TOPIC], 20);
+    return {
+      shop: { domain: shop.domain, paymentsAppReady: shop.paymentsAppReady, externalHandle: shop.externalHandle },
+      connections: connectionViews,
+      readiness,
+      readinessSoon: readiness === 'waiting' && pendingConfiguration.every((j) => j.attempts < STUCK_AFTER_ATTEMPTS),
+      problems,
+      payments,
+      dataRequests: requests.map((r) => {
+        const payload = asObject(r.payload);
+        const report = asObject(payload.report);
+        const customer = asObject(asObject(payload.request).customer);
+        return {
+          id: r.id,
+          receivedAt: r.receivedAt,
+          customerEmail: typeof customer.email === 'string' ? customer.email : null,
+          paymentsFound: Array.isArray(report.payments) ? report.payments.length : null,
+          status: r.outcome ?? 'processing',
+          downloadable: Array.isArray(report.payments),
+        };
+      }),
+      redactions: redactions.map((r) => {
+        const customer = asObject(asObject(asObject(r.payload).request).customer);
+        return { receivedAt: r.receivedAt, customerId: customer.id === undefined || customer.id === null ? null : String(customer.id), outcome: r.outcome ?? 'processing' };
+      }),
+    };
+  }
+}
+
+function isConfigurationJob(job: JobRecord): boolean {
+  return job.kind === SHOPIFY_MUTATION_JOB && job.subjectType === SHOP_SUBJECT;
+}
+
+function jobSubject(job: JobRecord, payments: Array<{ id: string; shopifyId: string }>): string {
+  const payload = job.payload as unknown as Partial<ShopifyMutationPayload>;
+  const what = payload.mutation ? mutationLabel(payload.mutation) : job.kind;
+  if (job.subjectType === SHOP_SUBJECT) return `${what} (paymentsAppConfigure)`;
+  const payment = payments.find((p) => p.id === job.subjectId);
+  return payment ? `${what} for payment ${payment.shopifyId}` : `${what}${job.subjectType ? ` (${job.subjectType.replace(/_/g, ' ')} ${job.subjectId ?? ''})` : ''}`;
+}
+
+function statusLabel(status: PaymentStatus, kind: PaymentKind): string {
+  switch (status) {
+    case 'RECEIVED':
+      return 'Started';
+    case 'CHECKOUT_CREATED':
+      return 'Waiting for the buyer';
+    case 'PENDING':
+      return 'Pending';
+    case 'RESOLVED':
+      return kind === 'AUTHORIZATION' ? 'Authorized' : 'Paid';
+    case 'REJECTED':
+      return 'Declined';
+  }
+}
+
+function steps(status: PaymentStatus, hasCheckout: boolean, kind: PaymentKind): PaymentView['steps'] {
+  const outcome =
+    status === 'RESOLVED'
+      ? { label: kind === 'AUTHORIZATION' ? 'Authorized' : 'Resolved', state: 'done' as const }
+      : status === 'REJECTED'
+        ? { label: 'Rejected', state: 'failed' as const }
+        : status === 'PENDING'
+          ? { label: 'Pending', state: 'current' as const }
+          : { label: 'Outcome', state: 'todo' as const };
+  return [
+    { label: 'Shopify session', state: 'done' },
+    { label: 'Flex checkout', state: hasCheckout ? 'done' : status === 'REJECTED' ? 'failed' : 'current' },
+    outcome,
+  ];
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_SHOPIFY_API_VERSION } from '../../src/config';
+import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/handle-shopify-webhook';
+import { OAUTH_CALLBACK_PATH } from '../../src/shopify/oauth';
+
+/** shopify.app.toml must describe the app as the code serves it. */
+describe('shopify.app.toml', () => {
+  const toml = readFileSync(path.resolve(__dirname, '../../shopify.app.toml'), 'utf8');
+  const value = (key: string) => new RegExp(`^\\s*${key}\\s*=\\s*(.+)$`, 'm').exec(toml)?.[1]?.trim();
+
+  it('is a non-embedded app with a client id, application URL and the OAuth callback', () => {
+    expect(value('client_id')).toMatch(/^"[^"]+"$/);
+    expect(value('name')).toMatch(/^".{1,30}"$/);
+    expect(value('handle')).toMatch(/^"[a-z0-9-]+"$/);
+    const appUrl = JSON.parse(value('application_url')!) as string;
+    expect(appUrl).toMatch(/^https:\/\//);
+    expect(toml).toMatch(/^embedded = false$/m);
+    expect(toml).toMatch(/\[pos\]\s*\nembedded = false/);
+    const redirects = JSON.parse(value('redirect_urls')!) as string[];
+    expect(redirects).toEqual([`${new URL(appUrl).origin}${OAUTH_CALLBACK_PATH}`]);
+    expect(toml).toMatch(/\[access_scopes\][\s\S]*scopes = ""/);
+    expect(toml).toMatch(/\[build\]/);
+  });
+
+  it('subscribes to uninstall and the compliance topics at the routes the app serves', () => {
+    expect(JSON.parse(value('api_version')!)).toBe(DEFAULT_SHOPIFY_API_VERSION);
+    const subscriptions = [...toml.matchAll(/(compliance_topics|topics) = \["([^"]+)"\]\s*\n\s*uri = "([^"]+)"/g)].map((m) => ({ kind: m[1], topic: m[2], uri: m[3] }));
+    expect(subscriptions.map((s) => s.topic).sort()).toEqual([...SHOPIFY_WEBHOOK_TOPICS].sort());
+    for (const s of subscriptions) {
+      expect(s.uri).toBe(`/webhooks/shopify/${s.topic}`);
+      expect(s.kind).toBe(s.topic === 'app/uninstalled' ? 'topics' : 'compliance_topics');
+    }
+  });
+});
