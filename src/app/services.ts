@@ -32,7 +32,7 @@ import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
 import { ShopifyPaymentsApiClient } from '../shopify/payments-api-client';
 import { HandleFlexWebhook } from '../webhooks/handle-flex-webhook';
 import { buildMerchantServices } from '../merchant/merchant-services';
-import { SHOP_SUBJECT, ShopConfigurationHooks } from '../merchant/payments-app-configuration';
+import { PaymentsAppConfiguration, SHOP_SUBJECT, ShopConfigurationHooks } from '../merchant/payments-app-configuration';
 
 /** Knobs tests and benchmarks turn; production uses the defaults. */
 export interface ServiceTuning {
@@ -144,9 +144,10 @@ export function buildServices(config: AppConfig, database: Database, logger: Log
     onJobEnqueued: wakeWorker,
   });
   const connectFlex = new ConnectFlexAccount({ transactor, flex, clock, logger, appUrl: config.appUrl });
-  const registerShop = new RegisterShop({ transactor, tokens, connectFlex, clock });
+  const configuration = new PaymentsAppConfiguration({ transactor, clock, runNow: (jobId) => worker.runNow(jobId), wake: wakeWorker });
+  const registerShop = new RegisterShop({ transactor, tokens, connectFlex, configuration, clock });
   // Merchant install (OAuth), the settings page and Shopify's webhooks (README "Merchant install and settings").
-  const merchant = buildMerchantServices({ config, database, secrets, transactor, flex, tokens, sessionStorage, connectFlex, worker, clock, logger });
+  const merchant = buildMerchantServices({ config, transactor, flex, tokens, sessionStorage, connectFlex, configuration, worker, clock, logger });
 
   return {
     config,

@@ -79,7 +79,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           return 1;
         }
         io.stdout(
-          `Registered ${values.shop}.\n${result.connections.map((c) => `  Flex ${c.mode.toLowerCase()} key ${c.apiKeyHint}, webhook endpoint ${c.webhookEndpointId}`).join('\n')}\n`,
+          `Registered ${values.shop}.\n${result.connections.map((c) => `  Flex ${c.mode.toLowerCase()} key ${c.apiKeyHint}, webhook endpoint ${c.webhookEndpointId}`).join('\n')}\n` +
+            (result.shopifyReady === 'acknowledged'
+              ? '  Shopify acknowledged paymentsAppConfigure(ready: true).\n'
+              : '  paymentsAppConfigure(ready: true) is queued; the running app will deliver it (see jobs:list).\n'),
         );
         return 0;
       } finally {

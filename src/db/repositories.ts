@@ -1,5 +1,7 @@
 import type { PrismaClient } from '@prisma/client';
 import type { SecretBox } from '../lib/secret-box';
+import { CustomerDataRepository } from '../merchant/customer-data-repository';
+import { ShopifyWebhookDeliveryRepository } from '../merchant/shopify-webhook-delivery-repository';
 import { JobRepository } from '../outbox/job-repository';
 import { CaptureSessionRepository } from '../payments/capture/capture-session-repository';
 import { PaymentLedger } from '../payments/payment-ledger';
@@ -8,6 +10,7 @@ import { RefundSessionRepository } from '../payments/refund/refund-session-repos
 import { VoidSessionRepository } from '../payments/void/void-session-repository';
 import { FlexConnectionRepository } from '../shops/flex-connection-repository';
 import { ShopRepository } from '../shops/shop-repository';
+import { OAuthStateStore } from '../shopify/oauth-state-store';
 import { FlexWebhookDeliveryRepository } from '../webhooks/flex-webhook-delivery-repository';
 import type { DbClient } from './db-client';
 
@@ -21,6 +24,9 @@ export interface Repositories {
   captures: CaptureSessionRepository;
   voids: VoidSessionRepository;
   ledger: PaymentLedger;
+  shopifyWebhookDeliveries: ShopifyWebhookDeliveryRepository;
+  customerData: CustomerDataRepository;
+  oauthStates: OAuthStateStore;
 }
 
 export function createRepositories(db: DbClient, secrets: SecretBox): Repositories {
@@ -34,6 +40,9 @@ export function createRepositories(db: DbClient, secrets: SecretBox): Repositori
     captures: new CaptureSessionRepository(db),
     voids: new VoidSessionRepository(db),
     ledger: new PaymentLedger(db),
+    shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
+    customerData: new CustomerDataRepository(db),
+    oauthStates: new OAuthStateStore(db),
   };
 }
 

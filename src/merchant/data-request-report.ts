@@ -1,9 +1,9 @@
-import type { MerchantTransactor } from './merchant-repositories';
+import type { Transactor } from '../db/repositories';
 import { DATA_REQUEST_TOPIC } from './shopify-webhook-delivery-repository';
 
 /** The report compiled for a customers/data_request, for the shop it was sent to and nobody else. */
 export class DataRequestReports {
-  constructor(private readonly deps: { transactor: MerchantTransactor }) {}
+  constructor(private readonly deps: { transactor: Transactor }) {}
 
   async find(shopDomain: string, id: string): Promise<{ id: string; report: unknown } | null> {
     const delivery = await this.deps.transactor.repos.shopifyWebhookDeliveries.findById(id);

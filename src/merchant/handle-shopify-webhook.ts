@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { verifyShopifyWebhookHmac } from '../shopify/webhook-hmac';
 import { normalizeShopDomain } from './install';
-import type { MerchantTransactor } from './merchant-repositories';
+import type { Transactor } from '../db/repositories';
 import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type TopicHandler, type TopicOutcome } from './shopify-webhook-topics';
 
 export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
@@ -24,7 +24,7 @@ export class HandleShopifyWebhook {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { transactor: MerchantTransactor; apiSecret: string; flex: FlexClient; clock: Clock; logger: Logger },
+    private readonly deps: { transactor: Transactor; apiSecret: string; flex: FlexClient; clock: Clock; logger: Logger },
   ) {
     const logger = deps.logger.child({ component: 'shopify-webhooks' });
     this.handlers.set('app/uninstalled', appUninstalled({ flex: deps.flex, logger }));

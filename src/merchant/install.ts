@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { SHOP_DOMAIN } from '../payments/shopify-request';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
-import type { MerchantTransactor } from './merchant-repositories';
+import type { Transactor } from '../db/repositories';
 
 /** How long an OAuth `state` we handed out may come back (the library's cookie lives 60 s). */
 const OAUTH_STATE_LIFETIME_MS = 10 * 60 * 1000;
@@ -23,7 +23,7 @@ export function normalizeShopDomain(value: unknown): string | null {
 export class MerchantInstall {
   constructor(
     private readonly deps: {
-      transactor: MerchantTransactor;
+      transactor: Transactor;
       sessionStorage: SessionStorage;
       tokens: ShopifyAccessTokens;
       clock: Clock;

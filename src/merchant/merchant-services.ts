@@ -1,11 +1,9 @@
 import type { SessionStorage } from '@shopify/shopify-app-session-storage';
 import type { AppConfig } from '../config';
-import type { Database } from '../db/database';
 import type { Transactor } from '../db/repositories';
 import type { FlexClient } from '../flex/flex-client';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
-import type { SecretBox } from '../lib/secret-box';
 import type { OutboxWorker } from '../outbox/outbox-worker';
 import type { ConnectFlexAccount } from '../shops/connect-flex-account';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
@@ -15,9 +13,8 @@ import { DataRequestReports } from './data-request-report';
 import { MerchantFlexAccount } from './flex-account';
 import { HandleShopifyWebhook } from './handle-shopify-webhook';
 import { MerchantInstall } from './install';
-import { MerchantTransactor } from './merchant-repositories';
 import { MerchantSessions } from './merchant-session';
-import { PaymentsAppConfiguration } from './payments-app-configuration';
+import type { PaymentsAppConfiguration } from './payments-app-configuration';
 import { RetryShopJob } from './retry-job';
 import { LoadSettingsView } from './settings-view';
 
@@ -27,20 +24,19 @@ import { LoadSettingsView } from './settings-view';
  */
 export function buildMerchantServices(deps: {
   config: AppConfig;
-  database: Database;
-  secrets: SecretBox;
   transactor: Transactor;
   flex: FlexClient;
   tokens: ShopifyAccessTokens;
   sessionStorage: SessionStorage;
   connectFlex: ConnectFlexAccount;
+  configuration: PaymentsAppConfiguration;
   worker: OutboxWorker;
   clock: Clock;
   logger: Logger;
 }) {
   const { config, clock } = deps;
   const logger = deps.logger.child({ component: 'merchant' });
-  const transactor = new MerchantTransactor(deps.database.prisma, deps.secrets);
+  const { transactor } = deps;
   const runNow = (jobId: string) => deps.worker.runNow(jobId);
   const wake = () => deps.worker.wake();
 
@@ -53,15 +49,15 @@ export function buildMerchantServices(deps: {
     timeoutMs: config.shopify.timeoutMs,
     logger,
   });
-  const configuration = new PaymentsAppConfiguration({ transactor: deps.transactor, clock, runNow, wake });
+  const { configuration } = deps;
   return {
     oauth,
     sessions: new MerchantSessions(config.encryptionKey, clock),
     install: new MerchantInstall({ transactor, sessionStorage: deps.sessionStorage, tokens: deps.tokens, clock, logger }),
     configuration,
-    flexAccount: new MerchantFlexAccount({ transactor: deps.transactor, connectFlex: deps.connectFlex, configuration, flex: deps.flex, clock, logger, runNow, wake }),
+    flexAccount: new MerchantFlexAccount({ transactor, connectFlex: deps.connectFlex, configuration, flex: deps.flex, clock, logger, runNow, wake }),
     settingsView: new LoadSettingsView({ transactor, clock }),
-    retryJob: new RetryShopJob({ transactor: deps.transactor, clock, logger, wake }),
+    retryJob: new RetryShopJob({ transactor, clock, logger, wake }),
     dataRequests: new DataRequestReports({ transactor }),
     webhooks: new HandleShopifyWebhook({ transactor, apiSecret: config.shopify.apiSecret, flex: deps.flex, clock, logger }),
     /** The app's origin: form posts must come from it (CSRF). */

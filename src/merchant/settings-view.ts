@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock';
 import { formatMinor } from '../lib/money';
 import type { JobRecord } from '../outbox/job-repository';
 import { SHOPIFY_MUTATION_JOB, type ShopifyMutationPayload } from '../outbox/shopify-mutation-job';
-import type { MerchantTransactor } from './merchant-repositories';
+import type { Transactor } from '../db/repositories';
 import { pendingConfigurationJobs, SHOP_SUBJECT } from './payments-app-configuration';
 import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from './shopify-webhook-delivery-repository';
 import { mutationLabel, timelineEntry, type TimelineEntry } from './timeline';
@@ -79,7 +79,7 @@ const STUCK_AFTER_ATTEMPTS = 3;
 
 /** Everything the settings page shows, for the signed-in shop only. */
 export class LoadSettingsView {
-  constructor(private readonly deps: { transactor: MerchantTransactor; clock: Clock }) {}
+  constructor(private readonly deps: { transactor: Transactor; clock: Clock }) {}
 
   async execute(shopDomain: string): Promise<SettingsView | null> {
     const repos = this.deps.transactor.repos;
@@ -92,7 +92,7 @@ export class LoadSettingsView {
     const needsAttention = await repos.jobs.list({ shopId: shop.id, status: ['NEEDS_ATTENTION'], limit: 20 });
     const retrying = (await repos.jobs.list({ shopId: shop.id, status: ['QUEUED'], limit: 50 })).filter((j) => j.attempts >= STUCK_AFTER_ATTEMPTS);
     const recent = await repos.payments.listRecentForShop(shop.id, RECENT_PAYMENTS);
-    const reconciled = await repos.settingsQueries.countResolvedByReconciler(shop.id, new Date(now.getTime() - RECONCILER_WINDOW_MS));
+    const reconciled = await repos.payments.countResolvedByReconciler(shop.id, new Date(now.getTime() - RECONCILER_WINDOW_MS));
 
     const connectionViews: ConnectionView[] = connections.map((c) => ({
       mode: c.mode,

@@ -4,10 +4,10 @@ import type { FlexClient } from '../flex/flex-client';
 import type { Logger } from '../lib/logger';
 import { formatMinor, toSafeNumber } from '../lib/money';
 import { removeWebhookEndpoints } from './flex-account';
-import type { MerchantRepositories } from './merchant-repositories';
+import type { Repositories } from '../db/repositories';
 
 export interface TopicContext {
-  repos: MerchantRepositories;
+  repos: Repositories;
   shopDomain: string;
   deliveryId: string;
   now: Date;

@@ -205,6 +205,14 @@ export class PaymentSessionRepository {
     });
   }
 
+  /**
+   * Paid payments that only the reconciler confirmed: the buyer did not come back and no Flex
+   * webhook arrived, a sign that webhooks do not reach the app.
+   */
+  countResolvedByReconciler(shopId: string, since: Date): Promise<number> {
+    return this.db.paymentSession.count({ where: { shopId, status: 'RESOLVED', decisionSource: 'RECONCILER', decidedAt: { gte: since } } });
+  }
+
   async listRecentForShop(shopId: string, limit: number): Promise<PaymentSessionRecord[]> {
     const rows = await this.db.paymentSession.findMany({ where: { shopId }, orderBy: { createdAt: 'desc' }, take: limit });
     return rows.map(toRecord);

@@ -1,4 +1,5 @@
 import type { Transactor } from '../db/repositories';
+import type { PaymentsAppConfiguration } from '../merchant/payments-app-configuration';
 import type { Clock } from '../lib/clock';
 import { SHOP_DOMAIN } from '../payments/shopify-request';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
@@ -12,17 +13,29 @@ export interface RegisterShopInput {
 }
 
 export type RegisterShopResult =
-  | { ok: true; shopId: string; connections: Array<{ mode: string; apiKeyHint: string; webhookEndpointId: string }> }
+  | {
+      ok: true;
+      shopId: string;
+      connections: Array<{ mode: string; apiKeyHint: string; webhookEndpointId: string }>;
+      /** Whether Shopify has already acknowledged paymentsAppConfigure(ready: true), or it is queued. */
+      shopifyReady: 'acknowledged' | 'queued';
+    }
   | { ok: false; problems: string[] };
 
 /**
  * The operator's way to put a shop in service (`npm run cli -- shops:add`): the shop's offline
  * Shopify token and its Flex keys. Every key is checked with Flex first; on any problem nothing is
- * stored.
+ * stored. Then Shopify is told the provider is ready, as after connecting on the settings page.
  */
 export class RegisterShop {
   constructor(
-    private readonly deps: { transactor: Transactor; tokens: ShopifyAccessTokens; connectFlex: ConnectFlexAccount; clock: Clock },
+    private readonly deps: {
+      transactor: Transactor;
+      tokens: ShopifyAccessTokens;
+      connectFlex: ConnectFlexAccount;
+      configuration: PaymentsAppConfiguration;
+      clock: Clock;
+    },
   ) {}
 
   async execute(input: RegisterShopInput): Promise<RegisterShopResult> {
@@ -38,6 +51,13 @@ export class RegisterShop {
     // Reactivates a shop that had uninstalled the app.
     await this.deps.transactor.repos.shops.upsertActive(shopDomain, this.deps.clock.now());
     await this.deps.tokens.store(shopDomain, input.accessToken.trim(), undefined);
-    return { ok: true, shopId: connected.shopId, connections: connected.connections };
+    // As the settings page does after connecting: tell Shopify the provider is ready (through the outbox).
+    const configured = await this.deps.configuration.sync(connected.shopId);
+    return {
+      ok: true,
+      shopId: connected.shopId,
+      connections: connected.connections,
+      shopifyReady: configured.attempt === 'succeeded' ? 'acknowledged' : 'queued',
+    };
   }
 }

@@ -124,8 +124,10 @@ describe('merchant install', () => {
     const settings = await browser.get(`${h.appUrl}/settings`);
     expect(settings.status).toBe(200);
     expect(settings.body).toContain('live and test mode');
-    // shops:add never told Shopify the provider is ready: the page offers to.
-    expect(settings.body).toContain('Tell Shopify Flex is ready');
+    // shops:add told Shopify the provider is ready, as connecting on this page does.
+    expect(settings.body).toContain('<span class="badge success">Ready</span>');
+    expect(settings.body).not.toContain('Tell Shopify Flex is ready');
+    expect(h.shopify.paymentsAppConfiguration(registered.domain)).toMatchObject({ ready: true });
   });
 
   describe('refused, with nothing changed', () => {

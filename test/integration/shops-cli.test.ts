@@ -49,6 +49,9 @@ describe('the shops:add command', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Registered cli-shop.myshopify.com');
     expect(result.stdout).not.toContain(account.liveKey);
+    // Shopify was told the provider is ready, as the settings page does.
+    expect(result.stdout).toContain('Shopify acknowledged paymentsAppConfigure(ready: true)');
+    expect(h.shopify.paymentsAppConfiguration('cli-shop.myshopify.com')).toMatchObject({ ready: true });
 
     const endpoints = h.flex.webhookEndpoints({ accountId: account.accountId }) as Array<Record<string, any>>;
     expect(endpoints.map((e) => e.url).sort()).toEqual([
