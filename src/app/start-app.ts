@@ -55,7 +55,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       settingsRoutes({ merchant: services.merchant }),
     ],
   });
-  const servers = await listen(app, { port: config.port, host: config.host, mtls: config.mtls });
+  let servers: RunningServers;
+  try {
+    servers = await listen(app, { port: config.port, host: config.host, mtls: config.mtls });
+  } catch (error) {
+    // A port in use: leave nothing open behind (the embedded database is one process's at a time).
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
 
   services.worker.start();
   const reconciliation = new PeriodicTask('reconcile-payment-sessions', services.reconcileIntervalMs, () => services.reconciler.runOnce(), logger);

@@ -50,8 +50,12 @@ export class Harness {
     readonly shopify: ShopifySimulator,
     private readonly database: TestDatabase,
     private readonly options: HarnessOptions,
-    readonly port: number,
+    private appPort: number,
   ) {}
+
+  get port(): number {
+    return this.appPort;
+  }
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const database = await createTestDatabase();
@@ -59,10 +63,17 @@ export class Harness {
     await flex.start();
     const shopify = new ShopifySimulator({ port: 0, apiVersion: '2026-10' });
     await shopify.start();
-    const port = await freePort();
-    const harness = new Harness(flex, shopify, database, options, port);
-    await harness.startApp();
-    return harness;
+    const harness = new Harness(flex, shopify, database, options, await freePort());
+    // Another process may take the free port before the app binds it: pick another and try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await harness.startApp();
+        return harness;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+        harness.appPort = await freePort();
+      }
+    }
   }
 
   get appUrl(): string {
