@@ -143,22 +143,28 @@ export class LoadSettingsView {
       });
     }
     for (const job of needsAttention) {
+      const toFlex = isFlexJob(job);
       problems.push({
         key: `job-${job.id}`,
         severity: 'critical',
-        title: `Shopify did not take an update: ${jobSubject(job, recent)}`,
+        title: toFlex ? `Flex did not confirm a ${flexJobLabel(job)}: ${jobSubject(job, recent)}` : `Shopify did not take an update: ${jobSubject(job, recent)}`,
         detail: `Stopped after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? 'no error recorded'}`,
-        whatToDo: 'If the cause is fixed (for example the app was reinstalled or Shopify was down), retry. If Shopify refuses it again, contact Flex support and quote job ' + job.id + '.',
+        whatToDo: toFlex
+          ? `Check in the Flex dashboard whether the ${flexJobLabel(job)} went through, then retry: a retry reuses the same idempotency key and first looks for what Flex already did, so it never repeats it. Quote job ${job.id} to Flex support if it keeps failing.`
+          : 'If the cause is fixed (for example the app was reinstalled or Shopify was down), retry. If Shopify refuses it again, contact Flex support and quote job ' + job.id + '.',
         retryJobId: job.id,
       });
     }
     for (const job of retrying) {
+      const toFlex = isFlexJob(job);
       problems.push({
         key: `job-${job.id}`,
         severity: 'warning',
-        title: `Shopify has not accepted an update yet: ${jobSubject(job, recent)}`,
+        title: toFlex ? `Flex has not confirmed a ${flexJobLabel(job)} yet: ${jobSubject(job, recent)}` : `Shopify has not accepted an update yet: ${jobSubject(job, recent)}`,
         detail: `${job.attempts} attempts so far; last error: ${job.lastError ?? 'none recorded'}. The app keeps retrying for up to 26 hours.`,
-        whatToDo: 'Nothing yet: the app retries by itself. If this stays here for hours, check Shopify’s status page and that the app is still installed.',
+        whatToDo: toFlex
+          ? 'Nothing yet: the app retries by itself with the same idempotency key. If this stays here for hours, check Flex’s status and that your Flex key is still valid.'
+          : 'Nothing yet: the app retries by itself. If this stays here for hours, check Shopify’s status page and that the app is still installed.',
       });
     }
     if (connections.length > 0 && !shop.paymentsAppReady && pendingConfiguration.length === 0 && !needsAttention.some(isConfigurationJob)) {
@@ -224,6 +230,15 @@ export class LoadSettingsView {
 
 function isConfigurationJob(job: JobRecord): boolean {
   return job.kind === SHOPIFY_MUTATION_JOB && job.subjectType === SHOP_SUBJECT;
+}
+
+/** Jobs that call Flex (refund, capture, void) rather than Shopify. */
+function isFlexJob(job: JobRecord): boolean {
+  return job.kind.startsWith('flex.');
+}
+
+function flexJobLabel(job: JobRecord): string {
+  return job.kind.slice('flex.'.length);
 }
 
 function jobSubject(job: JobRecord, payments: Array<{ id: string; shopifyId: string }>): string {

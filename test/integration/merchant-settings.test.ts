@@ -146,6 +146,21 @@ describe('merchant settings page', () => {
       },
     });
 
+    const flexStuck = await h.prisma.job.create({
+      data: {
+        shopId: shop.id,
+        kind: 'flex.refund',
+        dedupeKey: `test:flex:${randomUUID()}`,
+        payload: { sessionId: randomUUID() },
+        subjectType: 'refund_session',
+        subjectId: randomUUID(),
+        status: 'NEEDS_ATTENTION',
+        attempts: 20,
+        lastError: 'gave up after 20 attempts: Flex is unavailable (503)',
+        completedAt: now,
+      },
+    });
+
     const page = await settingsBody();
     const problem = (key: string) => new RegExp(`data-problem="${key}">([\\s\\S]*?)</div>`).exec(page)?.[1] ?? '';
     expect(problem('key-rejected-live')).toContain('Flex refuses your live API key');
@@ -156,6 +171,9 @@ describe('merchant settings page', () => {
     expect(problem(`job-${stuck.id}`)).toContain('Shopify answered HTTP 401 for 26 hours');
     expect(page).toContain(`action="/settings/jobs/${stuck.id}/retry"`);
     expect(problem(`job-${retrying.id}`)).toContain('keeps retrying');
+    // A call to Flex that never got a clear answer is told apart from a Shopify update.
+    expect(problem(`job-${flexStuck.id}`)).toContain('Flex did not confirm a refund');
+    expect(problem(`job-${flexStuck.id}`)).toContain('never repeats it');
     expect(page).not.toContain(`action="/settings/jobs/${retrying.id}/retry"`);
 
     // Retry: the job goes back to the worker; Shopify already holds that state, so it succeeds.
@@ -167,7 +185,7 @@ describe('merchant settings page', () => {
 
     // Clean up for the next tests.
     await h.prisma.flexConnection.update({ where: { id: live.id }, data: { keyRejectedAt: null, webhookRefusedAt: null, webhookRefusalReason: null } });
-    await h.prisma.job.delete({ where: { id: retrying.id } });
+    await h.prisma.job.deleteMany({ where: { id: { in: [retrying.id, flexStuck.id] } } });
   });
 
   describe('with a second shop', () => {
