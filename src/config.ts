@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { MutualTlsConfig } from './http/servers';
 
 /**
  * Configuration comes only from environment variables, parsed once at start-up. A missing or
@@ -90,14 +91,6 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface MutualTlsConfig {
-  /** PEM text of the CA that signs Shopify's client certificates. */
-  ca: string;
-  cert: string;
-  key: string;
-  port: number;
-}
-
 export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
@@ -145,7 +138,11 @@ export function decodeKey(text: string): Buffer | undefined {
 }
 
 export interface LoadConfigOptions {
-  /** Supplies ENCRYPTION_KEY in sandbox mode when none is configured (a key kept in DATA_DIR). */
+  /**
+   * Allows sandbox mode (no Shopify credentials), supplying ENCRYPTION_KEY when none is configured
+   * (a key kept in DATA_DIR). Only the development entry point passes it: the production entry point
+   * refuses to start without Shopify credentials.
+   */
   sandboxEncryptionKey?: (dataDir: string) => Buffer;
   /** Reads PEM values given as file paths. */
   readFile?: (path: string) => string;
@@ -162,6 +159,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   const problems: string[] = [];
   const sandboxMode = e.SHOPIFY_API_KEY === undefined && e.SHOPIFY_API_SECRET === undefined;
 
+  if (sandboxMode && !options.sandboxEncryptionKey) {
+    problems.push(
+      'SHOPIFY_API_KEY, SHOPIFY_API_SECRET: required. Without them the app can only run in sandbox mode, which `npm start` starts from its own entry point (dev/start-sandbox-mode.ts), never this one',
+    );
+  }
   if (!sandboxMode) {
     if (!e.SHOPIFY_API_KEY) problems.push('SHOPIFY_API_KEY: required when SHOPIFY_API_SECRET is set');
     if (!e.SHOPIFY_API_SECRET) problems.push('SHOPIFY_API_SECRET: required when SHOPIFY_API_KEY is set');

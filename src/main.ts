@@ -1,24 +1,5 @@
-import { ConfigError, runServer } from './app/run-server';
+import { runServer } from './app/run-server';
+import { runUntilSignal } from './app/run-until-signal';
 
-/** `npm start`. */
-runServer(process.env)
-  .then((server) => {
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      server.logger.info({ signal }, 'shutting down');
-      await server.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  })
-  .catch((error: unknown) => {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    process.stderr.write(`Failed to start: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+/** The production entry point (`node dist/src/main.js`): real shops only, never the sandboxes. */
+runUntilSignal(runServer(process.env));

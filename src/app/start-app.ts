@@ -1,21 +1,22 @@
 import type { AppConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
+import { createHttpApp } from '../http/app';
+import { assetRoutes } from '../http/routes/assets';
 import { buyerReturnRoutes } from '../http/routes/buyer-return';
 import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
-import { followUpSessionRoutes } from '../http/routes/follow-up-sessions';
 import { healthRoutes } from '../http/routes/health';
 import { merchantInstallRoutes } from '../http/routes/merchant-install';
+import { paymentSessionRoutes } from '../http/routes/payment-sessions';
+import { refundCaptureVoidRoutes } from '../http/routes/refund-capture-void-sessions';
 import { settingsRoutes } from '../http/routes/settings';
 import { shopifyWebhookRoutes } from '../http/routes/shopify-webhooks';
-import { paymentSessionRoutes } from '../http/routes/payment-sessions';
-import { createHttpApp } from '../http/app';
 import { listen, type RunningServers } from '../http/servers';
 import type { Logger } from '../lib/logger';
 import { PeriodicTask } from '../lib/periodic-task';
-import { buildServices, type ServiceTuning, type Services } from './services';
+import { composeApp, type AppComponents, type AppTuning } from './composition-root';
 
 export interface RunningApp {
-  services: Services;
+  components: AppComponents;
   servers: RunningServers;
   /** Stops taking requests, lets in-flight jobs finish, closes the database. */
   stop(): Promise<void>;
@@ -24,35 +25,33 @@ export interface RunningApp {
 export interface StartAppOptions {
   config: AppConfig;
   logger: Logger;
-  tuning?: ServiceTuning;
+  tuning?: AppTuning;
   /** An already open database (tests share one between app restarts); otherwise opened here. */
   database?: Database;
 }
 
+/** Opens the database, composes the app, listens, and starts the outbox worker and periodic tasks. */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config, logger } = options;
   const ownsDatabase = !options.database;
   const database =
     options.database ??
     (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, logger }));
-  const services = buildServices(config, database, logger, options.tuning);
+  const components = composeApp(config, database, logger, options.tuning);
+  const { payments, merchant } = components;
 
   const app = createHttpApp({
     logger,
     routers: [
-      healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => services.worker.isHealthy() }),
-      paymentSessionRoutes({ createPaymentSession: services.createPaymentSession, mtls: Boolean(config.mtls) }),
-      followUpSessionRoutes({
-        receiveRefund: services.receiveRefundSession,
-        receiveCapture: services.receiveCaptureSession,
-        receiveVoid: services.receiveVoidSession,
-        mtls: Boolean(config.mtls),
-      }),
-      buyerReturnRoutes({ buyerReturn: services.buyerReturn }),
-      flexWebhookRoutes({ handleFlexWebhook: services.handleFlexWebhook }),
-      shopifyWebhookRoutes({ handleShopifyWebhook: services.merchant.webhooks }),
-      merchantInstallRoutes({ merchant: services.merchant }),
-      settingsRoutes({ merchant: services.merchant }),
+      healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() }),
+      assetRoutes(),
+      paymentSessionRoutes({ createPaymentSession: payments.createPaymentSession, mtls: Boolean(config.mtls) }),
+      refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, mtls: Boolean(config.mtls) }),
+      buyerReturnRoutes({ buyerReturn: payments.buyerReturn }),
+      flexWebhookRoutes({ handleFlexWebhook: components.handleFlexWebhook }),
+      shopifyWebhookRoutes({ handleShopifyWebhook: components.shopifyWebhooks }),
+      merchantInstallRoutes({ merchant }),
+      settingsRoutes({ merchant }),
     ],
   });
   let servers: RunningServers;
@@ -64,21 +63,21 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     throw error;
   }
 
-  services.worker.start();
-  const reconciliation = new PeriodicTask('reconcile-payment-sessions', services.reconcileIntervalMs, () => services.reconciler.runOnce(), logger);
+  components.worker.start();
+  const reconciliation = new PeriodicTask('reconcile-payment-sessions', components.reconcileIntervalMs, () => payments.reconciler.runOnce(), logger);
   reconciliation.start();
-  const refundPolling = new PeriodicTask('poll-pending-refunds', services.refundPollIntervalMs, () => services.refundPoller.runOnce(), logger);
+  const refundPolling = new PeriodicTask('poll-pending-refunds', components.refundPollIntervalMs, () => payments.refundPoller.runOnce(), logger);
   refundPolling.start();
 
   return {
-    services,
+    components,
     servers,
     async stop() {
       await servers.close();
       await reconciliation.stop();
       await refundPolling.stop();
-      await services.worker.stop();
-      await services.merchant.webhooks.drain();
+      await components.worker.stop();
+      await components.shopifyWebhooks.drain();
       if (ownsDatabase) await database.close();
     },
   };

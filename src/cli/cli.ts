@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { buildServices } from '../app/services';
+import { composeApp } from '../app/composition-root';
 import { ConfigError, loadConfig, type LoadConfigOptions } from '../config';
 import { openDatabase } from '../db/database';
 import { createLogger } from '../lib/logger';
@@ -67,8 +67,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
       try {
-        const services = buildServices(config, database, logger);
-        const result = await services.registerShop.execute({
+        const app = composeApp(config, database, logger);
+        const result = await app.registerShop.execute({
           shopDomain: values.shop!,
           accessToken: values['access-token']!,
           flexApiKey: values['flex-api-key']!,
@@ -93,14 +93,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     case 'jobs:retry': {
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
       try {
-        const services = buildServices(config, database, logger);
+        const app = composeApp(config, database, logger);
         if (command === 'jobs:retry') {
           const id = rest[0];
           if (!id) {
             io.stderr(`jobs:retry needs a job id\n`);
             return 64;
           }
-          const requeued = await services.repos.jobs.requeue(id, services.clock.now()).catch(() => false);
+          const requeued = await app.repos.jobs.requeue(id, app.clock.now()).catch(() => false);
           if (!requeued) {
             io.stderr(`Job ${id} is not waiting for attention\n`);
             return 1;
@@ -110,7 +110,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
         const { values } = parseArgs({ args: rest, options: { status: { type: 'string' }, limit: { type: 'string' } } });
         const status = values.status ? [values.status.toUpperCase() as 'NEEDS_ATTENTION'] : undefined;
-        const jobs = await services.repos.jobs.list({ status, limit: values.limit ? Number(values.limit) : 50 });
+        const jobs = await app.repos.jobs.list({ status, limit: values.limit ? Number(values.limit) : 50 });
         for (const job of jobs) {
           io.stdout(`${job.id}  ${job.status.padEnd(15)} ${job.kind}  ${job.dedupeKey}  attempts=${job.attempts}${job.lastError ? `  last error: ${job.lastError}` : ''}\n`);
         }

@@ -1,5 +1,5 @@
-import type { FlexConnectionRepository, FlexConnectionWithSecrets } from '../shops/flex-connection-repository';
-import { formatMinor } from '../lib/money';
+import type { FlexConnectionRepository, FlexConnectionWithSecrets } from '../db/repositories/flex-connections';
+import { toDecimalString } from '../lib/money';
 import type { FlexAccountClient } from './flex-client';
 
 /**
@@ -35,7 +35,7 @@ export class CatchAllCatalog {
 
     const productId = connection.catchAllProductId ?? (await this.createProduct(connection, flex, shopDomain));
     const price = await flex.createPrice(
-      { product: productId, unit_amount: amountMinor, description: `Shopify order, ${formatMinor(amountMinor, currency)} ${currency}` },
+      { product: productId, unit_amount: amountMinor, description: `Shopify order, ${toDecimalString(amountMinor, currency)} ${currency}` },
       // Deterministic, so a retry after a lost response finds the price Flex already made.
       `catch-all-price:${productId}:${currency}:${amountMinor}`,
     );

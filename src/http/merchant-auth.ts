@@ -1,9 +1,34 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { normalizeShopDomain } from '../merchant/install';
-import type { MerchantServices } from '../merchant/merchant-services';
-import type { MerchantSession } from '../merchant/merchant-session';
-import { forbiddenPage, signedOutPage } from './merchant-pages';
+import { normalizeShopDomain } from '../lib/shop-domain';
+import type { ShopDomain } from '../lib/ids';
+import type { DataRequestReports } from '../merchant/data-request-report';
+import type { MerchantFlexAccount } from '../merchant/flex-account';
+import type { MerchantInstall } from '../merchant/install';
+import type { MerchantSession, MerchantSessions } from '../merchant/merchant-session';
+import type { PaymentsAppConfiguration } from '../merchant/payments-app-configuration';
+import type { RetryShopJob } from '../merchant/retry-job';
+import type { LoadSettingsView } from '../merchant/settings-view';
+import type { ShopifyOAuth } from '../shopify/oauth';
+import { forbiddenPage, signedOutPage } from './views/merchant-pages';
 import { logFields } from './request-log';
+
+/** What the merchant's routes (install, settings) work with. */
+export interface MerchantRoutesDeps {
+  oauth: ShopifyOAuth;
+  sessions: MerchantSessions;
+  install: MerchantInstall;
+  configuration: PaymentsAppConfiguration;
+  flexAccount: MerchantFlexAccount;
+  settingsView: LoadSettingsView;
+  retryJob: RetryShopJob;
+  dataRequests: DataRequestReports;
+  /** The app's origin: form posts must come from it (CSRF). */
+  appOrigin: string;
+  secureCookies: boolean;
+  /** Where the merchant's browser meets Shopify when SHOPIFY_API_ORIGIN stands in for https://{shop}. */
+  browserShopifyOrigin: string | undefined;
+  returnToShopifyUrl(shop: ShopDomain): string;
+}
 
 export const MERCHANT_COOKIE = 'flex_merchant_session';
 
@@ -12,11 +37,11 @@ export const MERCHANT_COOKIE = 'flex_merchant_session';
  * no referrer leaks. Forms post to the app; the "sign in with Shopify" form ends at Shopify (browsers
  * apply form-action to the redirects that follow a submission), hence https: and the API origin.
  */
-export function merchantPageHeaders(res: Response, merchant: MerchantServices): void {
+export function merchantPageHeaders(res: Response, merchant: MerchantRoutesDeps): void {
   const formTargets = ["'self'", 'https:', ...(merchant.browserShopifyOrigin ? [merchant.browserShopifyOrigin] : [])].join(' ');
   res.set({
     'Cache-Control': 'no-store',
-    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formTargets}; frame-ancestors 'none'; base-uri 'none'`,
+    'Content-Security-Policy': `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formTargets}; frame-ancestors 'none'; base-uri 'none'`,
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
     // Same-origin only: the signed query strings Shopify opens us with never leave in a Referer, and
@@ -44,7 +69,7 @@ export function readCookie(req: Request, name: string): string | undefined {
 }
 
 /** Starts the merchant's session for one shop (HttpOnly, SameSite=Lax, Secure on https). */
-export function startMerchantSession(res: Response, merchant: MerchantServices, shop: string): MerchantSession {
+export function startMerchantSession(res: Response, merchant: MerchantRoutesDeps, shop: ShopDomain): MerchantSession {
   const { cookieValue, session } = merchant.sessions.issue(shop);
   res.cookie(MERCHANT_COOKIE, cookieValue, {
     httpOnly: true,
@@ -57,7 +82,7 @@ export function startMerchantSession(res: Response, merchant: MerchantServices, 
   return session;
 }
 
-export function endMerchantSession(res: Response, merchant: MerchantServices): void {
+export function endMerchantSession(res: Response, merchant: MerchantRoutesDeps): void {
   res.clearCookie(MERCHANT_COOKIE, { httpOnly: true, sameSite: 'lax', secure: merchant.secureCookies, path: '/' });
 }
 
@@ -72,7 +97,7 @@ export function currentMerchant(res: Response): MerchantSession {
  * app installed. Data is loaded for the cookie's shop only; a request that names another shop is
  * refused rather than quietly answered for the cookie's shop.
  */
-export function requireMerchant(merchant: MerchantServices): RequestHandler {
+export function requireMerchant(merchant: MerchantRoutesDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     merchantPageHeaders(res, merchant);
     const session = merchant.sessions.verify(readCookie(req, MERCHANT_COOKIE));
@@ -102,7 +127,7 @@ export function requireMerchant(merchant: MerchantServices): RequestHandler {
  * origin (Origin, or Referer when a browser sends no Origin; neither is refused) and carry the
  * synchronizer token rendered for this session. A form that names a shop must name the session's.
  */
-export function requireSameOriginForm(merchant: MerchantServices): RequestHandler {
+export function requireSameOriginForm(merchant: MerchantRoutesDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const session = currentMerchant(res);
     const origin = req.get('origin');

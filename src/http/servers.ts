@@ -2,7 +2,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import type { MutualTlsConfig } from '../config';
+
+/** The listener for Shopify's session requests, over mutual TLS. */
+export interface MutualTlsConfig {
+  /** PEM text of the CA that signs Shopify's client certificates. */
+  ca: string;
+  cert: string;
+  key: string;
+  port: number;
+}
 
 export interface RunningServers {
   /** Plain HTTP: the buyer-facing pages, webhooks, health; session routes too unless mTLS is on. */

@@ -41,13 +41,18 @@ export function parseDecimalAmount(text: string, currency: string): ParseAmountR
   return { ok: true, minor: Number(minor) };
 }
 
-/** Formats minor units as a plain decimal string ("12345" cents → "123.45"). */
-export function formatMinor(minor: number, currency: string): string {
+/** Minor units as Shopify's plain decimal string (12345 cents → "123.45"): the inverse of parseDecimalAmount. */
+export function toDecimalString(minor: number, currency: string): string {
   const digits = minorUnitDigits(currency);
   const negative = minor < 0;
   const text = Math.abs(minor).toString().padStart(digits + 1, '0');
   const formatted = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
   return negative ? `-${formatted}` : formatted;
+}
+
+/** The one way the app shows money to people: "123.45 USD". */
+export function formatMoney(minor: number, currency: string): string {
+  return `${toDecimalString(minor, currency)} ${currency}`;
 }
 
 /** Converts a BigInt column to a number, refusing values a JS number cannot hold exactly. */

@@ -1,11 +1,12 @@
 import type { FlexMode } from '@prisma/client';
-import type { Transactor } from '../db/repositories';
+import type { Transactor } from '../db/transactor';
 import type { FlexClient } from '../flex/flex-client';
 import type { Clock } from '../lib/clock';
+import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import type { RunNowResult } from '../outbox/outbox-worker';
-import type { ConnectFlexAccount } from '../shops/connect-flex-account';
-import type { FlexConnectionWithSecrets } from '../shops/flex-connection-repository';
+import type { ConnectFlexAccount } from './connect-flex-account';
+import type { FlexConnectionWithSecrets } from '../db/repositories/flex-connections';
 import { desiredConfiguration, enqueueConfiguration, type PaymentsAppConfiguration } from './payments-app-configuration';
 
 export type ConnectOutcome =
@@ -30,11 +31,10 @@ export class MerchantFlexAccount {
       clock: Clock;
       logger: Logger;
       runNow: (jobId: string) => Promise<RunNowResult>;
-      wake: () => void;
     },
   ) {}
 
-  async connect(shopDomain: string, input: { live?: string; test?: string }): Promise<ConnectOutcome> {
+  async connect(shopDomain: ShopDomain, input: { live?: string; test?: string }): Promise<ConnectOutcome> {
     const keys = { live: blankToUndefined(input.live), test: blankToUndefined(input.test) };
     const result = await this.deps.connectFlex.execute(shopDomain, keys, { createShop: false });
     if (!result.ok) return result;
@@ -43,7 +43,7 @@ export class MerchantFlexAccount {
   }
 
   /** Removes one mode's key, or both. */
-  async disconnect(shopDomain: string, which: FlexMode | 'ALL'): Promise<DisconnectOutcome> {
+  async disconnect(shopDomain: ShopDomain, which: FlexMode | 'ALL'): Promise<DisconnectOutcome> {
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findByDomain(shopDomain);
     if (!shop) return { ok: false, problem: 'This shop has not installed the app' };
@@ -60,7 +60,6 @@ export class MerchantFlexAccount {
       return enqueueConfiguration(tx, shop.id, desiredConfiguration(shop.status === 'ACTIVE', remaining), this.deps.clock.now());
     });
     const attempt = await this.deps.runNow(job.id);
-    if (attempt !== 'succeeded') this.deps.wake();
     this.deps.logger.info({ shop: shopDomain, removed: existing.map((c) => c.mode) }, 'disconnected Flex');
     return { ok: true, removed: existing.map((c) => c.mode), shopifyAttempt: attempt };
   }

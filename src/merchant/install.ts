@@ -1,19 +1,14 @@
 import type { Session } from '@shopify/shopify-api';
 import type { SessionStorage } from '@shopify/shopify-app-session-storage';
 import type { Clock } from '../lib/clock';
+import type { ShopDomain, ShopId } from '../lib/ids';
 import type { Logger } from '../lib/logger';
-import { SHOP_DOMAIN } from '../payments/shopify-request';
+import { normalizeShopDomain } from '../lib/shop-domain';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
-import type { Transactor } from '../db/repositories';
+import type { Transactor } from '../db/transactor';
 
 /** How long an OAuth `state` we handed out may come back (the library's cookie lives 60 s). */
 const OAUTH_STATE_LIFETIME_MS = 10 * 60 * 1000;
-
-export function normalizeShopDomain(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const shop = value.trim().toLowerCase();
-  return SHOP_DOMAIN.test(shop) ? shop : null;
-}
 
 /**
  * The merchant's install: OAuth bookkeeping (single-use `state`), storing the offline token
@@ -32,13 +27,13 @@ export class MerchantInstall {
   ) {}
 
   /** Installed = the shop is active here and its offline token is stored. */
-  async isInstalled(shopDomain: string): Promise<boolean> {
+  async isInstalled(shopDomain: ShopDomain): Promise<boolean> {
     const shop = await this.deps.transactor.repos.shops.findByDomain(shopDomain);
     if (shop?.status !== 'ACTIVE') return false;
     return (await this.deps.tokens.forShop(shopDomain)) !== null;
   }
 
-  async shopId(shopDomain: string): Promise<string | null> {
+  async shopId(shopDomain: ShopDomain): Promise<ShopId | null> {
     return (await this.deps.transactor.repos.shops.findByDomain(shopDomain))?.id ?? null;
   }
 
@@ -52,7 +47,7 @@ export class MerchantInstall {
   }
 
   /** Stores the offline session from the OAuth callback and creates or reactivates the shop. */
-  async complete(session: Session): Promise<{ shopId: string; reinstalled: boolean }> {
+  async complete(session: Session): Promise<{ shopId: ShopId; reinstalled: boolean }> {
     if (session.isOnline || !session.accessToken) throw new Error('OAuth returned no offline access token');
     const shopDomain = normalizeShopDomain(session.shop);
     if (!shopDomain) throw new Error('OAuth returned a session for an invalid shop domain');

@@ -1,17 +1,18 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../lib/clock';
-import { SHOP_DOMAIN } from '../payments/shopify-request';
+import type { ShopDomain } from '../lib/ids';
+import { SHOP_DOMAIN_PATTERN } from '../lib/shop-domain';
 
 /** A merchant signed in to the settings page: one shop, until `expiresAt`. */
 export interface MerchantSession {
-  shop: string;
+  shop: ShopDomain;
   /** Random per sign-in; the CSRF token is derived from it. */
   sid: string;
   expiresAt: Date;
 }
 
-const payloadSchema = z.object({ v: z.literal(1), shop: z.string().regex(SHOP_DOMAIN), sid: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), exp: z.number().int() });
+const payloadSchema = z.object({ v: z.literal(1), shop: z.string().regex(SHOP_DOMAIN_PATTERN), sid: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), exp: z.number().int() });
 
 export const MERCHANT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
@@ -39,7 +40,7 @@ export class MerchantSessions {
     return Math.floor(this.ttlMs / 1000);
   }
 
-  issue(shop: string): { cookieValue: string; session: MerchantSession } {
+  issue(shop: ShopDomain): { cookieValue: string; session: MerchantSession } {
     const sid = randomBytes(18).toString('base64url');
     const exp = Math.floor((this.clock.now().getTime() + this.ttlMs) / 1000);
     const payload = Buffer.from(JSON.stringify({ v: 1, shop, sid, exp })).toString('base64url');
@@ -64,7 +65,7 @@ export class MerchantSessions {
     }
     const expiresAt = new Date(parsed.exp * 1000);
     if (expiresAt.getTime() <= this.clock.now().getTime()) return null;
-    return { shop: parsed.shop, sid: parsed.sid, expiresAt };
+    return { shop: parsed.shop as ShopDomain, sid: parsed.sid, expiresAt };
   }
 
   csrfToken(session: MerchantSession): string {

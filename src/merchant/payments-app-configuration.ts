@@ -1,22 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Repositories, Transactor } from '../db/repositories';
+import { z } from 'zod';
+import type { Repositories } from '../db/repositories';
+import type { FlexConnectionWithSecrets } from '../db/repositories/flex-connections';
+import type { JobRecord } from '../db/repositories/jobs';
+import type { Transactor } from '../db/transactor';
 import type { Clock } from '../lib/clock';
+import type { ShopId } from '../lib/ids';
 import type { Logger } from '../lib/logger';
-import type { JobRecord } from '../outbox/job-repository';
-import type { RunNowResult } from '../outbox/outbox-worker';
-import { enqueueShopifyMutation, SHOPIFY_MUTATION_JOB, type MutationSubjectHooks } from '../outbox/shopify-mutation-job';
-import type { FlexConnectionWithSecrets } from '../shops/flex-connection-repository';
-import type { MutationSubject } from '../shopify/payments-api-client';
-import type { PaymentsMutationName } from '../shopify/payments-mutations';
-
-/** Outbox subject type of the shop-level mutation (paymentsAppConfigure). */
-export const SHOP_SUBJECT = 'shop';
+import { defineJobType, enqueueJob } from '../outbox/job-type';
+import type { JobHandler, JobResult, RunNowResult } from '../outbox/outbox-worker';
+import type { ShopifyAccessTokens } from '../shopify/access-tokens';
+import type { ShopifyPaymentsApiClient } from '../shopify/payments-api-client';
 
 export interface DesiredConfiguration {
   ready: boolean;
   /** Shown to the merchant in Shopify's payments settings; kept as it was when not ready. */
   externalHandle: string | null;
 }
+
+/** `paymentsAppConfigure` for one shop, sent through the outbox. */
+export const CONFIGURE_PAYMENTS_APP = defineJobType(
+  'shopify.payments-app-configure',
+  z.object({ shopId: z.string(), ready: z.boolean(), externalHandle: z.string().nullable() }),
+);
+type ConfigurePayload = z.infer<typeof CONFIGURE_PAYMENTS_APP.payload>;
 
 /**
  * What Shopify should show for a shop: ready with at least one Flex key connected. Flex tells us no
@@ -29,23 +36,23 @@ export function desiredConfiguration(shopActive: boolean, connections: Array<Pic
   return { ready: true, externalHandle: live ? `Flex ${chosen.apiKeyHint}` : `Flex (test only) ${chosen.apiKeyHint}` };
 }
 
-/** Queued or running paymentsAppConfigure jobs of a shop. */
+/** Queued or running configuration jobs of a shop. */
 export async function pendingConfigurationJobs(repos: Repositories, shopId: string): Promise<JobRecord[]> {
   const jobs = await repos.jobs.list({ shopId, status: ['QUEUED', 'RUNNING'], subjectId: shopId, limit: 20 });
-  return jobs.filter((j) => j.kind === SHOPIFY_MUTATION_JOB && j.subjectType === SHOP_SUBJECT);
+  return jobs.filter(isConfigurationJob);
+}
+
+export function isConfigurationJob(job: Pick<JobRecord, 'kind'>): boolean {
+  return job.kind === CONFIGURE_PAYMENTS_APP.kind;
 }
 
 export function enqueueConfiguration(repos: Repositories, shopId: string, desired: DesiredConfiguration, now: Date): Promise<JobRecord> {
-  const variables: Record<string, unknown> = { ready: desired.ready };
-  if (desired.externalHandle !== null) variables.externalHandle = desired.externalHandle;
-  return enqueueShopifyMutation(repos.jobs, {
-    shopId,
-    mutation: 'paymentsAppConfigure',
-    variables,
-    subject: { type: SHOP_SUBJECT, id: shopId },
-    now,
+  return enqueueJob(repos.jobs, CONFIGURE_PAYMENTS_APP, { shopId, ready: desired.ready, externalHandle: desired.externalHandle }, {
     // One job per configuration change: the same "ready" twice is still two changes to send.
     dedupeKey: `shopify:paymentsAppConfigure:${shopId}:${randomUUID()}`,
+    shopId,
+    subject: { type: 'shop', id: shopId },
+    runAt: now,
   });
 }
 
@@ -60,36 +67,60 @@ export class PaymentsAppConfiguration {
       transactor: Transactor;
       clock: Clock;
       runNow: (jobId: string) => Promise<RunNowResult>;
-      wake: () => void;
     },
   ) {}
 
   /** Sends the configuration the shop's current Flex connections call for. */
-  async sync(shopId: string): Promise<{ job: JobRecord; desired: DesiredConfiguration; attempt: RunNowResult }> {
+  async sync(shopId: ShopId): Promise<{ job: JobRecord; desired: DesiredConfiguration; attempt: RunNowResult }> {
     const { job, desired } = await this.deps.transactor.run(async (repos) => {
       const shop = await repos.shops.findById(shopId);
       const desired = desiredConfiguration(shop?.status === 'ACTIVE', await repos.flexConnections.listForShop(shopId));
       return { desired, job: await enqueueConfiguration(repos, shopId, desired, this.deps.clock.now()) };
     });
-    const attempt = await this.deps.runNow(job.id);
-    if (attempt !== 'succeeded') this.deps.wake();
-    return { job, desired, attempt };
+    return { job, desired, attempt: await this.deps.runNow(job.id) };
   }
 }
 
 /**
- * What Shopify acknowledged is recorded on the shop (readiness shows on the settings page). Jobs are
- * not ordered, so a late acknowledgement can leave Shopify with an older configuration than the one
- * the connections call for; then a fresh job is queued, and Shopify converges on the latest.
+ * Sends `paymentsAppConfigure` and records what Shopify acknowledged on the shop (readiness shows on
+ * the settings page). Jobs are not ordered, so a late acknowledgement can leave Shopify with an older
+ * configuration than the connections call for; then a fresh job is queued, and Shopify converges.
  */
-export class ShopConfigurationHooks implements MutationSubjectHooks {
+export class ConfigurePaymentsAppJob implements JobHandler<ConfigurePayload> {
+  readonly type = CONFIGURE_PAYMENTS_APP;
+
   constructor(
-    private readonly deps: { transactor: Transactor; clock: Clock; logger: Logger; onJobEnqueued: () => void },
+    private readonly deps: { transactor: Transactor; tokens: ShopifyAccessTokens; client: ShopifyPaymentsApiClient; clock: Clock; logger: Logger },
   ) {}
 
-  async onAcknowledged(shopId: string, mutation: PaymentsMutationName, subject: MutationSubject | null): Promise<void> {
-    if (mutation !== 'paymentsAppConfigure') return;
-    const acknowledged = subject as { ready?: boolean; externalHandle?: string | null } | null;
+  async handle(_job: JobRecord, payload: ConfigurePayload): Promise<JobResult> {
+    const shop = await this.deps.transactor.repos.shops.findById(payload.shopId);
+    if (!shop) return { status: 'failed', error: 'shop no longer exists' };
+    const token = await this.deps.tokens.forShop(shop.domain);
+    if (!token) {
+      return shop.status === 'UNINSTALLED'
+        ? { status: 'failed', error: 'the app was uninstalled from this shop' }
+        : { status: 'retry', error: 'no Shopify access token stored for this shop' };
+    }
+    const variables: Record<string, unknown> = { ready: payload.ready };
+    if (payload.externalHandle !== null) variables.externalHandle = payload.externalHandle;
+    const outcome = await this.deps.client.mutate(shop.domain, token, 'paymentsAppConfigure', variables);
+    switch (outcome.kind) {
+      case 'acknowledged':
+        await this.recordAcknowledged(shop.id, outcome.subject as { ready?: boolean; externalHandle?: string | null } | null);
+        return { status: 'succeeded', result: { ready: Boolean((outcome.subject as { ready?: boolean } | null)?.ready) } };
+      case 'retry':
+        return { status: 'retry', error: outcome.reason, retryAfterMs: outcome.retryAfterMs };
+      case 'failed':
+        return { status: 'failed', error: outcome.reason, result: { userErrors: outcome.userErrors.map((e) => ({ field: e.field ?? null, message: e.message })) } };
+    }
+  }
+
+  async onGaveUp(_job: JobRecord, payload: ConfigurePayload, error: string): Promise<void> {
+    this.deps.logger.error({ shopId: payload.shopId, error }, 'Shopify did not take the payments app configuration; shown on the settings page');
+  }
+
+  private async recordAcknowledged(shopId: ShopId, acknowledged: { ready?: boolean; externalHandle?: string | null } | null): Promise<void> {
     const corrected = await this.deps.transactor.run(async (repos) => {
       const shop = await repos.shops.findById(shopId);
       if (!shop) return false;
@@ -105,13 +136,6 @@ export class ShopConfigurationHooks implements MutationSubjectHooks {
       await enqueueConfiguration(repos, shopId, desired, this.deps.clock.now());
       return true;
     });
-    if (corrected) {
-      this.deps.logger.info({ shopId }, 'Shopify holds an older payments app configuration; sending the current one');
-      this.deps.onJobEnqueued();
-    }
-  }
-
-  async onGaveUp(shopId: string, mutation: PaymentsMutationName, error: string): Promise<void> {
-    this.deps.logger.error({ shopId, mutation, error }, 'Shopify did not take the payments app configuration; shown on the settings page');
+    if (corrected) this.deps.logger.info({ shopId }, 'Shopify holds an older payments app configuration; sending the current one');
   }
 }

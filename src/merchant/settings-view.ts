@@ -1,11 +1,12 @@
 import type { FlexMode, PaymentKind, PaymentStatus } from '@prisma/client';
 import type { Clock } from '../lib/clock';
-import { formatMinor } from '../lib/money';
-import type { JobRecord } from '../outbox/job-repository';
-import { SHOPIFY_MUTATION_JOB, type ShopifyMutationPayload } from '../outbox/shopify-mutation-job';
-import type { Transactor } from '../db/repositories';
-import { pendingConfigurationJobs, SHOP_SUBJECT } from './payments-app-configuration';
-import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from './shopify-webhook-delivery-repository';
+import { z } from 'zod';
+import type { ShopDomain } from '../lib/ids';
+import { formatMoney } from '../lib/money';
+import type { JobRecord } from '../db/repositories/jobs';
+import type { Transactor } from '../db/transactor';
+import { isConfigurationJob, pendingConfigurationJobs } from './payments-app-configuration';
+import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from '../db/repositories/shopify-webhook-deliveries';
 import { mutationLabel, timelineEntry, type TimelineEntry } from './timeline';
 
 export interface ConnectionView {
@@ -34,8 +35,8 @@ export interface PaymentView {
   id: string;
   shopifyId: string;
   createdAt: Date;
+  /** "42.00 USD" */
   amount: string;
-  currency: string;
   kind: PaymentKind;
   test: boolean;
   status: PaymentStatus;
@@ -81,7 +82,7 @@ const STUCK_AFTER_ATTEMPTS = 3;
 export class LoadSettingsView {
   constructor(private readonly deps: { transactor: Transactor; clock: Clock }) {}
 
-  async execute(shopDomain: string): Promise<SettingsView | null> {
+  async execute(shopDomain: ShopDomain): Promise<SettingsView | null> {
     const repos = this.deps.transactor.repos;
     const shop = await repos.shops.findByDomain(shopDomain);
     if (!shop) return null;
@@ -178,15 +179,14 @@ export class LoadSettingsView {
       });
     }
 
+    const timelines = await repos.payments.listEventsForPayments(recent.map((p) => p.id));
     const payments: PaymentView[] = [];
     for (const p of recent) {
-      const events = await repos.payments.listEvents(p.id);
       payments.push({
         id: p.id,
         shopifyId: p.shopifyId,
         createdAt: p.createdAt,
-        amount: formatMinor(p.amountMinor, p.currency),
-        currency: p.currency,
+        amount: formatMoney(p.amountMinor, p.currency),
         kind: p.kind,
         test: p.test,
         status: p.status,
@@ -194,7 +194,7 @@ export class LoadSettingsView {
         statusTone: p.status === 'RESOLVED' ? 'success' : p.status === 'REJECTED' ? 'critical' : p.status === 'PENDING' ? 'warning' : 'info',
         steps: steps(p.status, p.flexCheckoutSessionId !== null, p.kind),
         flexCheckoutSessionId: p.flexCheckoutSessionId,
-        timeline: events.map(timelineEntry),
+        timeline: (timelines.get(p.id) ?? []).map(timelineEntry),
       });
     }
 
@@ -228,10 +228,6 @@ export class LoadSettingsView {
   }
 }
 
-function isConfigurationJob(job: JobRecord): boolean {
-  return job.kind === SHOPIFY_MUTATION_JOB && job.subjectType === SHOP_SUBJECT;
-}
-
 /** Jobs that call Flex (refund, capture, void) rather than Shopify. */
 function isFlexJob(job: JobRecord): boolean {
   return job.kind.startsWith('flex.');
@@ -242,12 +238,15 @@ function flexJobLabel(job: JobRecord): string {
 }
 
 function jobSubject(job: JobRecord, payments: Array<{ id: string; shopifyId: string }>): string {
-  const payload = job.payload as unknown as Partial<ShopifyMutationPayload>;
-  const what = payload.mutation ? mutationLabel(payload.mutation) : job.kind;
-  if (job.subjectType === SHOP_SUBJECT) return `${what} (paymentsAppConfigure)`;
+  if (isConfigurationJob(job)) return `${mutationLabel('paymentsAppConfigure')} (paymentsAppConfigure)`;
+  // Jobs that report to Shopify name their Payments Apps mutation in their payload.
+  const mutation = mentionedMutation.safeParse(job.payload);
+  const what = mutation.success ? mutationLabel(mutation.data.mutation) : job.kind;
   const payment = payments.find((p) => p.id === job.subjectId);
   return payment ? `${what} for payment ${payment.shopifyId}` : `${what}${job.subjectType ? ` (${job.subjectType.replace(/_/g, ' ')} ${job.subjectId ?? ''})` : ''}`;
 }
+
+const mentionedMutation = z.object({ mutation: z.string() });
 
 function statusLabel(status: PaymentStatus, kind: PaymentKind): string {
   switch (status) {

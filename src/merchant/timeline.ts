@@ -1,5 +1,5 @@
 import type { Prisma } from '@prisma/client';
-import { formatMinor } from '../lib/money';
+import { toDecimalString } from '../lib/money';
 
 /** One line of a payment's timeline as the merchant reads it. */
 export interface TimelineEntry {
@@ -85,7 +85,7 @@ function genericDetail(detail: Detail): string | null {
     if (parts.length >= 4) break;
     if (key === 'currency') continue;
     if (typeof value === 'number' && /amount.*minor|minor/i.test(key)) {
-      parts.push(`${humanize(key.replace(/minor/i, '')).toLowerCase()} ${formatMinor(value, currency ?? 'USD')}${currency ? ` ${currency}` : ''}`);
+      parts.push(`${humanize(key.replace(/minor/i, '')).toLowerCase()} ${toDecimalString(value, currency ?? 'USD')}${currency ? ` ${currency}` : ''}`);
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       const shown = String(value);
       parts.push(`${humanize(key).toLowerCase()}: ${shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}`);

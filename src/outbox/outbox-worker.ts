@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
+import type { JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Clock } from '../lib/clock';
+import { sleep } from '../lib/sleep';
 import type { Logger } from '../lib/logger';
-import type { JobRecord, JobRepository } from './job-repository';
+import type { JobType } from './job-type';
 import { nextRetry, type RetryPolicy } from './retry-policy';
 
 /**
@@ -16,11 +18,12 @@ export type JobResult =
   | { status: 'retry'; error: string; retryAfterMs?: number }
   | { status: 'failed'; error: string; result?: Prisma.InputJsonValue };
 
-export interface JobHandler {
-  readonly kind: string;
-  handle(job: JobRecord): Promise<JobResult>;
+/** Runs the jobs of one type; `payload` was checked against the type's schema. */
+export interface JobHandler<P = any> {
+  readonly type: JobType<P>;
+  handle(job: JobRecord, payload: P): Promise<JobResult>;
   /** Called once when the job gives up (exhausted or failed), e.g. to flag it on the payment's timeline. */
-  onGaveUp?(job: JobRecord, error: string): Promise<void>;
+  onGaveUp?(job: JobRecord, payload: P, error: string): Promise<void>;
 }
 
 export interface OutboxWorkerOptions {
@@ -56,7 +59,7 @@ export class OutboxWorker {
   private lastHeartbeat = 0;
 
   constructor(private readonly options: OutboxWorkerOptions) {
-    this.handlers = new Map(options.handlers.map((h) => [h.kind, h]));
+    this.handlers = new Map(options.handlers.map((h) => [h.type.kind, h]));
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.batchSize = options.batchSize ?? 10;
@@ -99,18 +102,23 @@ export class OutboxWorker {
    * Runs one job right away, for a caller that is waiting on it (a buyer on the return page).
    * 'busy' means another worker holds it now.
    */
-  async runNow(jobId: string): Promise<RunNowResult> {
+  async runNow(jobId: string, waitForOtherRunMs = 5_000): Promise<RunNowResult> {
     const token = randomUUID();
     const now = this.options.clock.now();
     const job = await this.options.jobs.claimOne(jobId, now, new Date(now.getTime() + this.leaseMs), token);
-    if (!job) {
+    if (job) return this.execute(job, token);
+    // Another worker (this instance's loop, woken by the commit that wrote the job, or another
+    // instance) may be running it right now: the caller is waiting for its outcome, not for who ran it.
+    const deadline = Date.now() + waitForOtherRunMs;
+    for (;;) {
       const current = await this.options.jobs.findById(jobId);
       if (!current) return 'not_found';
       if (current.status === 'SUCCEEDED') return 'succeeded';
       if (current.status === 'NEEDS_ATTENTION' || current.status === 'CANCELED') return 'needs_attention';
-      return 'busy';
+      if (current.status === 'QUEUED') return current.attempts > 0 ? 'retry' : 'busy';
+      if (Date.now() >= deadline) return 'busy';
+      await sleep(25);
     }
-    return this.execute(job, token);
   }
 
   private schedule(delayMs: number): void {
@@ -153,9 +161,12 @@ export class OutboxWorker {
   private async execute(job: JobRecord, token: string): Promise<RunNowResult> {
     const handler = this.handlers.get(job.kind);
     const log = this.options.logger.child({ job: { id: job.id, kind: job.kind, attempt: job.attempts, subject: job.subjectId } });
+    const parsed = handler?.type.payload.safeParse(job.payload);
     let result: JobResult;
     try {
-      result = handler ? await handler.handle(job) : { status: 'failed', error: `no handler for job kind ${job.kind}` };
+      if (!handler) result = { status: 'failed', error: `no handler for job kind ${job.kind}` };
+      else if (!parsed?.success) result = { status: 'failed', error: `the job's payload does not fit its kind ${job.kind}: ${parsed?.error.message}` };
+      else result = await handler.handle(job, parsed.data);
     } catch (error) {
       // A handler bug or a database hiccup: treat as transient, the policy bounds how long.
       result = { status: 'retry', error: `handler threw: ${(error as Error).message}` };
@@ -172,7 +183,7 @@ export class OutboxWorker {
         case 'failed':
           await this.options.jobs.markNeedsAttention(job.id, token, now, result.error, result.result);
           log.error({ error: result.error }, 'outbox job failed permanently; needs attention');
-          await handler?.onGaveUp?.(job, result.error);
+          if (parsed?.success) await handler?.onGaveUp?.(job, parsed.data, result.error);
           return 'needs_attention';
         case 'retry': {
           const decision = nextRetry(this.options.retryPolicy, job.attempts, job.createdAt, now, result.retryAfterMs);
@@ -180,7 +191,7 @@ export class OutboxWorker {
             const error = `gave up after ${job.attempts} attempts: ${result.error}`;
             await this.options.jobs.markNeedsAttention(job.id, token, now, error);
             log.error({ error: result.error }, 'outbox job exhausted its retries; needs attention');
-            await handler?.onGaveUp?.(job, error);
+            if (parsed?.success) await handler?.onGaveUp?.(job, parsed.data, error);
             return 'needs_attention';
           }
           await this.options.jobs.reschedule(job.id, token, decision.retryAt, result.error);

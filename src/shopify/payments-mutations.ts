@@ -17,14 +17,31 @@ const PAYMENT_SESSION_FIELDS = `
   }
 `;
 
-const sessionState = (type: 'RefundSession' | 'CaptureSession' | 'VoidSession') => `
-  id
-  state {
-    __typename
-    ... on ${type}StateResolved { code }
-    ... on ${type}StateRejected { code reason merchantMessage }
-  }
-`;
+/** Resolve and reject of refund, capture and void sessions differ only in their type names. */
+function operationMutations<K extends 'refund' | 'capture' | 'void'>(kind: K) {
+  const type = `${kind.charAt(0).toUpperCase()}${kind.slice(1)}Session`;
+  const fields = `${kind}Session {
+        id
+        state {
+          __typename
+          ... on ${type}StateResolved { code }
+          ... on ${type}StateRejected { code reason merchantMessage }
+        }
+      }
+      userErrors { field message code }`;
+  return {
+    [`${kind}SessionResolve`]: `mutation ${type}Resolve($id: ID!) {
+    ${kind}SessionResolve(id: $id) {
+      ${fields}
+    }
+  }`,
+    [`${kind}SessionReject`]: `mutation ${type}Reject($id: ID!, $reason: ${type}RejectionReasonInput!) {
+    ${kind}SessionReject(id: $id, reason: $reason) {
+      ${fields}
+    }
+  }`,
+  } as Record<`${K}SessionResolve` | `${K}SessionReject`, string>;
+}
 
 export const PAYMENTS_MUTATIONS = {
   paymentSessionResolve: `mutation PaymentSessionResolve($id: ID!, $authorizationExpiresAt: DateTime) {
@@ -45,42 +62,9 @@ export const PAYMENTS_MUTATIONS = {
       userErrors { field message code }
     }
   }`,
-  refundSessionResolve: `mutation RefundSessionResolve($id: ID!) {
-    refundSessionResolve(id: $id) {
-      refundSession { ${sessionState('RefundSession')} }
-      userErrors { field message code }
-    }
-  }`,
-  refundSessionReject: `mutation RefundSessionReject($id: ID!, $reason: RefundSessionRejectionReasonInput!) {
-    refundSessionReject(id: $id, reason: $reason) {
-      refundSession { ${sessionState('RefundSession')} }
-      userErrors { field message code }
-    }
-  }`,
-  captureSessionResolve: `mutation CaptureSessionResolve($id: ID!) {
-    captureSessionResolve(id: $id) {
-      captureSession { ${sessionState('CaptureSession')} }
-      userErrors { field message code }
-    }
-  }`,
-  captureSessionReject: `mutation CaptureSessionReject($id: ID!, $reason: CaptureSessionRejectionReasonInput!) {
-    captureSessionReject(id: $id, reason: $reason) {
-      captureSession { ${sessionState('CaptureSession')} }
-      userErrors { field message code }
-    }
-  }`,
-  voidSessionResolve: `mutation VoidSessionResolve($id: ID!) {
-    voidSessionResolve(id: $id) {
-      voidSession { ${sessionState('VoidSession')} }
-      userErrors { field message code }
-    }
-  }`,
-  voidSessionReject: `mutation VoidSessionReject($id: ID!, $reason: VoidSessionRejectionReasonInput!) {
-    voidSessionReject(id: $id, reason: $reason) {
-      voidSession { ${sessionState('VoidSession')} }
-      userErrors { field message code }
-    }
-  }`,
+  ...operationMutations('refund'),
+  ...operationMutations('capture'),
+  ...operationMutations('void'),
   paymentsAppConfigure: `mutation PaymentsAppConfigure($ready: Boolean!, $externalHandle: String) {
     paymentsAppConfigure(ready: $ready, externalHandle: $externalHandle) {
       paymentsAppConfiguration { externalHandle ready }

@@ -111,7 +111,7 @@ describe('merchant journey in a browser', () => {
     const payment = page.locator(`article[data-payment="${sent.session.id}"]`);
     await payment.waitFor();
     const listed = (await payment.textContent()) ?? '';
-    expect(listed).toContain('$64.50');
+    expect(listed).toContain('64.50 USD');
     expect(listed).toContain('Paid');
     expect(listed).toMatch(/Shopify session\s*→\s*Flex checkout\s*→\s*Resolved/);
     for (const step of ['Shopify started the payment', 'Flex checkout created', 'Buyer came back from Flex', 'Payment approved', 'Shopify confirmed']) {

@@ -1,4 +1,4 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, Harness, type RegisteredShop, useHarness } from '../support/harness';
 import { payAndReturn, startCheckout } from '../support/buyer';
 
 /**
@@ -6,18 +6,7 @@ import { payAndReturn, startCheckout } from '../support/buyer';
  * part, once, and hears back captureSessionResolve or captureSessionReject.
  */
 describe('captures', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
-  afterEach(() => {
-    h.flex.faults.reset();
-    h.shopify.faults.reset();
-  });
+  const { h, shop } = useHarness();
 
   const helpers = () => makeHelpers(h, shop);
 
@@ -208,7 +197,7 @@ function makeHelpers(h: Harness, shop: RegisteredShop) {
     capturePosts: (checkoutId: string) => h.flex.requests.filter((r) => r.method === 'POST' && r.path === `/v1/checkout/sessions/${checkoutId}/capture`),
     events: async (paymentShopifyId: string) => {
       const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: paymentShopifyId } });
-      return h.services.repos.payments.listEvents(payment.id);
+      return h.timelineOf(payment.id);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, useHarness } from '../support/harness';
 import { payOnFlexPage, startCheckout } from '../support/buyer';
 
 /**
@@ -7,14 +7,7 @@ import { payOnFlexPage, startCheckout } from '../support/buyer';
  * before, change anything.
  */
 describe('Flex webhooks', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start({ flexOptions: { webhookRetryDelaysMs: [0, 200, 1000, 2000, 4000] } });
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
+  const { h, shop } = useHarness({ flexOptions: { webhookRetryDelaysMs: [0, 200, 1000, 2000, 4000] } });
 
   function endpointSecret(mode: 'live' | 'test' = 'live'): string {
     const endpoint = (h.flex.webhookEndpoints({ accountId: shop.flexAccountId, testMode: mode === 'test' }) as Array<Record<string, any>>)[0];

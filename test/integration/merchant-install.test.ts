@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/harness';
 import { approveInstall, BROWSER_UA, installThroughOAuth, MerchantBrowser, uniqueShop } from '../support/merchant';
 
 /**
@@ -8,12 +8,7 @@ import { approveInstall, BROWSER_UA, installThroughOAuth, MerchantBrowser, uniqu
  * Every refused request must leave nothing behind.
  */
 describe('merchant install', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-  });
-  afterAll(() => h?.stop());
+  const { h } = useHarness({ shop: false });
 
   const secret = 'test-api-secret';
   /** Re-signs a query the way Shopify does (what an attacker cannot do without the app's secret). */
@@ -64,7 +59,7 @@ describe('merchant install', () => {
     expect(rows[0]).toMatchObject({ id: `offline_${shop}`, isOnline: false });
     expect(rows[0]!.accessToken).not.toContain(token[0]!.token);
     expect(rows[0]!.accessToken).toMatch(/^v1\./);
-    expect((await h.services.tokens.forShop(shop))?.reveal()).toBe(token[0]!.token);
+    expect((await h.components.tokens.forShop(shop))?.reveal()).toBe(token[0]!.token);
     expect(await h.prisma.shop.findUnique({ where: { domain: shop } })).toMatchObject({ status: 'ACTIVE', paymentsAppReady: false });
     expect(await stateRows(shop)).toHaveLength(0);
 
@@ -111,7 +106,7 @@ describe('merchant install', () => {
     expect(await h.prisma.shop.findUnique({ where: { domain: shop } })).toMatchObject({ status: 'ACTIVE', uninstalledAt: null });
     const active = h.shopify.accessTokens(shop).filter((t) => !t.revoked && t.source === 'oauth');
     expect(active).toHaveLength(1);
-    expect((await h.services.tokens.forShop(shop))?.reveal()).toBe(active[0]!.token);
+    expect((await h.components.tokens.forShop(shop))?.reveal()).toBe(active[0]!.token);
     expect((await second.get(`${h.appUrl}/settings`)).status).toBe(200);
     expect(await h.prisma.shop.count({ where: { domain: shop } })).toBe(1);
   });

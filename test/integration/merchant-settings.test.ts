@@ -1,7 +1,8 @@
+import type { PaymentId } from '../../src/lib/ids';
 import { randomUUID } from 'node:crypto';
 import { payAndReturn, startCheckout } from '../support/buyer';
 import { enqueueConfiguration } from '../../src/merchant/payments-app-configuration';
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, Harness, type RegisteredShop, useHarness } from '../support/harness';
 import { connectFlex, csrfOf, installThroughOAuth, MerchantBrowser, uniqueShop } from '../support/merchant';
 
 /**
@@ -10,18 +11,16 @@ import { connectFlex, csrfOf, installThroughOAuth, MerchantBrowser, uniqueShop }
  * their timelines, problems with what to do, disconnecting — and the session and CSRF defences.
  */
 describe('merchant settings page', () => {
-  let h: Harness;
+  const { h } = useHarness({ shop: false });
   let shopA: string;
   let browserA: MerchantBrowser;
   let accountA: ReturnType<Harness['flex']['createAccount']>;
 
   beforeAll(async () => {
-    h = await Harness.start();
     shopA = uniqueShop('settings-a');
     browserA = await installThroughOAuth(h, shopA);
     accountA = h.flex.createAccount({ name: shopA });
   });
-  afterAll(() => h?.stop());
 
   const shopRow = (domain: string) => h.prisma.shop.findUniqueOrThrow({ where: { domain } });
   const connections = async (domain: string) => h.prisma.flexConnection.findMany({ where: { shopId: (await shopRow(domain)).id } });
@@ -94,12 +93,12 @@ describe('merchant settings page', () => {
     expect(appAnswer.status).toBe(303);
     const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
     // An event type the page has never heard of (refunds, captures and voids are being added).
-    await h.services.repos.payments.addEvent(payment.id, 'refund_requested', { amountMinor: 1000, currency: 'USD' });
+    await h.components.repos.payments.addEvent(payment.id as PaymentId, 'refund_requested', { amountMinor: 1000, currency: 'USD' });
 
     const page = await settingsBody();
     const article = new RegExp(`<article class="payment" data-payment="${session.id}">([\\s\\S]*?)</article>`).exec(page)?.[1];
     expect(article).toBeDefined();
-    expect(article).toContain('$42.00');
+    expect(article).toContain('42.00 USD');
     expect(article).toContain('>Paid<');
     expect(article).toMatch(/step done">Shopify session[\s\S]*step done">Flex checkout[\s\S]*step done">Resolved/);
     for (const label of ['Shopify started the payment', 'Flex checkout created', 'Buyer came back from Flex', 'Payment approved', 'Shopify confirmed', 'Refund requested']) {
@@ -321,8 +320,8 @@ describe('merchant settings page', () => {
       const shop = await shopRow(shopA);
       const before = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA).length;
       // A "ready" job from before the disconnect, acknowledged only now (jobs are not ordered).
-      await enqueueConfiguration(h.services.repos, shop.id, { ready: true, externalHandle: 'Flex stale' }, new Date());
-      h.services.worker.wake();
+      await enqueueConfiguration(h.components.repos, shop.id, { ready: true, externalHandle: 'Flex stale' }, new Date());
+      h.components.worker.wake();
       await eventually(async () => {
         const sent = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA).slice(before);
         return sent.length === 2 && h.shopify.paymentsAppConfiguration(shopA)?.ready === false;

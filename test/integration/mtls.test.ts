@@ -1,61 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { freePort, Harness, type RegisteredShop } from '../support/harness';
+import { rmSync } from 'node:fs';
+import { startCheckout } from '../support/buyer';
+import { freePort, useHarness } from '../support/harness';
+import { makePki, type Pki } from '../support/pki';
 
 /**
  * Shopify sends session requests over mutual TLS. With PAYMENTS_MTLS_* configured, session routes are
  * served over HTTPS and only to a client certificate signed by the configured CA.
  */
 
-interface Pki {
-  dir: string;
-  shopifyCa: string;
-  serverCa: string;
-  server: { cert: string; key: string };
-  client: { cert: string; key: string };
-  rogueClient: { cert: string; key: string };
-}
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA standing in for Shopify's, a server CA, and certificates for the app, Shopify and an impostor. */
-function makePki(): Pki {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'flex-mtls-'));
-  const ca = (name: string) => openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
-  const leaf = (name: string, caName: string, extensions: string) => {
-    writeFileSync(path.join(dir, `${name}.ext`), extensions);
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
-  };
-  ca('shopify-payments-ca');
-  ca('server-ca');
-  ca('rogue-ca');
-  leaf('server', 'server-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('shopify-client', 'shopify-payments-ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('rogue-client', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
-  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
-  return {
-    dir,
-    shopifyCa: path.join(dir, 'shopify-payments-ca.crt'),
-    serverCa: read('server-ca.crt'),
-    server: { cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') },
-    client: { cert: read('shopify-client.crt'), key: read('shopify-client.key') },
-    rogueClient: { cert: read('rogue-client.crt'), key: read('rogue-client.key') },
-  };
-}
-
 describe('mutual TLS on session routes', () => {
   let pki: Pki;
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
+  const { h, shop } = useHarness(async () => {
     pki = makePki();
-    h = await Harness.start({
+    return {
       env: {
         PAYMENTS_MTLS_CA: pki.shopifyCa,
         PAYMENTS_MTLS_CERT: pki.server.cert,
@@ -63,13 +20,9 @@ describe('mutual TLS on session routes', () => {
         PAYMENTS_MTLS_PORT: String(await freePort()),
       },
       shopifyClientTls: { ...pki.client, ca: pki.serverCa },
-    });
-    shop = await h.registerShop();
+    };
   });
-  afterAll(async () => {
-    await h?.stop();
-    rmSync(pki.dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
 
   const stored = () => h.prisma.paymentSession.count();
 
@@ -117,5 +70,26 @@ describe('mutual TLS on session routes', () => {
     expect(res.status).toBe(200);
     const webhook = await fetch(`${h.app.servers.httpUrl}/webhooks/flex?shop=${shop.domain}&mode=live`, { method: 'POST', body: '{}' });
     expect(webhook.status).toBe(401); // reached the handler: unsigned, so refused
+  });
+
+  it('refuses refund, capture and void requests without the client certificate and stores nothing; serves them with it', async () => {
+    const { session } = await startCheckout(h, shop, { amount: '10.00', kind: 'authorization' });
+    for (const send of [
+      () => h.shopify.sendRefundSession(shop.domain, { paymentId: session.id, amount: '1.00', tls: false }),
+      () => h.shopify.sendCaptureSession(shop.domain, { paymentId: session.id, amount: '1.00', tls: false }),
+      () => h.shopify.sendVoidSession(shop.domain, { paymentId: session.id, tls: false }),
+    ]) {
+      const refused = await send();
+      expect(refused.status).toBe(401);
+      expect((refused.body as any).error.code).toBe('client_certificate_required');
+    }
+    // The plain HTTP listener does not serve them either.
+    const plain = await fetch(`${h.app.servers.httpUrl}/payments/refunds`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(plain.status).toBe(401);
+    expect((await h.prisma.refundSession.count()) + (await h.prisma.captureSession.count()) + (await h.prisma.voidSession.count())).toBe(0);
+
+    const accepted = await h.shopify.sendVoidSession(shop.domain, { paymentId: session.id });
+    expect(accepted.status).toBe(201);
+    expect(await h.prisma.voidSession.count()).toBe(1);
   });
 });

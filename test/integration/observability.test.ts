@@ -1,16 +1,9 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, useHarness } from '../support/harness';
 import { payAndReturn, startCheckout } from '../support/buyer';
 
 /** What an on-call engineer relies on: structured request logs without secrets, health and readiness. */
 describe('logs and health', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start({ env: { LOG_LEVEL: 'debug' } });
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
+  const { h, shop } = useHarness({ env: { LOG_LEVEL: 'debug' } });
 
   const parsedLogs = () => h.logs.map((line) => JSON.parse(line) as Record<string, any>);
 
@@ -55,14 +48,14 @@ describe('logs and health', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: true, worker: true } });
 
-    await h.services.worker.stop();
+    await h.components.worker.stop();
     try {
       const notReady = await fetch(`${h.appUrl}/readyz`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toMatchObject({ checks: { worker: false } });
       expect((await fetch(`${h.appUrl}/healthz`)).status).toBe(200);
     } finally {
-      h.services.worker.start();
+      h.components.worker.start();
     }
     await eventually(async () => (await fetch(`${h.appUrl}/readyz`)).status === 200, 5_000, 'ready again');
   });

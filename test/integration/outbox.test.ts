@@ -1,7 +1,7 @@
-import { buildServices } from '../../src/app/services';
+import { composeApp } from '../../src/app/composition-root';
 import { startApp, type RunningApp } from '../../src/app/start-app';
 import { createLogger } from '../../src/lib/logger';
-import { eventually, freePort, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, freePort, useHarness } from '../support/harness';
 import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/buyer';
 
 /**
@@ -10,15 +10,7 @@ import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/bu
  * when they cannot succeed.
  */
 describe('the outbox of Shopify mutations', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
-  afterEach(() => h.shopify.faults.reset());
+  const { h, shop } = useHarness();
 
   const callsFor = (gid: string, name = 'paymentSessionResolve') => h.shopify.mutations.filter((m) => m.name === name && (m.variables as any).id === gid);
   const paymentOf = (shopifyId: string) => h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
@@ -117,14 +109,14 @@ describe('the outbox of Shopify mutations', () => {
     }, 10_000, 'needs attention').finally(() => h.clock.advance(-27 * 60 * 60 * 1000));
     expect(parked.lastError).toMatch(/gave up after \d+ attempts/);
     const payment = await paymentOf(session.id);
-    const events = await h.services.repos.payments.listEvents(payment.id);
+    const events = await h.timelineOf(payment.id);
     expect(events.map((e) => e.type)).toContain('shopify_mutation_needs_attention');
     expect(payment.status).toBe('RESOLVED');
     expect(payment.shopifyState).toBeNull();
 
     h.shopify.faults.reset();
-    expect(await h.services.repos.jobs.requeue(job.id, h.clock.now())).toBe(true);
-    h.services.worker.wake();
+    expect(await h.components.repos.jobs.requeue(job.id, h.clock.now())).toBe(true);
+    h.components.worker.wake();
     await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery after requeue');
   });
 
@@ -153,7 +145,7 @@ describe('the outbox of Shopify mutations', () => {
     const logger = createLogger({ level: 'silent' });
     const others: RunningApp[] = [];
     const extraWorkers: Array<{ stop(): Promise<void> }> = [];
-    await h.services.worker.stop();
+    await h.components.worker.stop();
     try {
       const sessions = [];
       for (let i = 0; i < 12; i++) {
@@ -171,12 +163,12 @@ describe('the outbox of Shopify mutations', () => {
       } else {
         // The embedded database belongs to one process; its workers still compete through the table.
         for (let i = 0; i < 2; i++) {
-          const services = buildServices(h.config, h.services.database, logger, { workerPollIntervalMs: 10, clock: h.clock });
-          services.worker.start();
-          extraWorkers.push(services.worker);
+          const extra = composeApp(h.config, h.components.database, logger, { workerPollIntervalMs: 10, clock: h.clock });
+          extra.worker.start();
+          extraWorkers.push(extra.worker);
         }
       }
-      h.services.worker.start();
+      h.components.worker.start();
       for (const session of sessions) {
         await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, `resolve of ${session.id}`);
       }
@@ -184,7 +176,7 @@ describe('the outbox of Shopify mutations', () => {
     } finally {
       for (const other of others) await other.stop();
       for (const worker of extraWorkers) await worker.stop();
-      h.services.worker.start();
+      h.components.worker.start();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, Harness, useHarness } from '../support/harness';
 import { payAndReturn, payOnFlexPage, returnToStoreLink, startCheckout, visit } from '../support/buyer';
 
 /**
@@ -6,21 +6,14 @@ import { payAndReturn, payOnFlexPage, returnToStoreLink, startCheckout, visit } 
  * pending, over real HTTP between the Shopify simulator, the app and the Flex sandbox.
  */
 describe('payment outcomes', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
+  const { h, shop } = useHarness();
 
   const paymentOf = async (shopifyId: string) => {
     const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
     return row;
   };
   const eventTypes = async (paymentSessionId: string) =>
-    (await h.services.repos.payments.listEvents(paymentSessionId)).map((e) => e.type);
+    (await h.timelineOf(paymentSessionId)).map((e) => e.type);
 
   it('a sale: Flex checkout paid with an HSA/FSA card resolves the Shopify session and sends the buyer on', async () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '123.45', kind: 'sale' });

@@ -1,4 +1,4 @@
-import { Harness, type RegisteredShop } from '../support/harness';
+import { Harness, useHarness } from '../support/harness';
 import { startCheckout } from '../support/buyer';
 
 /**
@@ -6,14 +6,7 @@ import { startCheckout } from '../support/buyer';
  * refused with a clear 4xx and leaves nothing behind.
  */
 describe('payment session requests', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
+  const { h, shop } = useHarness();
 
   const checkoutCreates = () => h.flex.requests.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.status === 200 && !r.replayed);
 
@@ -141,7 +134,7 @@ describe('payment session requests', () => {
     const domain = 'live-only.myshopify.com';
     const account = h.flex.createAccount({ name: domain });
     const installed = h.shopify.createShop(domain);
-    const result = await h.services.registerShop.execute({ shopDomain: domain, accessToken: installed.accessToken, flexApiKey: account.liveKey });
+    const result = await h.components.registerShop.execute({ shopDomain: domain, accessToken: installed.accessToken, flexApiKey: account.liveKey });
     if (!result.ok) throw new Error(result.problems.join('; '));
     liveOnly = { domain };
     return liveOnly;

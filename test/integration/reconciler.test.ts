@@ -1,19 +1,11 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, useHarness } from '../support/harness';
 import { payOnFlexPage, startCheckout } from '../support/buyer';
 
 /**
  * Sessions whose buyer never came back and whose webhook never arrived are finalized by asking Flex.
  */
 describe('the reconciler', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start({ env: { RECONCILE_AFTER_SECONDS: '1' } });
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
-  afterEach(() => h.flex.faults.reset());
+  const { h, shop } = useHarness({ env: { RECONCILE_AFTER_SECONDS: '1' } });
 
   const paymentOf = (shopifyId: string) => h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
 

@@ -1,4 +1,4 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, useHarness } from '../support/harness';
 import { payAndReturn, startCheckout } from '../support/buyer';
 
 /**
@@ -6,19 +6,7 @@ import { payAndReturn, startCheckout } from '../support/buyer';
  * rejected, over real HTTP between the Shopify simulator, the app and the Flex sandbox.
  */
 describe('refunds', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
-  afterEach(() => {
-    h.flex.faults.reset();
-    h.flex.setRefundBehaviour('auto_succeed');
-    h.shopify.faults.reset();
-  });
+  const { h, shop } = useHarness();
 
   /** A sale the buyer paid on Flex, resolved in Shopify. */
   async function paidSale(amount: string, outcome: 'hsa_fsa' | 'split' = 'hsa_fsa', extra: Record<string, string> = {}) {
@@ -43,7 +31,7 @@ describe('refunds', () => {
   const refundPosts = (checkoutId: string) =>
     h.flex.requests.filter((r) => r.method === 'POST' && r.path === `/v1/checkout/sessions/${checkoutId}/refund`);
   const flexRefunds = (checkoutId: string) => h.flex.refunds({ checkoutSessionId: checkoutId }) as Array<Record<string, any>>;
-  const events = async (paymentShopifyId: string) => h.services.repos.payments.listEvents((await paymentRow(paymentShopifyId)).id);
+  const events = async (paymentShopifyId: string) => h.timelineOf((await paymentRow(paymentShopifyId)).id);
   const resolveCalls = (gid: string) => h.shopify.mutations.filter((m) => m.name === 'refundSessionResolve' && (m.variables as any)?.id === gid && !m.failed);
 
   it('a full refund: one Flex refund with our id and an idempotency key, pending then succeeded, then refundSessionResolve', async () => {

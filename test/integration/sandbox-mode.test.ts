@@ -1,5 +1,4 @@
-import { DEMO_SHOP } from '../../src/app/sandbox-mode';
-import { runServer, type RunningServer } from '../../src/app/run-server';
+import { DEMO_SHOP, startSandboxMode, type RunningSandboxMode } from '../../dev/start-sandbox-mode';
 import { createTestDatabase, eventually, freePort, type TestDatabase } from '../support/harness';
 import { payOnFlexPage, visit } from '../support/buyer';
 
@@ -9,7 +8,7 @@ import { payOnFlexPage, visit } from '../support/buyer';
  */
 describe('npm start without credentials (sandbox mode)', () => {
   let database: TestDatabase;
-  let server: RunningServer;
+  let server: RunningSandboxMode;
   const logs: string[] = [];
 
   beforeAll(async () => {
@@ -23,7 +22,7 @@ describe('npm start without credentials (sandbox mode)', () => {
       LOG_LEVEL: 'info',
       ...(database.url ? { DATABASE_URL: database.url } : {}),
     };
-    server = await runServer(env, { write: (line) => logs.push(line) });
+    server = await startSandboxMode(env, { write: (line) => logs.push(line) });
   });
   afterAll(async () => {
     await server?.stop();
@@ -33,14 +32,14 @@ describe('npm start without credentials (sandbox mode)', () => {
   it('says in its log that it runs against the sandboxes', () => {
     const lines = logs.map((l) => JSON.parse(l) as Record<string, any>);
     const warning = lines.find((l) => l.level === 'warn' && /No Shopify credentials configured/.test(l.msg));
-    expect(warning).toMatchObject({ flexSandbox: server.sandboxes!.flex.url, shopifySimulator: server.sandboxes!.shopify.url });
+    expect(warning).toMatchObject({ flexSandbox: server.sandboxes.flex.url, shopifySimulator: server.sandboxes.shopify.url });
     const ready = lines.find((l) => /ready/.test(l.msg));
-    expect(ready?.msg).toContain(server.sandboxes!.shopify.url);
+    expect(ready?.msg).toContain(server.sandboxes.shopify.url);
     expect(ready?.database).toMatch(process.env.TEST_DATABASE === 'embedded' ? /embedded PGlite/ : /PostgreSQL/);
   });
 
   it('takes a payment from the simulator’s checkout page through Flex to a resolved session', async () => {
-    const shopify = server.sandboxes!.shopify;
+    const shopify = server.sandboxes.shopify;
     const checkout = await fetch(`${shopify.url}/checkout`, {
       method: 'POST',
       body: new URLSearchParams({ shop: DEMO_SHOP, amount: '49.00', kind: 'sale' }),
@@ -48,7 +47,7 @@ describe('npm start without credentials (sandbox mode)', () => {
     });
     expect(checkout.status).toBe(303);
     const flexPage = checkout.headers.get('location')!;
-    expect(flexPage).toContain(`${server.sandboxes!.flex.url}/pay/c/`);
+    expect(flexPage).toContain(`${server.sandboxes.flex.url}/pay/c/`);
 
     const paid = await payOnFlexPage(flexPage, 'hsa_fsa');
     const back = await visit(paid.location!);

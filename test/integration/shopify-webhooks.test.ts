@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { payAndReturn, startCheckout } from '../support/buyer';
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, type RegisteredShop, useHarness } from '../support/harness';
 import { connectFlex, installThroughOAuth, MerchantBrowser, uniqueShop } from '../support/merchant';
 
 /**
@@ -9,12 +9,7 @@ import { connectFlex, installThroughOAuth, MerchantBrowser, uniqueShop } from '.
  * webhook id, applied in one transaction.
  */
 describe('Shopify webhooks', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-  });
-  afterAll(() => h?.stop());
+  const { h } = useHarness({ shop: false });
 
   /** A shop installed through OAuth with Flex connected, and a browser signed in to it. */
   const connectedShop = async (prefix: string) => {

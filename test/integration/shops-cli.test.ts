@@ -1,17 +1,12 @@
 import { runCli } from '../../src/cli/cli';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/harness';
 
 /**
  * `npm run cli -- shops:add`: an operator puts a shop in service. Every Flex key is checked with
  * Flex first; a bad key is refused with a clear message and nothing is stored.
  */
 describe('the shops:add command', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-  });
-  afterAll(() => h?.stop());
+  const { h } = useHarness({ shop: false });
 
   /** Runs the CLI as `npm run cli` would, with the app's environment, on the app's database. */
   async function cli(...args: string[]) {

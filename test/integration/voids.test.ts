@@ -1,20 +1,9 @@
-import { eventually, Harness, type RegisteredShop } from '../support/harness';
+import { eventually, useHarness } from '../support/harness';
 import { payAndReturn, startCheckout } from '../support/buyer';
 
 /** Void sessions: Shopify cancels an authorization; Flex releases the hold, once. */
 describe('voids', () => {
-  let h: Harness;
-  let shop: RegisteredShop;
-
-  beforeAll(async () => {
-    h = await Harness.start();
-    shop = await h.registerShop();
-  });
-  afterAll(() => h?.stop());
-  afterEach(() => {
-    h.flex.faults.reset();
-    h.shopify.faults.reset();
-  });
+  const { h, shop } = useHarness();
 
   async function authorized(amount: string, kind: 'authorization' | 'sale' = 'authorization') {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount, kind });
@@ -41,7 +30,7 @@ describe('voids', () => {
   const row = (shopifyId: string) => h.prisma.voidSession.findFirstOrThrow({ where: { shopifyId } });
   const events = async (paymentShopifyId: string) => {
     const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: paymentShopifyId } });
-    return h.services.repos.payments.listEvents(payment.id);
+    return h.timelineOf(payment.id);
   };
 
   it('voids an authorization in Flex, then voidSessionResolve; later captures and refunds are rejected', async () => {

@@ -6,12 +6,14 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { FlexSandbox } from '../../sandbox/flex';
 import { ShopifySimulator } from '../../sandbox/shopify';
-import type { ServiceTuning } from '../../src/app/services';
+import type { AppTuning } from '../../src/app/composition-root';
 import { startApp, type RunningApp } from '../../src/app/start-app';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/database';
 import { AdjustableClock } from '../../src/lib/clock';
+import type { PaymentId } from '../../src/lib/ids';
 import { createLogger } from '../../src/lib/logger';
+import { normalizeShopDomain } from '../../src/lib/shop-domain';
 
 /**
  * Everything an integration test needs, for real: a fresh database (PostgreSQL or the embedded
@@ -23,7 +25,7 @@ export const ADMIN_DATABASE_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql:/
 
 export interface HarnessOptions {
   env?: Record<string, string>;
-  tuning?: ServiceTuning;
+  tuning?: AppTuning;
   /** Flex sandbox options (webhook retry schedule, refund settling). */
   flexOptions?: ConstructorParameters<typeof FlexSandbox>[0];
   /** Extra config applied after parsing (mTLS in the mTLS test). */
@@ -81,11 +83,32 @@ export class Harness {
   }
 
   get prisma() {
-    return this.app.services.database.prisma;
+    return this.app.components.database.prisma;
   }
 
-  get services() {
-    return this.app.services;
+  /** The running app's parts (repositories, worker, use cases), as the composition root built them. */
+  get components() {
+    return this.app.components;
+  }
+
+  /** The shop `useHarness` registered for the test file. */
+  get shop(): RegisteredShop {
+    if (!this.defaultShop) throw new Error('no shop was registered for this harness (useHarness({ shop: false }))');
+    return this.defaultShop;
+  }
+
+  defaultShop: RegisteredShop | undefined;
+
+  /** A payment's timeline (by our payment id, as stored in the PaymentSession row). */
+  timelineOf(paymentId: string) {
+    return this.components.repos.payments.listEvents(paymentId as PaymentId);
+  }
+
+  /** Puts the sandboxes back to behaving normally (after a test injected faults). */
+  resetFaults(): void {
+    this.flex.faults.reset();
+    this.flex.setRefundBehaviour('auto_succeed');
+    this.shopify.faults.reset();
   }
 
   async startApp(): Promise<void> {
@@ -173,8 +196,8 @@ export class Harness {
   async registerShop(domain = `shop-${randomUUID().slice(0, 8)}.myshopify.com`): Promise<RegisteredShop> {
     const account = this.flex.createAccount({ name: domain });
     const installed = this.shopify.createShop(domain);
-    const result = await this.services.registerShop.execute({
-      shopDomain: domain,
+    const result = await this.components.registerShop.execute({
+      shopDomain: normalizeShopDomain(domain)!,
       accessToken: installed.accessToken,
       flexApiKey: account.liveKey,
       flexTestApiKey: account.testKey,
@@ -234,6 +257,42 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/**
+ * The preamble of an integration test file: a harness started before its tests (with a registered
+ * shop unless `shop: false`), the sandboxes' faults reset after each test, everything stopped after
+ * the file. Both values are usable from inside tests and hooks (they stand for what `beforeAll` made).
+ */
+export function useHarness(
+  options: (HarnessOptions & { shop?: boolean }) | (() => Promise<HarnessOptions & { shop?: boolean }>) = {},
+): { h: Harness; shop: RegisteredShop } {
+  let instance: Harness | undefined;
+  beforeAll(async () => {
+    const resolved = typeof options === 'function' ? await options() : options;
+    instance = await Harness.start(resolved);
+    if (resolved.shop !== false) instance.defaultShop = await instance.registerShop();
+  });
+  afterEach(() => instance?.resetFaults());
+  afterAll(() => instance?.stop());
+  const current = (): Harness => {
+    if (!instance) throw new Error('the harness is started in beforeAll; use it inside tests and hooks');
+    return instance;
+  };
+  return { h: standIn(current), shop: standIn(() => current().shop) };
+}
+
+/** An object that forwards every property to what `get` returns at the time of use. */
+function standIn<T extends object>(get: () => T): T {
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      const target = get();
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    set: (_target, property, value) => Reflect.set(get(), property, value),
+    has: (_target, property) => Reflect.has(get(), property),
   });
 }
 

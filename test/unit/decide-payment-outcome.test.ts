@@ -1,6 +1,6 @@
 import type { FlexCheckoutSession } from '../../src/flex/flex-types';
 import { decidePaymentOutcome, DEFAULT_AUTHORIZATION_LIFETIME_MS } from '../../src/payments/payment/decide-payment-outcome';
-import type { PaymentSessionRecord } from '../../src/payments/payment-session-repository';
+import type { PaymentSessionRecord } from '../../src/db/repositories/payment-sessions';
 import { rejectionCodeForDecline } from '../../src/shopify/rejection-reasons';
 
 const now = new Date('2026-11-23T12:00:00Z');

@@ -1,4 +1,4 @@
-import { formatMinor, parseDecimalAmount } from '../../src/lib/money';
+import { toDecimalString, parseDecimalAmount } from '../../src/lib/money';
 
 describe('parseDecimalAmount', () => {
   it.each([
@@ -37,7 +37,7 @@ describe('parseDecimalAmount', () => {
   });
 });
 
-describe('formatMinor', () => {
+describe('toDecimalString', () => {
   it.each([
     [12300, 'USD', '123.00'],
     [1, 'USD', '0.01'],
@@ -45,6 +45,6 @@ describe('formatMinor', () => {
     [1500, 'JPY', '1500'],
     [-250, 'USD', '-2.50'],
   ])('formats %d %s as %s', (minor, currency, text) => {
-    expect(formatMinor(minor, currency)).toBe(text);
+    expect(toDecimalString(minor, currency)).toBe(text);
   });
 });

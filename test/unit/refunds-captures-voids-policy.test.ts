@@ -1,8 +1,8 @@
-import { captureRefusal } from '../../src/payments/capture/receive-capture-session';
-import type { PaymentBalance } from '../../src/payments/payment-ledger';
-import type { PaymentSessionRecord } from '../../src/payments/payment-session-repository';
-import { refundRefusal } from '../../src/payments/refund/receive-refund-session';
-import { voidRefusal } from '../../src/payments/void/receive-void-session';
+import { captureRefusal } from '../../src/payments/capture/capture-policy';
+import type { PaymentBalance } from '../../src/db/repositories/payment-ledger';
+import type { PaymentSessionRecord } from '../../src/db/repositories/payment-sessions';
+import { refundRefusal } from '../../src/payments/refund/refund-policy';
+import { voidRefusal } from '../../src/payments/void/void-policy';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const sale = { shopifyId: 'pay_1', amountMinor: 10000, currency: 'USD', kind: 'SALE', status: 'RESOLVED', authorizationExpiresAt: null } as PaymentSessionRecord;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SHOPIFY_API_VERSION } from '../../src/config';
-import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/handle-shopify-webhook';
+import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/shopify-webhooks/handle-shopify-webhook';
 import { OAUTH_CALLBACK_PATH } from '../../src/shopify/oauth';
 
 /** shopify.app.toml must describe the app as the code serves it. */

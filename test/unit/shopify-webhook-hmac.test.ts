@@ -1,14 +1,47 @@
 import { createHmac } from 'node:crypto';
-import { verifyShopifyWebhookHmac } from '../../src/shopify/webhook-hmac';
+import type { IncomingMessage } from 'node:http';
+import { createLogger } from '../../src/lib/logger';
+import { ShopifyOAuth } from '../../src/shopify/oauth';
+import { ShopifyWebhookValidator } from '../../src/shopify/webhook-validation';
 
-describe('Shopify webhook HMAC', () => {
+/** Shopify webhooks are checked with @shopify/shopify-api's own validation, on the raw body. */
+describe('Shopify webhook validation', () => {
   const secret = 'app-secret';
+  const oauth = new ShopifyOAuth({
+    apiKey: 'key',
+    apiSecret: secret,
+    appUrl: 'https://app.example',
+    apiVersion: '2026-10',
+    apiOrigin: undefined,
+    timeoutMs: 1000,
+    logger: createLogger({ level: 'silent' }),
+  });
+  const validator = new ShopifyWebhookValidator(oauth.api);
   const body = Buffer.from('{"shop_domain":"a.myshopify.com"}');
   const sign = (raw: Buffer, key = secret) => createHmac('sha256', key).update(raw).digest('base64');
+  const request = (hmac: string | undefined, extra: Record<string, string> = {}) =>
+    ({
+      method: 'POST',
+      url: '/webhooks/shopify/shop/redact',
+      headers: {
+        'content-type': 'application/json',
+        ...(hmac === undefined ? {} : { 'x-shopify-hmac-sha256': hmac }),
+        'x-shopify-topic': 'shop/redact',
+        'x-shopify-shop-domain': 'a.myshopify.com',
+        'x-shopify-api-version': '2026-10',
+        'x-shopify-webhook-id': 'wh-1',
+        ...extra,
+      },
+    }) as unknown as IncomingMessage;
 
-  it('accepts the base64 HMAC-SHA256 of the raw body', () => {
-    expect(verifyShopifyWebhookHmac(body, sign(body), secret)).toBe(true);
-    expect(verifyShopifyWebhookHmac(body, [sign(body)], secret)).toBe(true);
+  it('accepts the base64 HMAC-SHA256 of the raw body and reports the headers', async () => {
+    expect(await validator.validate(body, request(sign(body)))).toEqual({
+      valid: true,
+      topic: 'shop/redact',
+      shopDomain: 'a.myshopify.com',
+      webhookId: 'wh-1',
+      apiVersion: '2026-10',
+    });
   });
 
   it.each([
@@ -19,7 +52,13 @@ describe('Shopify webhook HMAC', () => {
     ['empty', ''],
     ['not base64', '!!!'],
     ['missing', undefined],
-  ])('refuses %s', (_name, header) => {
-    expect(verifyShopifyWebhookHmac(body, header, secret)).toBe(false);
+  ])('refuses %s', async (_name, header) => {
+    expect(await validator.validate(body, request(header))).toEqual({ valid: false, reason: 'invalid_hmac' });
+  });
+
+  it('names the missing headers of a correctly signed webhook', async () => {
+    const req = request(sign(body));
+    delete (req.headers as Record<string, string>)['x-shopify-webhook-id'];
+    expect(await validator.validate(body, req)).toMatchObject({ valid: false, reason: 'missing_headers' });
   });
 });

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { BuyerReturnOutcome, HandleBuyerReturn } from '../../payments/payment/buyer-return';
-import { notFoundPage, processingPage } from '../pages';
+import { notFoundPage, processingPage } from '../views/buyer-pages';
 import { logFields } from '../request-log';
 
 /** Where Flex sends the buyer back: the success URL and the cancel URL of each checkout. */

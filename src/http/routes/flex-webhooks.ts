@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { HandleFlexWebhook } from '../../webhooks/handle-flex-webhook';
+import type { HandleFlexWebhook } from '../../flex/webhooks/handle-flex-webhook';
 import { logFields } from '../request-log';
 
 /**

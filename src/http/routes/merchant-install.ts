@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { normalizeShopDomain } from '../../merchant/install';
-import type { MerchantServices } from '../../merchant/merchant-services';
+import type { ShopDomain } from '../../lib/ids';
+import { normalizeShopDomain } from '../../lib/shop-domain';
 import { OAUTH_STATE_COOKIE, type OAuthCallbackFailure } from '../../shopify/oauth';
-import { MERCHANT_COOKIE, merchantPageHeaders, readCookie, startMerchantSession } from '../merchant-auth';
-import { botPage, installFailedPage, welcomePage } from '../merchant-pages';
+import { MERCHANT_COOKIE, merchantPageHeaders, readCookie, startMerchantSession, type MerchantRoutesDeps } from '../merchant-auth';
+import { botPage, installFailedPage, welcomePage } from '../views/merchant-pages';
 import { logFields } from '../request-log';
 
 /**
@@ -14,7 +14,7 @@ import { logFields } from '../request-log';
  * - GET /auth        begins OAuth for ?shop= (the "sign in with Shopify" form).
  * - GET /auth/callback  Shopify's signed redirect after consent: state, HMAC, code → offline token.
  */
-export function merchantInstallRoutes(deps: { merchant: MerchantServices }): Router {
+export function merchantInstallRoutes(deps: { merchant: MerchantRoutesDeps }): Router {
   const { merchant } = deps;
   const router = Router();
 
@@ -93,7 +93,7 @@ export function merchantInstallRoutes(deps: { merchant: MerchantServices }): Rou
   return router;
 }
 
-async function beginOAuth(req: Request, res: Response, merchant: MerchantServices, shop: string): Promise<void> {
+async function beginOAuth(req: Request, res: Response, merchant: MerchantRoutesDeps, shop: ShopDomain): Promise<void> {
   const begun = await merchant.oauth.begin(req, shop);
   if (!begun.ok) {
     logFields(res).outcome = begun.reason;

@@ -1,7 +1,7 @@
 import express, { Router, type Response } from 'express';
-import type { MerchantServices } from '../../merchant/merchant-services';
-import { currentMerchant, endMerchantSession, requireMerchant, requireSameOriginForm } from '../merchant-auth';
-import { settingsPage, signedOutPage } from '../merchant-pages';
+import { currentMerchant, endMerchantSession, requireMerchant, requireSameOriginForm, type MerchantRoutesDeps } from '../merchant-auth';
+import { signedOutPage } from '../views/merchant-pages';
+import { settingsPage } from '../views/settings-page';
 import { logFields } from '../request-log';
 
 /** Short confirmations after a form post (only these keys; nothing from the URL is echoed). */
@@ -19,7 +19,7 @@ const NOTICES: Record<string, string> = {
  * every POST also behind the same-origin and CSRF-token checks. The shop always comes from the
  * session, never from the request.
  */
-export function settingsRoutes(deps: { merchant: MerchantServices }): Router {
+export function settingsRoutes(deps: { merchant: MerchantRoutesDeps }): Router {
   const { merchant } = deps;
   const router = Router();
   const session = requireMerchant(merchant);

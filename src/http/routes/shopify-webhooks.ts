@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { HandleShopifyWebhook } from '../../merchant/handle-shopify-webhook';
+import type { HandleShopifyWebhook } from '../../merchant/shopify-webhooks/handle-shopify-webhook';
 import { logFields } from '../request-log';
 
 /**
@@ -12,7 +12,7 @@ export function shopifyWebhookRoutes(deps: { handleShopifyWebhook: HandleShopify
     const segments = (req.params as { topic?: string | string[] }).topic;
     const pathTopic = Array.isArray(segments) ? segments.join('/') : String(segments ?? '');
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = await deps.handleShopifyWebhook.execute({ pathTopic, rawBody, headers: req.headers });
+    const result = await deps.handleShopifyWebhook.execute({ pathTopic, rawBody, request: req });
     const log = logFields(res);
     log.shop = req.get('x-shopify-shop-domain');
     log.topic = pathTopic;

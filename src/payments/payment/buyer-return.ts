@@ -1,12 +1,13 @@
 import type { Repositories } from '../../db/repositories';
 import { FlexApiError, type FlexClient } from '../../flex/flex-client';
 import type { Clock } from '../../lib/clock';
+import { paymentIdFrom, type PaymentId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { sleep } from '../../lib/sleep';
 import type { OutboxWorker } from '../../outbox/outbox-worker';
-import type { DecisionSource, PaymentSessionRecord } from '../payment-session-repository';
+import type { DecisionSource, PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 import { decidePaymentOutcome } from './decide-payment-outcome';
-import { mutationDedupeKeyFor, type PaymentFinalizer } from './payment-finalizer';
+import { decisionJobKey, type PaymentOutcomes } from './payment-outcomes';
 
 export type BuyerReturnOutcome =
   | { type: 'redirect'; url: string }
@@ -16,7 +17,7 @@ export type BuyerReturnOutcome =
 export interface BuyerReturnDeps {
   repos: Repositories;
   flex: FlexClient;
-  finalizer: PaymentFinalizer;
+  outcomes: PaymentOutcomes;
   worker: OutboxWorker;
   clock: Clock;
   logger: Logger;
@@ -42,7 +43,8 @@ export class HandleBuyerReturn {
 
   /** Back through the success URL. */
   async returned(paymentSessionId: string): Promise<BuyerReturnOutcome> {
-    const payment = await this.deps.repos.payments.findById(paymentSessionId);
+    const id = paymentIdFrom(paymentSessionId);
+    const payment = id ? await this.deps.repos.payments.findById(id) : null;
     if (!payment) return { type: 'not_found' };
     if (!payment.buyerReturnedAt) {
       await this.deps.repos.payments.recordBuyerReturn(payment.id, this.deps.clock.now());
@@ -58,7 +60,8 @@ export class HandleBuyerReturn {
    * to Shopify's checkout.
    */
   async canceled(paymentSessionId: string): Promise<BuyerReturnOutcome> {
-    const payment = await this.deps.repos.payments.findById(paymentSessionId);
+    const id = paymentIdFrom(paymentSessionId);
+    const payment = id ? await this.deps.repos.payments.findById(id) : null;
     if (!payment) return { type: 'not_found' };
     await this.deps.repos.payments.recordBuyerCancel(payment.id, this.deps.clock.now());
     await this.deps.repos.payments.addEvent(payment.id, 'buyer_canceled');
@@ -73,7 +76,7 @@ export class HandleBuyerReturn {
     try {
       const checkout = await this.deps.flex.forKey(connection.apiKey).getCheckoutSession(payment.flexCheckoutSessionId);
       const decision = decidePaymentOutcome({ payment, checkout, source, now: this.deps.clock.now(), apiVersion: this.deps.apiVersion });
-      await this.deps.finalizer.apply(payment, decision, source);
+      await this.deps.outcomes.apply(payment, decision, source);
     } catch (error) {
       if (!(error instanceof FlexApiError)) throw error;
       // The webhook or the reconciler will settle it; the buyer sees the processing page meanwhile.
@@ -81,9 +84,9 @@ export class HandleBuyerReturn {
     }
   }
 
-  private async nextStep(paymentSessionId: string, fallbackUrl: string | undefined): Promise<BuyerReturnOutcome> {
+  private async nextStep(paymentSessionId: PaymentId, fallbackUrl: string | undefined): Promise<BuyerReturnOutcome> {
     let payment = (await this.deps.repos.payments.findById(paymentSessionId))!;
-    const dedupeKey = mutationDedupeKeyFor(payment.status, payment.gid);
+    const dedupeKey = decisionJobKey(payment.status, payment.gid);
     if (!dedupeKey) {
       return fallbackUrl ? { type: 'redirect', url: fallbackUrl } : { type: 'processing', payment };
     }

@@ -2,14 +2,16 @@ import type { Prisma } from '@prisma/client';
 import type { Repositories } from '../../db/repositories';
 import type { CatchAllCatalog } from '../../flex/catch-all-catalog';
 import { FlexApiError, type FlexAccountClient, type FlexClient } from '../../flex/flex-client';
+import { flexAcceptsCurrency } from '../../flex/flex-currency';
 import type { FlexCheckoutSession } from '../../flex/flex-types';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
+import { flexCheckoutSessionId, shopifySessionId } from '../../lib/ids';
 import { parseDecimalAmount } from '../../lib/money';
 import { sleep } from '../../lib/sleep';
-import type { FlexConnectionWithSecrets } from '../../shops/flex-connection-repository';
-import type { PaymentSessionRecord } from '../payment-session-repository';
-import { describeZodError, invalidRequest, readShopifyHeaders, type RequestProblem } from '../shopify-request';
+import type { FlexConnectionWithSecrets } from '../../db/repositories/flex-connections';
+import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
+import { describeZodError, invalidRequest, readShopifyHeaders, type RequestProblem } from '../shopify-session-request';
 import { buyerDefaults, paymentRequestFingerprint, paymentSessionRequestSchema, type PaymentSessionRequest } from './payment-session-request';
 
 export type CreatePaymentSessionResult =
@@ -28,9 +30,6 @@ export interface CreatePaymentSessionDeps {
   waitForConcurrentMs?: number;
   checkoutLeaseMs?: number;
 }
-
-/** Flex takes US dollars only (its own WooCommerce plugin offers Flex only to USD stores). */
-const FLEX_CURRENCIES = new Set(['USD']);
 
 /**
  * Shopify asks us to start a payment: store it, create the Flex checkout session once, answer with
@@ -57,7 +56,7 @@ export class CreatePaymentSession {
     if (!parsed.success) return { ok: false, problem: invalidRequest(describeZodError(parsed.error)) };
     const request = parsed.data;
 
-    if (!FLEX_CURRENCIES.has(request.currency)) {
+    if (!flexAcceptsCurrency(request.currency)) {
       return { ok: false, problem: { status: 422, code: 'unsupported_currency', message: `Flex accepts USD only; this session is in ${request.currency}` } };
     }
     const amount = parseDecimalAmount(request.amount, request.currency);
@@ -80,7 +79,7 @@ export class CreatePaymentSession {
     const fingerprint = paymentRequestFingerprint(shopDomain, request);
     const { record, created } = await repos.payments.insertOrGet({
       shopId: shop.id,
-      shopifyId: request.id,
+      shopifyId: shopifySessionId(request.id),
       gid: request.gid,
       groupId: request.group,
       buyerSessionId: request.session_id ?? null,
@@ -141,7 +140,7 @@ export class CreatePaymentSession {
       if (!redirectUrl) throw new FlexApiError('unavailable', 'Flex created the checkout session without a redirect_url');
       const saved = await repos.payments.recordCheckoutCreated(
         claimed.id,
-        checkout.checkout_session_id,
+        flexCheckoutSessionId(checkout.checkout_session_id),
         redirectUrl,
         new Date(clock.now().getTime() + this.deps.reconcileAfterMs),
         { type: 'flex_checkout_created', detail: { flexCheckoutSessionId: checkout.checkout_session_id, amountTotal: checkout.amount_total ?? null } },

@@ -1,7 +1,7 @@
 import { expandedPaymentIntents, flexTime, type FlexCheckoutSession } from '../../flex/flex-types';
-import { formatMinor } from '../../lib/money';
+import { formatMoney } from '../../lib/money';
 import { rejectionCodeForDecline, type RejectionCode } from '../../shopify/rejection-reasons';
-import type { DecisionSource, PaymentSessionRecord } from '../payment-session-repository';
+import type { DecisionSource, PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 
 export type PaymentDecision =
   | { type: 'resolve'; authorizationExpiresAt: Date | null }
@@ -43,7 +43,7 @@ export function decidePaymentOutcome(input: {
       if (collected !== null && collected < payment.amountMinor) {
         return {
           type: 'needs_attention',
-          why: `Flex completed the checkout for ${formatMinor(collected, payment.currency)} but Shopify expects ${formatMinor(payment.amountMinor, payment.currency)}`,
+          why: `Flex completed the checkout for ${formatMoney(collected, payment.currency)} but Shopify expects ${formatMoney(payment.amountMinor, payment.currency)}`,
         };
       }
       if (payment.kind === 'SALE') return { type: 'resolve', authorizationExpiresAt: null };

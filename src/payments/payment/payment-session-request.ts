@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { currencyCode, decimalAmount, isoDateTime } from '../shopify-request';
+import { currencyCode, decimalAmount, isoDateTime } from '../shopify-session-request';
 
 const optionalText = z.string().nullish();
 

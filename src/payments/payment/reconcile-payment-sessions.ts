@@ -3,13 +3,13 @@ import { FlexApiError, type FlexClient } from '../../flex/flex-client';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { decidePaymentOutcome } from './decide-payment-outcome';
-import type { PaymentFinalizer } from './payment-finalizer';
-import type { PaymentSessionRecord } from '../payment-session-repository';
+import type { PaymentOutcomes } from './payment-outcomes';
+import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 
 export interface ReconcilerDeps {
   repos: Repositories;
   flex: FlexClient;
-  finalizer: PaymentFinalizer;
+  outcomes: PaymentOutcomes;
   clock: Clock;
   logger: Logger;
   apiVersion: string;
@@ -64,7 +64,7 @@ export class ReconcilePaymentSessions {
     try {
       const checkout = await this.deps.flex.forKey(connection.apiKey).getCheckoutSession(payment.flexCheckoutSessionId);
       const decision = decidePaymentOutcome({ payment, checkout, source: 'RECONCILER', now: clock.now(), apiVersion: this.deps.apiVersion });
-      const result = await this.deps.finalizer.apply(payment, decision, 'RECONCILER');
+      const result = await this.deps.outcomes.apply(payment, decision, 'RECONCILER');
       if (!result.applied) await repos.payments.scheduleReconciliation(payment.id, this.nextCheck(payment));
       if (result.applied) this.deps.logger.info({ paymentSessionId: payment.id, decision: decision.type }, 'reconciler finalized a payment session');
     } catch (error) {

@@ -1,12 +1,11 @@
-import type { Repositories, Transactor } from '../../db/repositories';
+import { FINAL_FLEX_REFUND_STATUSES, type RefundSessionRecord } from '../../db/repositories/refund-sessions';
+import type { Transactor } from '../../db/transactor';
 import { FlexApiError, type FlexClient } from '../../flex/flex-client';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { RefundOutcomes } from './refund-outcomes';
-import { FINAL_FLEX_REFUND_STATUSES, type RefundSessionRecord } from './refund-session-repository';
 
 export interface PollPendingRefundsDeps {
-  repos: Repositories;
   transactor: Transactor;
   flex: FlexClient;
   outcomes: RefundOutcomes;
@@ -16,7 +15,6 @@ export interface PollPendingRefundsDeps {
   checkIntervalMs: number;
   maxCheckIntervalMs?: number;
   batchSize?: number;
-  onJobEnqueued?: () => void;
 }
 
 /**
@@ -28,17 +26,11 @@ export interface PollPendingRefundsDeps {
  * as Flex keeps it pending.
  */
 export class PollPendingRefunds {
-  private readonly batchSize: number;
-  private readonly maxCheckIntervalMs: number;
-
-  constructor(private readonly deps: PollPendingRefundsDeps) {
-    this.batchSize = deps.batchSize ?? 25;
-    this.maxCheckIntervalMs = deps.maxCheckIntervalMs ?? 60 * 60 * 1000;
-  }
+  constructor(private readonly deps: PollPendingRefundsDeps) {}
 
   /** One pass; returns how many refund sessions it looked at. */
   async runOnce(): Promise<number> {
-    const due = await this.deps.repos.refunds.claimDueForPolling(this.deps.clock.now(), this.batchSize, 5 * 60 * 1000);
+    const due = await this.deps.transactor.repos.refunds.claimDueForPolling(this.deps.clock.now(), this.deps.batchSize ?? 25, 5 * 60 * 1000);
     for (const refund of due) {
       try {
         await this.poll(refund);
@@ -50,7 +42,7 @@ export class PollPendingRefunds {
   }
 
   private async poll(refund: RefundSessionRecord): Promise<void> {
-    const { repos } = this.deps;
+    const { repos } = this.deps.transactor;
     const connection = await repos.flexConnections.find(refund.shopId, refund.test ? 'TEST' : 'LIVE');
     if (!connection) {
       await repos.refunds.schedulePoll(refund.id, this.nextCheck(refund));
@@ -62,7 +54,6 @@ export class PollPendingRefunds {
       const fresh = await Promise.all(open.map((r) => flex.getRefund(r.flexRefundId)));
       const progress = await this.deps.transactor.run((tx) => this.deps.outcomes.recordFlexRefunds(tx, refund, fresh, 'poll'));
       if (progress === 'pending') await repos.refunds.schedulePoll(refund.id, this.nextCheck(refund));
-      if (progress === 'resolved' || progress === 'failed') this.deps.onJobEnqueued?.();
     } catch (error) {
       if (!(error instanceof FlexApiError)) throw error;
       this.deps.logger.warn({ refundSessionId: refund.id, flexError: { kind: error.kind, status: error.status } }, 'could not read a pending refund from Flex');
@@ -71,7 +62,7 @@ export class PollPendingRefunds {
   }
 
   private nextCheck(refund: RefundSessionRecord): Date {
-    const interval = Math.min(this.maxCheckIntervalMs, this.deps.checkIntervalMs * 2 ** Math.max(0, refund.pollAttempts - 1));
+    const interval = Math.min(this.deps.maxCheckIntervalMs ?? 60 * 60 * 1000, this.deps.checkIntervalMs * 2 ** Math.max(0, refund.pollAttempts - 1));
     return new Date(this.deps.clock.now().getTime() + interval);
   }
 }

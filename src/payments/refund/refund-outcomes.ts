@@ -1,18 +1,16 @@
 import type { Repositories } from '../../db/repositories';
+import { FINAL_FLEX_REFUND_STATUSES, type RefundSessionRecord } from '../../db/repositories/refund-sessions';
 import type { FlexRefund } from '../../flex/flex-types';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { formatMinor } from '../../lib/money';
-import { enqueueFollowUpReject, enqueueFollowUpResolve } from '../follow-up-outbox';
-import { FINAL_FLEX_REFUND_STATUSES, type RefundSessionRecord } from './refund-session-repository';
+import { formatMoney } from '../../lib/money';
+import { reportOperationRejected, reportOperationResolved } from '../report-to-shopify';
+import { REFUND_REJECTION_CODE } from './refund-policy';
 
 /** Where the news about a Flex refund came from (recorded on the timeline). */
 export type RefundEvidence = 'flex_response' | 'flex_lookup' | 'webhook' | 'poll';
 
 export type RefundProgress = 'resolved' | 'failed' | 'pending' | 'needs_attention' | 'already_decided';
-
-/** Shopify's only refund rejection code (reference §5.2). */
-export const REFUND_REJECTION_CODE = 'PROCESSING_ERROR';
 
 /** The key our refund session id travels under in Flex's refund_metadata (as Flex's own plugin does). */
 export const REFUND_METADATA_KEY = 'refund_id';
@@ -70,7 +68,7 @@ export class RefundOutcomes {
     if (succeeded.length === known.length && (!amountsKnown || total === refund.amountMinor)) {
       if (!(await repos.refunds.decide(refund.id, { status: 'SUCCEEDED' }, now))) return 'already_decided';
       await repos.payments.addEvent(refund.paymentSessionId, 'refund_succeeded', { amountMinor: refund.amountMinor, currency: refund.currency, evidence, flexRefundIds: ids, refundSessionId: refund.id });
-      await enqueueFollowUpResolve(repos.jobs, 'refund', refund, now);
+      await reportOperationResolved(repos.jobs, 'refund', refund, now);
       this.deps.logger.info({ refundSessionId: refund.id, flexRefundIds: ids, evidence }, 'refund succeeded in Flex');
       return 'resolved';
     }
@@ -78,35 +76,22 @@ export class RefundOutcomes {
       const ends = [...new Set(known.map((r) => r.status))].join(' / ');
       const reason = flexRefunds.map((r) => stringField(r, 'failure_reason')).find(Boolean);
       const merchantMessage =
-        `Flex could not complete the refund of ${money(refund)}: it ended ${ends}${reason ? ` (${reason})` : ''}. ` +
+        `Flex could not complete the refund of ${formatMoney(refund.amountMinor, refund.currency)}: it ended ${ends}${reason ? ` (${reason})` : ''}. ` +
         'No money was returned to the buyer; you can try the refund again.';
       if (!(await repos.refunds.decide(refund.id, { status: 'FAILED', rejectionCode: REFUND_REJECTION_CODE, rejectionMessage: merchantMessage }, now))) return 'already_decided';
       await repos.payments.addEvent(refund.paymentSessionId, 'refund_failed', { merchantMessage, flexStatus: ends, evidence, flexRefundIds: ids, refundSessionId: refund.id });
-      await enqueueFollowUpReject(repos.jobs, 'refund', refund, { code: REFUND_REJECTION_CODE, merchantMessage }, now);
+      await reportOperationRejected(repos.jobs, 'refund', refund, { code: REFUND_REJECTION_CODE, merchantMessage }, now);
       this.deps.logger.warn({ refundSessionId: refund.id, flexRefundIds: ids, flexStatus: ends, evidence }, 'refund failed in Flex');
       return 'failed';
     }
     const why = succeeded.length === known.length
-      ? `Flex refunded ${formatMinor(total, refund.currency)} but Shopify asked for ${money(refund)}`
+      ? `Flex refunded ${formatMoney(total, refund.currency)} but Shopify asked for ${formatMoney(refund.amountMinor, refund.currency)}`
       : `Flex refunds ended differently: ${known.map((r) => `${r.flexRefundId} ${r.status}`).join(', ')}`;
     await repos.refunds.stopPolling(refund.id);
     await repos.payments.addEvent(refund.paymentSessionId, 'refund_needs_attention', { why, evidence, flexRefundIds: ids, refundSessionId: refund.id });
     this.deps.logger.error({ refundSessionId: refund.id, why }, 'refund needs attention');
     return 'needs_attention';
   }
-
-  /** Refused outright (Flex answered 4xx): nothing was refunded, Shopify is told why. */
-  async refuse(repos: Repositories, refund: RefundSessionRecord, merchantMessage: string, detail: Record<string, string | number | null>): Promise<boolean> {
-    const now = this.deps.clock.now();
-    if (!(await repos.refunds.decide(refund.id, { status: 'REJECTED', rejectionCode: REFUND_REJECTION_CODE, rejectionMessage: merchantMessage }, now))) return false;
-    await repos.payments.addEvent(refund.paymentSessionId, 'refund_rejected', { merchantMessage, by: 'flex', ...detail, refundSessionId: refund.id });
-    await enqueueFollowUpReject(repos.jobs, 'refund', refund, { code: REFUND_REJECTION_CODE, merchantMessage }, now);
-    return true;
-  }
-}
-
-export function money(session: { amountMinor: number; currency: string }): string {
-  return `${formatMinor(session.amountMinor, session.currency)} ${session.currency}`;
 }
 
 function stringField(object: Record<string, unknown>, key: string): string | undefined {

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// `npm start`. With Shopify credentials: builds the app and runs the production entry point
+// (dist/src/main.js), which never loads sandbox code. Without them: builds the development entry
+// point as well and runs sandbox mode from it (dev/start-sandbox-mode.ts). The same two variables
+// decide sandbox mode in src/config.ts.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const sandboxMode = !process.env.SHOPIFY_API_KEY?.trim() && !process.env.SHOPIFY_API_SECRET?.trim();
+const run = (args) => spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+
+const built = run([path.join(__dirname, 'build.cjs'), ...(sandboxMode ? ['--dev'] : [])]);
+if (built.status !== 0) process.exit(built.status ?? 1);
+const entry = sandboxMode ? 'dist-dev/dev/start-sandbox-mode.js' : 'dist/src/main.js';
+const child = require('node:child_process').spawn(process.execPath, [path.join(root, entry)], { stdio: 'inherit', cwd: root });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

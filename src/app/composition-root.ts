@@ -1,0 +1,197 @@
+import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
+import type { AppConfig } from '../config';
+import type { Database } from '../db/database';
+import { Transactor } from '../db/transactor';
+import { CatchAllCatalog } from '../flex/catch-all-catalog';
+import { FlexClient } from '../flex/flex-client';
+import { FlexEventRegistry } from '../flex/webhooks/flex-event-registry';
+import { HandleFlexWebhook } from '../flex/webhooks/handle-flex-webhook';
+import type { MerchantRoutesDeps } from '../http/merchant-auth';
+import { systemClock, type Clock } from '../lib/clock';
+import type { ShopDomain } from '../lib/ids';
+import type { Logger } from '../lib/logger';
+import { SecretBox } from '../lib/secret-box';
+import { ConnectFlexAccount } from '../merchant/connect-flex-account';
+import { DataRequestReports } from '../merchant/data-request-report';
+import { MerchantFlexAccount } from '../merchant/flex-account';
+import { MerchantInstall } from '../merchant/install';
+import { MerchantSessions } from '../merchant/merchant-session';
+import { ConfigurePaymentsAppJob, PaymentsAppConfiguration } from '../merchant/payments-app-configuration';
+import { RegisterShop } from '../merchant/register-shop';
+import { RetryShopJob } from '../merchant/retry-job';
+import { LoadSettingsView } from '../merchant/settings-view';
+import { HandleShopifyWebhook } from '../merchant/shopify-webhooks/handle-shopify-webhook';
+import { OutboxWorker } from '../outbox/outbox-worker';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../outbox/retry-policy';
+import { capturePolicy } from '../payments/capture/capture-policy';
+import { flexCapture } from '../payments/capture/flex-capture';
+import { FlexOperationJob } from '../payments/operation/flex-operation-job';
+import { ReceiveOperation } from '../payments/operation/store-operation';
+import { HandleBuyerReturn } from '../payments/payment/buyer-return';
+import { CHECKOUT_COMPLETED_EVENTS, checkoutCompletedEvents } from '../payments/payment/checkout-completed-event';
+import { CreatePaymentSession } from '../payments/payment/create-payment-session';
+import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
+import { ReconcilePaymentSessions } from '../payments/payment/reconcile-payment-sessions';
+import { flexRefund } from '../payments/refund/flex-refund';
+import { PollPendingRefunds } from '../payments/refund/poll-pending-refunds';
+import { FLEX_REFUND_EVENTS, refundEvents } from '../payments/refund/refund-events';
+import { RefundOutcomes } from '../payments/refund/refund-outcomes';
+import { refundPolicy } from '../payments/refund/refund-policy';
+import { ReportToShopifyJob } from '../payments/report-to-shopify';
+import { flexVoid } from '../payments/void/flex-void';
+import { voidPolicy } from '../payments/void/void-policy';
+import { ShopifyAccessTokens } from '../shopify/access-tokens';
+import { returnToShopifyUrl } from '../shopify/admin-links';
+import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
+import { ShopifyOAuth } from '../shopify/oauth';
+import { ShopifyPaymentsApiClient } from '../shopify/payments-api-client';
+import { ShopifyWebhookValidator } from '../shopify/webhook-validation';
+
+/** Knobs tests and benchmarks turn; production uses the defaults. */
+export interface AppTuning {
+  clock?: Clock;
+  fetch?: typeof fetch;
+  retryPolicy?: RetryPolicy;
+  workerPollIntervalMs?: number;
+  reconcileIntervalMs?: number;
+  /** Wait before re-checking a session Flex still has open (doubles each time). */
+  reconcileCheckIntervalMs?: number;
+  /** How often to look for refunds still pending in Flex (default: reconcileIntervalMs). */
+  refundPollIntervalMs?: number;
+  /** Wait before asking Flex again about a pending refund, doubling (default: reconcileCheckIntervalMs). */
+  refundCheckIntervalMs?: number;
+}
+
+/**
+ * The composition root: each capability built once, from configuration, and handed what it needs.
+ * The only module that imports across every layer. Nothing here listens or runs: `startApp` (the
+ * server) and the CLI decide what to start.
+ */
+export function composeApp(config: AppConfig, database: Database, logger: Logger, tuning: AppTuning = {}) {
+  const clock = tuning.clock ?? systemClock;
+  const secrets = new SecretBox(config.encryptionKey);
+  const transactor = new Transactor(database.prisma, secrets);
+  const { repos } = transactor;
+
+  // Platform clients.
+  const flex = new FlexClient({ baseUrl: config.flex.apiUrl, timeoutMs: config.flex.timeoutMs, logger: logger.child({ component: 'flex-client' }), fetch: tuning.fetch });
+  const shopifyPayments = new ShopifyPaymentsApiClient({
+    apiVersion: config.shopify.apiVersion,
+    apiOrigin: config.shopify.apiOrigin,
+    timeoutMs: config.shopify.timeoutMs,
+    logger: logger.child({ component: 'shopify-payments-client' }),
+    fetch: tuning.fetch,
+  });
+  const sessionStorage = new EncryptedSessionStorage(new PrismaSessionStorage(database.prisma, { connectionRetries: 1 }), secrets);
+  const tokens = new ShopifyAccessTokens(sessionStorage);
+  const oauth = new ShopifyOAuth({
+    apiKey: config.shopify.apiKey,
+    apiSecret: config.shopify.apiSecret,
+    appUrl: config.appUrl,
+    apiVersion: config.shopify.apiVersion,
+    apiOrigin: config.shopify.apiOrigin,
+    timeoutMs: config.shopify.timeoutMs,
+    logger: logger.child({ component: 'merchant' }),
+  });
+
+  // Payments: the four Shopify hooks, their Flex jobs and outcomes.
+  const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 5 * 60 * 1000;
+  const refundCheckIntervalMs = tuning.refundCheckIntervalMs ?? reconcileCheckIntervalMs;
+  const paymentOutcomes = new PaymentOutcomes({ transactor, clock, logger, reconcileRetryMs: reconcileCheckIntervalMs });
+  const refundOutcomes = new RefundOutcomes({ clock, logger: logger.child({ component: 'refunds' }), pollIntervalMs: refundCheckIntervalMs });
+  const flexJobDeps = (component: string) => ({ transactor, flex, clock, logger: logger.child({ component }) });
+
+  const flexEvents = new FlexEventRegistry();
+  flexEvents.on(CHECKOUT_COMPLETED_EVENTS, checkoutCompletedEvents({ outcomes: paymentOutcomes, clock, apiVersion: config.shopify.apiVersion }));
+  flexEvents.on(FLEX_REFUND_EVENTS, refundEvents(refundOutcomes));
+
+  const worker = new OutboxWorker({
+    jobs: repos.jobs,
+    handlers: [
+      new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger }),
+      new ConfigurePaymentsAppJob({ transactor, tokens, client: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
+      new FlexOperationJob(flexJobDeps('refunds'), flexRefund(refundOutcomes)),
+      new FlexOperationJob(flexJobDeps('captures'), flexCapture),
+      new FlexOperationJob(flexJobDeps('voids'), flexVoid),
+    ],
+    clock,
+    logger: logger.child({ component: 'outbox' }),
+    retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    pollIntervalMs: tuning.workerPollIntervalMs,
+    leaseMs: Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
+  });
+  transactor.onJobsEnqueued(() => worker.wake());
+  const runNow = (jobId: string) => worker.runNow(jobId);
+
+  const payments = {
+    createPaymentSession: new CreatePaymentSession({
+      repos,
+      flex,
+      catalog: new CatchAllCatalog(repos.flexConnections),
+      clock,
+      logger,
+      appUrl: config.appUrl,
+      reconcileAfterMs: config.reconcileAfterSeconds * 1000,
+    }),
+    buyerReturn: new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion }),
+    reconciler: new ReconcilePaymentSessions({
+      repos,
+      flex,
+      outcomes: paymentOutcomes,
+      clock,
+      logger: logger.child({ component: 'reconciler' }),
+      apiVersion: config.shopify.apiVersion,
+      checkIntervalMs: reconcileCheckIntervalMs,
+    }),
+    receiveRefund: new ReceiveOperation({ transactor, clock, logger }, refundPolicy),
+    receiveCapture: new ReceiveOperation({ transactor, clock, logger }, capturePolicy()),
+    receiveVoid: new ReceiveOperation({ transactor, clock, logger }, voidPolicy),
+    refundPoller: new PollPendingRefunds({ transactor, flex, outcomes: refundOutcomes, clock, logger: logger.child({ component: 'refund-poller' }), checkIntervalMs: refundCheckIntervalMs }),
+    outcomes: paymentOutcomes,
+  };
+  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger });
+
+  // Merchant: install, the settings page, Flex connection, Shopify's webhooks.
+  const merchantLogger = logger.child({ component: 'merchant' });
+  const connectFlex = new ConnectFlexAccount({ transactor, flex, clock, logger, appUrl: config.appUrl, subscribedEvents: () => flexEvents.subscribedEvents() });
+  const configuration = new PaymentsAppConfiguration({ transactor, clock, runNow });
+  const registerShop = new RegisterShop({ transactor, tokens, connectFlex, configuration, clock });
+  const merchant: MerchantRoutesDeps = {
+    oauth,
+    sessions: new MerchantSessions(config.encryptionKey, clock),
+    install: new MerchantInstall({ transactor, sessionStorage, tokens, clock, logger: merchantLogger }),
+    configuration,
+    flexAccount: new MerchantFlexAccount({ transactor, connectFlex, configuration, flex, clock, logger: merchantLogger, runNow }),
+    settingsView: new LoadSettingsView({ transactor, clock }),
+    retryJob: new RetryShopJob({ transactor, clock, logger: merchantLogger }),
+    dataRequests: new DataRequestReports({ transactor }),
+    appOrigin: new URL(config.appUrl).origin,
+    secureCookies: config.appUrl.startsWith('https://'),
+    browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
+    returnToShopifyUrl: (shopDomain: ShopDomain) => returnToShopifyUrl(shopDomain, config.shopify.apiKey, config.shopify.apiOrigin),
+  };
+  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), flex, clock, logger: merchantLogger });
+
+  return {
+    config,
+    database,
+    logger,
+    clock,
+    transactor,
+    repos,
+    flex,
+    flexEvents,
+    tokens,
+    worker,
+    payments,
+    handleFlexWebhook,
+    merchant,
+    shopifyWebhooks,
+    connectFlex,
+    registerShop,
+    reconcileIntervalMs: tuning.reconcileIntervalMs ?? 30_000,
+    refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
+  };
+}
+
+export type AppComponents = ReturnType<typeof composeApp>;

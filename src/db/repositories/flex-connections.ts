@@ -1,0 +1,175 @@
+import type { FlexConnection, FlexMode, ShopStatus } from '@prisma/client';
+import type { DbClient } from '../db-client';
+import type { ShopId } from '../../lib/ids';
+import { Secret } from '../../lib/secret';
+import type { SecretBox } from '../../lib/secret-box';
+
+export type { FlexMode } from '@prisma/client';
+
+/** A shop's Flex account for one mode, with its secrets decrypted (they print as "[redacted]"). */
+export interface FlexConnectionWithSecrets {
+  id: string;
+  shopId: string;
+  mode: FlexMode;
+  apiKey: Secret;
+  apiKeyHint: string;
+  webhookEndpointId: string | null;
+  webhookSecret: Secret | null;
+  catchAllProductId: string | null;
+  keyRejectedAt: Date | null;
+  webhookRefusedAt: Date | null;
+  webhookRefusalReason: string | null;
+  verifiedAt: Date;
+}
+
+export interface SaveFlexConnection {
+  shopId: string;
+  mode: FlexMode;
+  apiKey: string;
+  apiKeyHint: string;
+  webhookEndpointId: string;
+  webhookSecret: string;
+  verifiedAt: Date;
+}
+
+export class FlexConnectionRepository {
+  constructor(
+    private readonly db: DbClient,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async find(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {
+    const row = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId, mode } } });
+    return row ? this.decrypt(row) : null;
+  }
+
+  /**
+   * The shop (by domain) and its connection for one mode, in one query: every payment session
+   * request starts here.
+   */
+  async findWithShop(shopDomain: string, mode: FlexMode): Promise<{ shop: { id: ShopId; status: ShopStatus }; connection: FlexConnectionWithSecrets | null } | null> {
+    // The shop's columns get names of their own: c.* has a "shopId" that is NULL when there is no connection.
+    const rows = await this.db.$queryRaw<Array<{ shop_row_id: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>>`
+      SELECT s.id AS shop_row_id, s.status AS shop_row_status, c.*
+      FROM "Shop" s
+      LEFT JOIN "FlexConnection" c ON c."shopId" = s.id AND c.mode = ${mode}::"FlexMode"
+      WHERE s.domain = ${shopDomain}`;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      shop: { id: row.shop_row_id as ShopId, status: row.shop_row_status },
+      connection: row.id ? this.decrypt(row as FlexConnection) : null,
+    };
+  }
+
+  async listForShop(shopId: string): Promise<FlexConnectionWithSecrets[]> {
+    const rows = await this.db.flexConnection.findMany({ where: { shopId }, orderBy: { mode: 'asc' } });
+    return rows.map((row) => this.decrypt(row));
+  }
+
+  /**
+   * Stores a verified key and its webhook endpoint. A new key may belong to another Flex account,
+   * so the cached catalog objects of the old key are dropped.
+   */
+  async save(input: SaveFlexConnection): Promise<{ previous: { webhookEndpointId: string; apiKey: Secret } | null }> {
+    const existing = await this.db.flexConnection.findUnique({ where: { shopId_mode: { shopId: input.shopId, mode: input.mode } } });
+    const data = {
+      apiKeyCiphertext: this.secrets.encrypt(input.apiKey, apiKeyContext(input.shopId, input.mode)),
+      apiKeyHint: input.apiKeyHint,
+      webhookEndpointId: input.webhookEndpointId,
+      webhookSecretCiphertext: this.secrets.encrypt(input.webhookSecret, webhookSecretContext(input.shopId, input.mode)),
+      keyRejectedAt: null,
+      verifiedAt: input.verifiedAt,
+    };
+    if (existing) {
+      const previousKey = this.secrets.decrypt(existing.apiKeyCiphertext, apiKeyContext(input.shopId, input.mode));
+      await this.db.flexConnection.update({
+        where: { id: existing.id },
+        data: previousKey === input.apiKey ? data : { ...data, catchAllProductId: null, catchAllPrices: { deleteMany: {} } },
+      });
+      // The replaced endpoint belongs to the old key's account: only that key can remove it.
+      const replaced = existing.webhookEndpointId && existing.webhookEndpointId !== input.webhookEndpointId;
+      return { previous: replaced ? { webhookEndpointId: existing.webhookEndpointId!, apiKey: new Secret(previousKey) } : null };
+    }
+    await this.db.flexConnection.create({ data: { shopId: input.shopId, mode: input.mode, ...data } });
+    return { previous: null };
+  }
+
+  async remove(shopId: string, mode: FlexMode): Promise<FlexConnectionWithSecrets | null> {
+    const found = await this.find(shopId, mode);
+    if (found) await this.db.flexConnection.delete({ where: { id: found.id } });
+    return found;
+  }
+
+  async removeAllForShop(shopId: string): Promise<number> {
+    const { count } = await this.db.flexConnection.deleteMany({ where: { shopId } });
+    return count;
+  }
+
+  async markKeyRejected(id: string, at: Date): Promise<void> {
+    await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: null }, data: { keyRejectedAt: at } });
+  }
+
+  async clearKeyRejected(id: string): Promise<void> {
+    await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: { not: null } }, data: { keyRejectedAt: null } });
+  }
+
+  async recordWebhookRefusal(id: string, at: Date, reason: string): Promise<void> {
+    await this.db.flexConnection.update({ where: { id }, data: { webhookRefusedAt: at, webhookRefusalReason: reason } });
+  }
+
+  async setCatchAllProduct(id: string, productId: string): Promise<void> {
+    await this.db.flexConnection.update({ where: { id }, data: { catchAllProductId: productId } });
+  }
+
+  async findCatchAllPrice(connectionId: string, currency: string, amountMinor: number): Promise<string | null> {
+    const row = await this.db.flexCatchAllPrice.findUnique({
+      where: { connectionId_currency_amountMinor: { connectionId, currency, amountMinor: BigInt(amountMinor) } },
+    });
+    return row?.flexPriceId ?? null;
+  }
+
+  /** Records a price; when another request recorded one first, that one is kept and returned. */
+  async saveCatchAllPrice(connectionId: string, currency: string, amountMinor: number, flexPriceId: string): Promise<string> {
+    // ON CONFLICT DO NOTHING: concurrent first payments of a new amount must not fail on the unique key.
+    await this.db.flexCatchAllPrice.createMany({
+      data: [{ connectionId, currency, amountMinor: BigInt(amountMinor), flexPriceId }],
+      skipDuplicates: true,
+    });
+    const row = await this.db.flexCatchAllPrice.findUniqueOrThrow({
+      where: { connectionId_currency_amountMinor: { connectionId, currency, amountMinor: BigInt(amountMinor) } },
+    });
+    return row.flexPriceId;
+  }
+
+  async deleteCatchAllPrice(connectionId: string, currency: string, amountMinor: number): Promise<void> {
+    await this.db.flexCatchAllPrice.deleteMany({ where: { connectionId, currency, amountMinor: BigInt(amountMinor) } });
+  }
+
+  private decrypt(row: FlexConnection): FlexConnectionWithSecrets {
+    return {
+      id: row.id,
+      shopId: row.shopId,
+      mode: row.mode,
+      apiKey: new Secret(this.secrets.decrypt(row.apiKeyCiphertext, apiKeyContext(row.shopId, row.mode))),
+      apiKeyHint: row.apiKeyHint,
+      webhookEndpointId: row.webhookEndpointId,
+      webhookSecret: row.webhookSecretCiphertext
+        ? new Secret(this.secrets.decrypt(row.webhookSecretCiphertext, webhookSecretContext(row.shopId, row.mode)))
+        : null,
+      catchAllProductId: row.catchAllProductId,
+      keyRejectedAt: row.keyRejectedAt,
+      webhookRefusedAt: row.webhookRefusedAt,
+      webhookRefusalReason: row.webhookRefusalReason,
+      verifiedAt: row.verifiedAt,
+    };
+  }
+}
+
+function apiKeyContext(shopId: string, mode: FlexMode): string {
+  return `shop:${shopId}:flex-${mode.toLowerCase()}-api-key`;
+}
+
+function webhookSecretContext(shopId: string, mode: FlexMode): string {
+  return `shop:${shopId}:flex-${mode.toLowerCase()}-webhook-secret`;
+}

@@ -1,0 +1,42 @@
+import type { FlexMode, Prisma } from '@prisma/client';
+import type { DbClient } from '../db-client';
+
+export interface NewFlexWebhookDelivery {
+  shopId: string;
+  mode: FlexMode;
+  deliveryId: string;
+  eventId: string | null;
+  eventType: string;
+  payload: Prisma.InputJsonValue;
+}
+
+export class FlexWebhookDeliveryRepository {
+  constructor(private readonly db: DbClient) {}
+
+  /**
+   * Records a delivery; false when this delivery id was already recorded for the shop. Run inside
+   * the transaction that applies the event, so a failed application leaves no record and Flex's
+   * redelivery is processed again.
+   */
+  async recordIfNew(delivery: NewFlexWebhookDelivery): Promise<{ id: string } | null> {
+    // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
+    const rows = await this.db.flexWebhookDelivery.createManyAndReturn({ data: [delivery], skipDuplicates: true, select: { id: true } });
+    return rows[0] ?? null;
+  }
+
+  async setOutcome(id: string, outcome: string): Promise<void> {
+    await this.db.flexWebhookDelivery.update({ where: { id }, data: { outcome } });
+  }
+
+  async countForShop(shopId: string, since: Date): Promise<number> {
+    return this.db.flexWebhookDelivery.count({ where: { shopId, receivedAt: { gte: since } } });
+  }
+
+  async latestForShop(shopId: string): Promise<{ receivedAt: Date; eventType: string } | null> {
+    return this.db.flexWebhookDelivery.findFirst({
+      where: { shopId },
+      orderBy: { receivedAt: 'desc' },
+      select: { receivedAt: true, eventType: true },
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import type { SecretBox } from '../../lib/secret-box';
+import type { CommitHooks, DbClient } from '../db-client';
+import { CaptureSessionRepository } from './capture-sessions';
+import { CustomerDataRepository } from './customer-data';
+import { FlexConnectionRepository } from './flex-connections';
+import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
+import { JobRepository } from './jobs';
+import { OAuthStateStore } from './oauth-states';
+import { PaymentLedger } from './payment-ledger';
+import { PaymentSessionRepository } from './payment-sessions';
+import { RefundSessionRepository } from './refund-sessions';
+import { ShopRepository } from './shops';
+import { ShopifyWebhookDeliveryRepository } from './shopify-webhook-deliveries';
+import { VoidSessionRepository } from './void-sessions';
+
+/** Every repository, bound to one database client: the pool, or one transaction (db/transactor.ts). */
+export interface Repositories {
+  shops: ShopRepository;
+  flexConnections: FlexConnectionRepository;
+  payments: PaymentSessionRepository;
+  jobs: JobRepository;
+  flexWebhookDeliveries: FlexWebhookDeliveryRepository;
+  refunds: RefundSessionRepository;
+  captures: CaptureSessionRepository;
+  voids: VoidSessionRepository;
+  ledger: PaymentLedger;
+  shopifyWebhookDeliveries: ShopifyWebhookDeliveryRepository;
+  customerData: CustomerDataRepository;
+  oauthStates: OAuthStateStore;
+  /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
+  afterCommit(work: () => void): void;
+}
+
+export function createRepositories(db: DbClient, secrets: SecretBox, hooks: CommitHooks): Repositories {
+  return {
+    shops: new ShopRepository(db),
+    flexConnections: new FlexConnectionRepository(db, secrets),
+    payments: new PaymentSessionRepository(db),
+    jobs: new JobRepository(db, hooks),
+    flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db),
+    refunds: new RefundSessionRepository(db),
+    captures: new CaptureSessionRepository(db),
+    voids: new VoidSessionRepository(db),
+    ledger: new PaymentLedger(db),
+    shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
+    customerData: new CustomerDataRepository(db),
+    oauthStates: new OAuthStateStore(db),
+    afterCommit: hooks.afterCommit,
+  };
+}

@@ -1,0 +1,159 @@
+import type { Job, JobStatus, Prisma } from '@prisma/client';
+import type { CommitHooks, DbClient } from '../db-client';
+
+export type JobRecord = Job;
+export type { JobStatus } from '@prisma/client';
+
+export interface NewJob {
+  kind: string;
+  dedupeKey: string;
+  payload: Prisma.InputJsonValue;
+  shopId?: string | null;
+  subjectType?: string;
+  subjectId?: string;
+  runAt: Date;
+}
+
+export class JobRepository {
+  constructor(
+    private readonly db: DbClient,
+    private readonly hooks: CommitHooks,
+  ) {}
+
+  /**
+   * Enqueues a job once per dedupe key; a second enqueue returns the job already there. The worker
+   * is woken when the surrounding transaction commits.
+   */
+  async enqueue(job: NewJob): Promise<JobRecord> {
+    // ON CONFLICT DO NOTHING: safe inside a transaction, where a unique violation would abort it.
+    await this.db.job.createMany({
+      data: [
+        {
+          kind: job.kind,
+          dedupeKey: job.dedupeKey,
+          payload: job.payload,
+          shopId: job.shopId ?? null,
+          subjectType: job.subjectType,
+          subjectId: job.subjectId,
+          runAt: job.runAt,
+          createdAt: job.runAt,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    this.hooks.jobEnqueued();
+    return this.db.job.findUniqueOrThrow({ where: { dedupeKey: job.dedupeKey } });
+  }
+
+  findById(id: string): Promise<JobRecord | null> {
+    return this.db.job.findUnique({ where: { id } });
+  }
+
+  findByDedupeKey(dedupeKey: string): Promise<JobRecord | null> {
+    return this.db.job.findUnique({ where: { dedupeKey } });
+  }
+
+  /**
+   * Claims due jobs for this worker: queued ones whose time has come, and running ones whose lease
+   * ran out (their worker died). SKIP LOCKED lets several instances claim side by side, and the
+   * lease token makes a late worker's result count for nothing once the job was reclaimed.
+   */
+  async claimDue(now: Date, limit: number, leaseUntil: Date, lockToken: string, kinds: string[]): Promise<JobRecord[]> {
+    if (kinds.length === 0) return [];
+    return this.db.$queryRaw<JobRecord[]>`
+      UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
+        attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
+      WHERE id IN (
+        SELECT id FROM "Job"
+        WHERE kind = ANY(${kinds})
+          AND ((status = 'QUEUED' AND "runAt" <= ${now}) OR (status = 'RUNNING' AND "lockedUntil" < ${now}))
+        ORDER BY "runAt"
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING *`;
+  }
+
+  /**
+   * Claims one job now (a buyer is waiting on it), if it is not running elsewhere. Its first few
+   * attempts may jump the retry schedule; after that a waiting buyer cannot make us hammer Shopify.
+   */
+  async claimOne(id: string, now: Date, leaseUntil: Date, lockToken: string, eagerAttempts = 3): Promise<JobRecord | null> {
+    const rows = await this.db.$queryRaw<JobRecord[]>`
+      UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
+        attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
+      WHERE id = (
+        SELECT id FROM "Job"
+        WHERE id = ${id}::uuid
+          AND ((status = 'QUEUED' AND ("runAt" <= ${now} OR attempts < ${eagerAttempts}))
+            OR (status = 'RUNNING' AND "lockedUntil" < ${now}))
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING *`;
+    return rows[0] ?? null;
+  }
+
+  async markSucceeded(id: string, lockToken: string, now: Date, result: Prisma.InputJsonValue | undefined): Promise<boolean> {
+    const { count } = await this.db.job.updateMany({
+      where: { id, lockToken, status: 'RUNNING' },
+      data: { status: 'SUCCEEDED', completedAt: now, lockedUntil: null, lockToken: null, lastError: null, result },
+    });
+    return count === 1;
+  }
+
+  async reschedule(id: string, lockToken: string, runAt: Date, error: string): Promise<boolean> {
+    const { count } = await this.db.job.updateMany({
+      where: { id, lockToken, status: 'RUNNING' },
+      data: { status: 'QUEUED', runAt, lockedUntil: null, lockToken: null, lastError: truncate(error) },
+    });
+    return count === 1;
+  }
+
+  async markNeedsAttention(id: string, lockToken: string, now: Date, error: string, result?: Prisma.InputJsonValue): Promise<boolean> {
+    const { count } = await this.db.job.updateMany({
+      where: { id, lockToken, status: 'RUNNING' },
+      data: { status: 'NEEDS_ATTENTION', completedAt: now, lockedUntil: null, lockToken: null, lastError: truncate(error), result },
+    });
+    return count === 1;
+  }
+
+  /** Puts a job that needs attention back in the queue (an operator fixed the cause). */
+  async requeue(id: string, now: Date): Promise<boolean> {
+    const { count } = await this.db.job.updateMany({
+      where: { id, status: 'NEEDS_ATTENTION' },
+      data: { status: 'QUEUED', runAt: now, createdAt: now, completedAt: null },
+    });
+    if (count === 1) this.hooks.jobEnqueued();
+    return count === 1;
+  }
+
+  /** Stops a shop's unfinished jobs (the app was uninstalled). */
+  async cancelForShop(shopId: string, now: Date, reason: string): Promise<number> {
+    const { count } = await this.db.job.updateMany({
+      where: { shopId, status: { in: ['QUEUED', 'RUNNING'] } },
+      data: { status: 'CANCELED', completedAt: now, lockedUntil: null, lockToken: null, lastError: reason },
+    });
+    return count;
+  }
+
+  list(filter: { shopId?: string; status?: JobStatus[]; subjectId?: string; limit?: number }): Promise<JobRecord[]> {
+    return this.db.job.findMany({
+      where: {
+        ...(filter.shopId ? { shopId: filter.shopId } : {}),
+        ...(filter.status ? { status: { in: filter.status } } : {}),
+        ...(filter.subjectId ? { subjectId: filter.subjectId } : {}),
+      },
+      orderBy: { createdAt: 'desc' },
+      take: filter.limit ?? 50,
+    });
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const groups = await this.db.job.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}

@@ -1,0 +1,74 @@
+import type { DbClient } from '../db-client';
+import { toSafeNumber } from '../../lib/money';
+import type { PaymentSessionRecord } from './payment-sessions';
+
+/**
+ * What a payment holds after checkout: captured, refunded, voided. Read under `lock`, so refund,
+ * capture and void requests for one payment are decided one at a time, each seeing the ones before
+ * it, also when Shopify sends several at once or several app instances receive them.
+ */
+export interface PaymentBalance {
+  /** Money taken: a sale's amount once resolved, an authorization's succeeded captures. */
+  capturedMinor: number;
+  /** Captures that were not refused: succeeded, or on their way to Flex. */
+  captureCommittedMinor: number;
+  /** A capture (not refused) that released the rest of the authorization. */
+  finalCaptureTaken: boolean;
+  /** Refunds pending or succeeded, or on their way to Flex. */
+  refundCommittedMinor: number;
+  refundedMinor: number;
+  /** A void that was not refused. */
+  voidCommitted: boolean;
+}
+
+export class PaymentLedger {
+  constructor(private readonly db: DbClient) {}
+
+  /**
+   * Row lock on the payment until the transaction ends. Must run inside a transaction; every
+   * decision that spends the payment's money takes it first.
+   */
+  async lock(paymentSessionId: string): Promise<void> {
+    await this.db.$queryRaw`SELECT id FROM "PaymentSession" WHERE id = ${paymentSessionId}::uuid FOR UPDATE`;
+  }
+
+  async balance(payment: PaymentSessionRecord): Promise<PaymentBalance> {
+    const captures = await this.db.captureSession.groupBy({
+      by: ['status', 'finalCapture'],
+      where: { paymentSessionId: payment.id, status: { in: ['RECEIVED', 'SUCCEEDED'] } },
+      _sum: { amountMinor: true },
+    });
+    let succeededCaptures = 0;
+    let captureCommittedMinor = 0;
+    let finalCaptureTaken = false;
+    for (const g of captures) {
+      const sum = toSafeNumber(g._sum.amountMinor ?? 0n);
+      captureCommittedMinor += sum;
+      if (g.status === 'SUCCEEDED') succeededCaptures += sum;
+      if (g.finalCapture) finalCaptureTaken = true;
+    }
+    const refunds = await this.db.refundSession.groupBy({
+      by: ['status'],
+      where: { paymentSessionId: payment.id, status: { in: ['RECEIVED', 'PENDING', 'SUCCEEDED'] } },
+      _sum: { amountMinor: true },
+    });
+    let refundCommittedMinor = 0;
+    let refundedMinor = 0;
+    for (const g of refunds) {
+      const sum = toSafeNumber(g._sum.amountMinor ?? 0n);
+      refundCommittedMinor += sum;
+      if (g.status === 'SUCCEEDED') refundedMinor += sum;
+    }
+    const voids = await this.db.voidSession.count({ where: { paymentSessionId: payment.id, status: { in: ['RECEIVED', 'SUCCEEDED'] } } });
+
+    const resolved = payment.status === 'RESOLVED';
+    return {
+      capturedMinor: !resolved ? 0 : payment.kind === 'SALE' ? payment.amountMinor : succeededCaptures,
+      captureCommittedMinor,
+      finalCaptureTaken,
+      refundCommittedMinor,
+      refundedMinor,
+      voidCommitted: voids > 0,
+    };
+  }
+}

@@ -1,0 +1,250 @@
+import type { DecisionSource, PaymentKind, PaymentSession, Prisma } from '@prisma/client';
+import type { DbClient } from '../db-client';
+import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
+import { toSafeNumber } from '../../lib/money';
+
+export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
+
+/** A Shopify payment session as the app keeps it; money in integer minor units. */
+export type PaymentSessionRecord = Omit<PaymentSession, 'amountMinor' | 'id' | 'shopId' | 'shopifyId' | 'flexCheckoutSessionId'> & {
+  id: PaymentId;
+  shopId: ShopId;
+  shopifyId: ShopifySessionId;
+  flexCheckoutSessionId: FlexCheckoutSessionId | null;
+  amountMinor: number;
+};
+
+export interface NewPaymentSession {
+  shopId: ShopId;
+  shopifyId: ShopifySessionId;
+  gid: string;
+  groupId: string;
+  buyerSessionId: string | null;
+  amountMinor: number;
+  currency: string;
+  kind: PaymentKind;
+  test: boolean;
+  cancelUrl: string;
+  merchantLocale: string | null;
+  proposedAt: Date | null;
+  customer: Prisma.InputJsonValue | null;
+  rawRequest: Prisma.InputJsonValue;
+  requestFingerprint: string;
+  apiVersion: string;
+  shopifyRequestId: string | null;
+}
+
+export type FinalDecision =
+  | { status: 'RESOLVED'; authorizationExpiresAt: Date | null }
+  | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
+
+export class PaymentSessionRepository {
+  constructor(private readonly db: DbClient) {}
+
+  /**
+   * Inserts the session with its first timeline event, or returns the one already stored under
+   * (shop, Shopify id). One statement: this is the checkout's hot path (see bench/).
+   */
+  async insertOrGet(input: NewPaymentSession, event: { type: string; detail: Prisma.InputJsonValue }): Promise<{ record: PaymentSessionRecord; created: boolean }> {
+    const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      WITH inserted AS (
+        INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
+          "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
+          "apiVersion", "shopifyRequestId")
+        VALUES (${input.shopId}::uuid, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
+          ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl},
+          ${input.merchantLocale}, ${input.proposedAt}, ${json(input.customer)}::jsonb, ${json(input.rawRequest)}::jsonb,
+          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId})
+        ON CONFLICT ("shopId", "shopifyId") DO NOTHING
+        RETURNING *
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail")
+        SELECT id, ${event.type}, ${json(event.detail)}::jsonb FROM inserted
+      )
+      SELECT * FROM inserted`;
+    if (rows[0]) return { record: toRecord(rows[0]), created: true };
+    const existing = await this.findByShopifyId(input.shopId, input.shopifyId);
+    if (!existing) throw new Error(`payment session ${input.shopifyId} neither inserted nor found`);
+    return { record: existing, created: false };
+  }
+
+  async findById(id: PaymentId): Promise<PaymentSessionRecord | null> {
+    const row = await this.db.paymentSession.findUnique({ where: { id } });
+    return row ? toRecord(row) : null;
+  }
+
+  async findByShopifyId(shopId: ShopId, shopifyId: ShopifySessionId): Promise<PaymentSessionRecord | null> {
+    const row = await this.db.paymentSession.findUnique({ where: { shopId_shopifyId: { shopId, shopifyId } } });
+    return row ? toRecord(row) : null;
+  }
+
+  async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
+    const row = await this.db.paymentSession.findUnique({
+      where: { shopId_flexCheckoutSessionId: { shopId, flexCheckoutSessionId } },
+    });
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Takes the right to create the Flex checkout session for a while, returning the session as
+   * claimed. Only one request holds it; a request that finds it taken (null) waits for the holder's
+   * result instead of calling Flex too.
+   */
+  async claimCheckoutCreation(id: PaymentId, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      UPDATE "PaymentSession"
+      SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
+      WHERE id = ${id}::uuid AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
+      RETURNING *`;
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async releaseCheckoutLease(id: PaymentId): Promise<void> {
+    await this.db.paymentSession.updateMany({ where: { id, flexRedirectUrl: null }, data: { checkoutLeaseUntil: null } });
+  }
+
+  /** Records the Flex checkout session and its timeline event in one statement. */
+  async recordCheckoutCreated(
+    id: PaymentId,
+    flexCheckoutSessionId: FlexCheckoutSessionId,
+    redirectUrl: string,
+    nextReconcileAt: Date,
+    event: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<PaymentSessionRecord> {
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      WITH updated AS (
+        UPDATE "PaymentSession"
+        SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL,
+          status = 'CHECKOUT_CREATED', "nextReconcileAt" = ${nextReconcileAt}, "updatedAt" = now()
+        WHERE id = ${id}::uuid
+        RETURNING *
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail")
+        SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb FROM updated
+      )
+      SELECT * FROM updated`;
+    if (!rows[0]) throw new Error(`payment session ${id} not found`);
+    return toRecord(rows[0]);
+  }
+
+  /**
+   * Records a final decision, unless one was already made. The conditional update is what makes the
+   * first of buyer return, webhook and reconciler win and the others change nothing.
+   */
+  async decideFinal(id: PaymentId, decision: FinalDecision, source: DecisionSource, now: Date, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<boolean> {
+    const { count } = await this.db.paymentSession.updateMany({
+      where: { id, status: { in: ['RECEIVED', 'CHECKOUT_CREATED', 'PENDING'] } },
+      data: {
+        status: decision.status,
+        decisionSource: source,
+        decidedAt: now,
+        nextReconcileAt: null,
+        ...(decision.status === 'RESOLVED'
+          ? { authorizationExpiresAt: decision.authorizationExpiresAt }
+          : { rejectionCode: decision.rejectionCode, rejectionMessage: decision.rejectionMessage }),
+        ...(flexCheckoutSessionId ? { flexCheckoutSessionId } : {}),
+      },
+    });
+    return count === 1;
+  }
+
+  /** Marks the session pending (once); it stays open for a final decision. */
+  async decidePending(id: PaymentId, pendingExpiresAt: Date, source: DecisionSource, now: Date, nextReconcileAt: Date): Promise<boolean> {
+    const { count } = await this.db.paymentSession.updateMany({
+      where: { id, status: 'CHECKOUT_CREATED' },
+      data: { status: 'PENDING', pendingExpiresAt, decisionSource: source, decidedAt: now, nextReconcileAt },
+    });
+    return count === 1;
+  }
+
+  async recordShopifyState(id: PaymentId, shopifyState: string, nextActionUrl: string | null): Promise<void> {
+    await this.db.paymentSession.update({
+      where: { id },
+      data: { shopifyState, ...(nextActionUrl ? { nextActionUrl } : {}) },
+    });
+  }
+
+  async recordBuyerReturn(id: PaymentId, now: Date): Promise<void> {
+    await this.db.paymentSession.updateMany({ where: { id, buyerReturnedAt: null }, data: { buyerReturnedAt: now } });
+  }
+
+  async recordBuyerCancel(id: PaymentId, now: Date): Promise<void> {
+    await this.db.paymentSession.update({ where: { id }, data: { buyerCanceledAt: now } });
+  }
+
+  /**
+   * Claims sessions due for a status check with Flex, pushing their next check out by `leaseMs`
+   * so that other instances skip them meanwhile.
+   */
+  async claimDueForReconciliation(now: Date, limit: number, leaseMs: number): Promise<PaymentSessionRecord[]> {
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      UPDATE "PaymentSession" SET "nextReconcileAt" = ${new Date(now.getTime() + leaseMs)},
+        "reconcileAttempts" = "reconcileAttempts" + 1, "updatedAt" = ${now}
+      WHERE id IN (
+        SELECT id FROM "PaymentSession"
+        WHERE "nextReconcileAt" <= ${now} AND status IN ('CHECKOUT_CREATED', 'PENDING')
+        ORDER BY "nextReconcileAt"
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING *`;
+    return rows.map(toRecord);
+  }
+
+  async scheduleReconciliation(id: PaymentId, at: Date | null): Promise<void> {
+    await this.db.paymentSession.updateMany({
+      where: { id, status: { in: ['CHECKOUT_CREATED', 'PENDING'] } },
+      data: { nextReconcileAt: at },
+    });
+  }
+
+  async addEvent(paymentSessionId: PaymentId, type: string, detail?: Prisma.InputJsonValue): Promise<void> {
+    await this.db.paymentEvent.create({ data: { paymentSessionId, type, detail } });
+  }
+
+  async listEvents(paymentSessionId: PaymentId): Promise<Array<{ type: string; detail: Prisma.JsonValue; createdAt: Date }>> {
+    return this.db.paymentEvent.findMany({
+      where: { paymentSessionId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { type: true, detail: true, createdAt: true },
+    });
+  }
+
+  /** The timelines of several payments in one query (the settings page), oldest event first. */
+  async listEventsForPayments(paymentSessionIds: PaymentId[]): Promise<Map<PaymentId, Array<{ type: string; detail: Prisma.JsonValue; createdAt: Date }>>> {
+    const byPayment = new Map<PaymentId, Array<{ type: string; detail: Prisma.JsonValue; createdAt: Date }>>(paymentSessionIds.map((id) => [id, []]));
+    if (paymentSessionIds.length === 0) return byPayment;
+    const rows = await this.db.paymentEvent.findMany({
+      where: { paymentSessionId: { in: paymentSessionIds } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { paymentSessionId: true, type: true, detail: true, createdAt: true },
+    });
+    for (const { paymentSessionId, ...event } of rows) byPayment.get(paymentSessionId as PaymentId)?.push(event);
+    return byPayment;
+  }
+
+  /**
+   * Paid payments that only the reconciler confirmed: the buyer did not come back and no Flex
+   * webhook arrived, a sign that webhooks do not reach the app.
+   */
+  countResolvedByReconciler(shopId: ShopId, since: Date): Promise<number> {
+    return this.db.paymentSession.count({ where: { shopId, status: 'RESOLVED', decisionSource: 'RECONCILER', decidedAt: { gte: since } } });
+  }
+
+  async listRecentForShop(shopId: ShopId, limit: number): Promise<PaymentSessionRecord[]> {
+    const rows = await this.db.paymentSession.findMany({ where: { shopId }, orderBy: { createdAt: 'desc' }, take: limit });
+    return rows.map(toRecord);
+  }
+}
+
+export function toRecord(row: PaymentSession): PaymentSessionRecord {
+  return {
+    ...row,
+    id: row.id as PaymentId,
+    shopId: row.shopId as ShopId,
+    shopifyId: row.shopifyId as ShopifySessionId,
+    flexCheckoutSessionId: row.flexCheckoutSessionId as FlexCheckoutSessionId | null,
+    amountMinor: toSafeNumber(row.amountMinor),
+  };
+}

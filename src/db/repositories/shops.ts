@@ -1,0 +1,44 @@
+import type { Shop } from '@prisma/client';
+import type { DbClient } from '../db-client';
+import type { ShopDomain, ShopId } from '../../lib/ids';
+
+export type ShopRecord = Omit<Shop, 'id' | 'domain'> & { id: ShopId; domain: ShopDomain };
+
+export class ShopRepository {
+  constructor(private readonly db: DbClient) {}
+
+  async findByDomain(domain: ShopDomain): Promise<ShopRecord | null> {
+    return toRecord(await this.db.shop.findUnique({ where: { domain } }));
+  }
+
+  async findById(id: string): Promise<ShopRecord | null> {
+    return toRecord(await this.db.shop.findUnique({ where: { id } }));
+  }
+
+  /** Creates the shop, or reactivates it on reinstall. */
+  async upsertActive(domain: ShopDomain, now: Date): Promise<ShopRecord> {
+    return toRecord(await this.db.shop.upsert({
+      where: { domain },
+      create: { domain, installedAt: now },
+      update: { status: 'ACTIVE', uninstalledAt: null },
+    }));
+  }
+
+  async setPaymentsAppConfiguration(id: ShopId, ready: boolean, externalHandle: string | null): Promise<void> {
+    await this.db.shop.update({ where: { id }, data: { paymentsAppReady: ready, externalHandle } });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.shop.delete({ where: { id } });
+  }
+
+  async markUninstalled(id: ShopId, now: Date): Promise<void> {
+    await this.db.shop.update({ where: { id }, data: { status: 'UNINSTALLED', uninstalledAt: now, paymentsAppReady: false } });
+  }
+}
+
+function toRecord(row: Shop): ShopRecord;
+function toRecord(row: Shop | null): ShopRecord | null;
+function toRecord(row: Shop | null): ShopRecord | null {
+  return row ? { ...row, id: row.id as ShopId, domain: row.domain as ShopDomain } : null;
+}

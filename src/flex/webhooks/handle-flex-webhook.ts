@@ -1,0 +1,84 @@
+import type { Prisma } from '@prisma/client';
+import type { Transactor } from '../../db/transactor';
+import type { Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { normalizeShopDomain } from '../../lib/shop-domain';
+import type { FlexClient } from '../flex-client';
+import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEventRegistry } from './flex-event-registry';
+import { verifyFlexWebhook } from './signature';
+
+export type FlexWebhookResult = { status: 200 | 400 | 401 | 503; body: Record<string, unknown> };
+
+/**
+ * A Flex webhook: verify first, on the raw bytes, with the secret of the endpoint it was sent to;
+ * only then parse and act. Each delivery is recorded under its Svix message id in the same
+ * transaction as its effects, so a redelivery changes nothing and a failed one is retried by Flex.
+ * What an event does is up to the consumer registered for its type (FlexEventRegistry).
+ */
+export class HandleFlexWebhook {
+  constructor(
+    private readonly deps: {
+      transactor: Transactor;
+      registry: FlexEventRegistry;
+      flex: FlexClient;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  async execute(input: { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> }): Promise<FlexWebhookResult> {
+    const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
+    const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
+    const shopDomain = normalizeShopDomain(input.shopDomain);
+    if (!shopDomain || !mode) return refused;
+    const { repos } = this.deps.transactor;
+    const shop = await repos.shops.findByDomain(shopDomain);
+    if (!shop) return refused;
+    const connection = await repos.flexConnections.find(shop.id, mode);
+    if (!connection?.webhookSecret) return refused;
+
+    const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal());
+    if (!verification.valid) {
+      this.deps.logger.warn({ shop: shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
+      // Shown to the merchant: deliveries that keep failing here mean lost or delayed payment updates.
+      await repos.flexConnections.recordWebhookRefusal(connection.id, this.deps.clock.now(), verification.reason);
+      return { status: 401, body: { error: { code: 'invalid_signature', message: `Webhook refused: ${verification.reason}` } } };
+    }
+
+    let event: FlexEvent;
+    try {
+      event = JSON.parse(input.rawBody.toString('utf8')) as FlexEvent;
+      if (!event || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) throw new Error('shape');
+    } catch {
+      return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
+    }
+
+    const handler = this.deps.registry.handlerFor(event.event_type);
+    const context: FlexEventContext = { shopId: shop.id, mode, event, flex: this.deps.flex.forKey(connection.apiKey) };
+    let prepared: unknown;
+    try {
+      prepared = await handler?.prepare?.(context);
+    } catch (error) {
+      if (!(error instanceof FlexEventNotReady)) throw error;
+      this.deps.logger.warn({ shop: shop.domain, eventType: event.event_type, reason: error.message }, 'Flex webhook deferred');
+      return { status: 503, body: { error: { code: 'not_ready', message: error.message } } };
+    }
+
+    const outcome = await this.deps.transactor.run(async (tx) => {
+      const delivery = await tx.flexWebhookDeliveries.recordIfNew({
+        shopId: shop.id,
+        mode,
+        deliveryId: verification.deliveryId,
+        eventId: typeof event.event_id === 'string' ? event.event_id : null,
+        eventType: event.event_type,
+        payload: event as unknown as Prisma.InputJsonValue,
+      });
+      if (!delivery) return 'duplicate';
+      const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';
+      await tx.flexWebhookDeliveries.setOutcome(delivery.id, result);
+      return result;
+    });
+    this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');
+    return { status: 200, body: { received: true, outcome } };
+  }
+}

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { FlexMode } from '@prisma/client';
+import type { Transactor } from '../db/transactor';
+import { FlexApiError, type FlexClient } from '../flex/flex-client';
+import type { Clock } from '../lib/clock';
+import type { ShopDomain, ShopId } from '../lib/ids';
+import type { Logger } from '../lib/logger';
+import { Secret } from '../lib/secret';
+import { secretHint } from '../lib/secret-box';
+
+export interface FlexKeysInput {
+  live?: string;
+  test?: string;
+}
+
+export type ConnectFlexResult =
+  | { ok: true; shopId: ShopId; connections: Array<{ mode: FlexMode; apiKeyHint: string; webhookEndpointId: string }> }
+  | { ok: false; problems: string[] };
+
+/**
+ * Connects a shop's Flex account: each key is checked with Flex, a webhook endpoint is registered
+ * per mode (live and test are separate in Flex), and only when all of that worked are the keys and
+ * signing secrets stored, encrypted. A refused key stores nothing.
+ */
+export class ConnectFlexAccount {
+  constructor(
+    private readonly deps: {
+      transactor: Transactor;
+      flex: FlexClient;
+      clock: Clock;
+      logger: Logger;
+      appUrl: string;
+      /** The Flex events the app handles: what each new webhook endpoint subscribes to. */
+      subscribedEvents: () => string[];
+    },
+  ) {}
+
+  /** Checks key formats locally (nothing sent anywhere). */
+  static checkKeyFormats(keys: FlexKeysInput): string[] {
+    const problems: string[] = [];
+    if (keys.live !== undefined) {
+      if (keys.live.startsWith('fsk_test_')) problems.push('The live API key is a test key (it starts with fsk_test_); use a key that starts with fsk_');
+      else if (!/^fsk_[A-Za-z0-9_]{8,}$/.test(keys.live)) problems.push('The live API key does not look like a Flex secret key (fsk_…)');
+    }
+    if (keys.test !== undefined && !/^fsk_test_[A-Za-z0-9_]{4,}$/.test(keys.test)) {
+      problems.push('The test API key does not look like a Flex test secret key (fsk_test_…)');
+    }
+    if (keys.live === undefined && keys.test === undefined) problems.push('Give at least one Flex API key');
+    return problems;
+  }
+
+  /**
+   * `createShop` lets the operator command put a new shop in service; the settings page only ever
+   * connects shops that installed the app.
+   */
+  async execute(shopDomain: ShopDomain, keys: FlexKeysInput, options: { createShop: boolean }): Promise<ConnectFlexResult> {
+    const shop = { domain: shopDomain };
+    if (!options.createShop && !(await this.deps.transactor.repos.shops.findByDomain(shopDomain))) {
+      return { ok: false, problems: [`Shop ${shopDomain} has not installed this app`] };
+    }
+    const formatProblems = ConnectFlexAccount.checkKeyFormats(keys);
+    if (formatProblems.length > 0) return { ok: false, problems: formatProblems };
+    const entries = ([['LIVE', keys.live], ['TEST', keys.test]] as const).filter((e): e is readonly [FlexMode, string] => e[1] !== undefined);
+
+    const problems: string[] = [];
+    for (const [mode, key] of entries) {
+      try {
+        await this.deps.flex.forKey(new Secret(key)).verifyKey();
+      } catch (error) {
+        problems.push(describeKeyProblem(mode, error));
+      }
+    }
+    if (problems.length > 0) return { ok: false, problems };
+
+    const registered: Array<{ mode: FlexMode; key: string; webhookEndpointId: string; signingSecret: string }> = [];
+    try {
+      for (const [mode, key] of entries) {
+        const fingerprint = createHash('sha256').update(key).digest('hex').slice(0, 16);
+        const endpoint = await this.deps.flex.forKey(new Secret(key)).createWebhookEndpoint(
+          { url: flexWebhookUrl(this.deps.appUrl, shop.domain, mode), events: this.deps.subscribedEvents() },
+          `webhook-endpoint:${shop.domain}:${mode}:${fingerprint}`,
+        );
+        if (!endpoint.signing_secret) throw new FlexApiError('rejected', 'Flex registered the webhook endpoint without returning its signing secret');
+        registered.push({ mode, key, webhookEndpointId: endpoint.webhook_id, signingSecret: endpoint.signing_secret });
+      }
+    } catch (error) {
+      await this.removeEndpoints(registered);
+      return { ok: false, problems: [`Could not register the Flex webhook endpoint: ${(error as Error).message}`] };
+    }
+
+    const now = this.deps.clock.now();
+    const { shopId, previous } = await this.deps.transactor.run(async (repos) => {
+      const stored = (await repos.shops.findByDomain(shop.domain)) ?? (await repos.shops.upsertActive(shop.domain, now));
+      const replaced: Array<{ key: string; webhookEndpointId: string }> = [];
+      for (const r of registered) {
+        const saved = await repos.flexConnections.save({
+          shopId: stored.id,
+          mode: r.mode,
+          apiKey: r.key,
+          apiKeyHint: secretHint(r.key),
+          webhookEndpointId: r.webhookEndpointId,
+          webhookSecret: r.signingSecret,
+          verifiedAt: now,
+        });
+        if (saved.previous) replaced.push({ key: saved.previous.apiKey.reveal(), webhookEndpointId: saved.previous.webhookEndpointId });
+      }
+      return { shopId: stored.id, previous: replaced };
+    });
+    // The endpoints of replaced keys would keep signing events with secrets we no longer hold.
+    await this.removeEndpoints(previous);
+    this.deps.logger.info({ shop: shop.domain, modes: registered.map((r) => r.mode) }, 'connected Flex account');
+    return { ok: true, shopId, connections: registered.map((r) => ({ mode: r.mode, apiKeyHint: secretHint(r.key), webhookEndpointId: r.webhookEndpointId })) };
+  }
+
+  private async removeEndpoints(endpoints: Array<{ key: string; webhookEndpointId: string }>): Promise<void> {
+    for (const e of endpoints) {
+      try {
+        await this.deps.flex.forKey(new Secret(e.key)).deleteWebhookEndpoint(e.webhookEndpointId, `delete-webhook-endpoint:${e.webhookEndpointId}`);
+      } catch (error) {
+        this.deps.logger.warn({ webhookEndpointId: e.webhookEndpointId, err: (error as Error).message }, 'could not remove a Flex webhook endpoint');
+      }
+    }
+  }
+}
+
+export function flexWebhookUrl(appUrl: string, shopDomain: string, mode: FlexMode): string {
+  const query = new URLSearchParams({ shop: shopDomain, mode: mode.toLowerCase() });
+  return `${appUrl}/webhooks/flex?${query}`;
+}
+
+function describeKeyProblem(mode: FlexMode, error: unknown): string {
+  const label = mode === 'LIVE' ? 'live' : 'test';
+  if (error instanceof FlexApiError) {
+    if (error.kind === 'unauthorized') return `Flex refused the ${label} API key: check that it is a current secret key from the Flex dashboard (Developers → API keys)`;
+    if (error.kind === 'unavailable') return `Could not reach Flex to check the ${label} API key (${error.message}); try again`;
+    return `Flex did not accept the ${label} API key: ${error.message}`;
+  }
+  return `Could not check the ${label} API key: ${(error as Error).message}`;
+}

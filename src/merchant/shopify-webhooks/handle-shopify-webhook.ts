@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http';
+import type { Prisma } from '@prisma/client';
+import type { FlexClient } from '../../flex/flex-client';
+import type { Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { normalizeShopDomain } from '../../lib/shop-domain';
+import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
+import type { Transactor } from '../../db/transactor';
+import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type TopicHandler, type TopicOutcome } from './topics';
+
+export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
+
+/** The topics the app subscribes to (shopify.app.toml). */
+export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_request', 'customers/redact', 'shop/redact'] as const;
+
+/**
+ * A Shopify webhook: the HMAC of the raw body first (401 when it does not check out), then the
+ * headers, then one transaction that records the delivery under its `X-Shopify-Webhook-Id` (a
+ * redelivery is answered 200 and changes nothing) and applies it if the body is that topic's payload
+ * for that shop (otherwise the refusal is what gets recorded). All of
+ * that is database work, so the answer is fast; calls to Flex happen after answering.
+ */
+export class HandleShopifyWebhook {
+  private readonly handlers = new Map<string, TopicHandler<any>>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { transactor: Transactor; validator: ShopifyWebhookValidator; flex: FlexClient; clock: Clock; logger: Logger },
+  ) {
+    const logger = deps.logger.child({ component: 'shopify-webhooks' });
+    this.handlers.set('app/uninstalled', appUninstalled({ flex: deps.flex, logger }));
+    this.handlers.set('customers/data_request', customersDataRequest());
+    this.handlers.set('customers/redact', customersRedact());
+    this.handlers.set('shop/redact', shopRedact({ logger }));
+  }
+
+  async execute(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
+    const validation = await this.deps.validator.validate(input.rawBody, input.request);
+    if (!validation.valid && validation.reason === 'invalid_hmac') {
+      this.deps.logger.warn({ topic: input.pathTopic }, 'refused a Shopify webhook: HMAC does not match');
+      return problem(401, 'invalid_hmac', 'Webhook HMAC could not be verified');
+    }
+    if (!validation.valid) {
+      const missing = (validation.missingHeaders ?? []).map((h) => h.toLowerCase());
+      if (missing.includes('x-shopify-webhook-id')) return problem(400, 'missing_webhook_id', 'X-Shopify-Webhook-Id is required');
+      if (missing.includes('x-shopify-topic')) return problem(400, 'topic_mismatch', 'X-Shopify-Topic does not match the webhook address');
+      if (missing.includes('x-shopify-shop-domain')) return problem(400, 'invalid_shop', 'X-Shopify-Shop-Domain must be a *.myshopify.com domain');
+      return problem(400, 'missing_headers', `Webhook headers missing: ${validation.missingHeaders?.join(', ') ?? 'unknown'}`);
+    }
+    const { topic, webhookId } = validation;
+    const shopDomain = normalizeShopDomain(validation.shopDomain);
+    if (topic !== input.pathTopic) return problem(400, 'topic_mismatch', 'X-Shopify-Topic does not match the webhook address');
+    if (!shopDomain) return problem(400, 'invalid_shop', 'X-Shopify-Shop-Domain must be a *.myshopify.com domain');
+    if (webhookId.length > 255) return problem(400, 'missing_webhook_id', 'X-Shopify-Webhook-Id is required');
+
+    let body: unknown;
+    try {
+      body = JSON.parse(input.rawBody.toString('utf8'));
+    } catch {
+      return problem(400, 'invalid_json', 'The webhook body is not JSON');
+    }
+    const handler = this.handlers.get(topic);
+    const parsed = handler ? handler.parse(body, shopDomain) : ({ ok: true, value: null, stored: {} } as const);
+    if (!parsed.ok) {
+      // Signed by Shopify but not this topic's payload for this shop: a body re-sent under another
+      // topic or shop (only the body is signed). Nothing is done; the refusal is recorded and
+      // acknowledged, since Shopify's retries could not change the answer.
+      this.deps.logger.warn({ topic, shop: shopDomain, webhookId, problem: parsed.problem }, 'refused a Shopify webhook whose body does not fit its topic');
+    }
+
+    const now = this.deps.clock.now();
+    const result = await this.deps.transactor.run(async (repos): Promise<TopicOutcome> => {
+      const stored = parsed.ok ? parsed.stored : { refused: parsed.problem };
+      const delivery = await repos.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
+      if (!delivery) return { outcome: 'duplicate' };
+      if (!parsed.ok) {
+        await repos.shopifyWebhookDeliveries.finish(delivery.id, 'refused_payload_mismatch', now);
+        return { outcome: 'refused_payload_mismatch' };
+      }
+      const applied = handler ? await handler.apply(parsed.value, { repos, shopDomain, deliveryId: delivery.id, now }) : { outcome: 'ignored' };
+      const payload: Prisma.InputJsonValue | undefined =
+        applied.payload === undefined ? undefined : { request: stored, ...(applied.payload as Prisma.InputJsonObject) };
+      await repos.shopifyWebhookDeliveries.finish(delivery.id, applied.outcome, now, payload);
+      return applied;
+    });
+    if (result.afterCommit) this.inBackground(result.afterCommit);
+    this.deps.logger.info({ topic, shop: shopDomain, webhookId, outcome: result.outcome }, 'Shopify webhook');
+    return { status: 200, body: { received: true, outcome: result.outcome } };
+  }
+
+  /** Waits for work started after answering (the app is stopping). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private inBackground(work: () => Promise<void>): void {
+    const run = work()
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'Shopify webhook follow-up failed'))
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+}
+
+function problem(status: 400 | 401, code: string, message: string): ShopifyWebhookResult {
+  return { status, body: { error: { code, message } } };
+}

@@ -1,0 +1,58 @@
+import { FlexApiError } from '../../flex/flex-client';
+import { expandedPaymentIntents, flexCheckoutSessionSchema, type FlexCheckoutSession } from '../../flex/flex-types';
+import { eventObject, FlexEventNotReady, type FlexEvent, type FlexEventHandler } from '../../flex/webhooks/flex-event-registry';
+import type { Clock } from '../../lib/clock';
+import { flexCheckoutSessionId, shopifySessionId } from '../../lib/ids';
+import { decidePaymentOutcome } from './decide-payment-outcome';
+import type { PaymentOutcomes } from './payment-outcomes';
+
+/** Flex's documented name, and the spelling one of its guides uses (reference §6.3): both are accepted. */
+export const CHECKOUT_COMPLETED_EVENTS = ['checkout.session.completed', 'checkout_session.completed'] as const;
+
+/**
+ * A checkout session completed in Flex: decide the payment from Flex's signed word, in the
+ * webhook's transaction, through the same decision function as the buyer's return and the
+ * reconciler (the first decision wins).
+ */
+export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock: Clock; apiVersion: string }): FlexEventHandler<FlexCheckoutSession | undefined> {
+  return {
+    /**
+     * An authorization's expiry is on its payment intents, which webhook payloads carry as ids only:
+     * read the session, with intents expanded, from Flex before deciding.
+     */
+    async prepare({ event, flex }) {
+      const checkout = checkoutOf(event);
+      if (!checkout || expandedPaymentIntents(checkout).length > 0 || checkout.capture_method !== 'manual') return checkout;
+      try {
+        return await flex.getCheckoutSession(checkout.checkout_session_id);
+      } catch (error) {
+        if (error instanceof FlexApiError) throw new FlexEventNotReady(`could not read checkout session ${checkout.checkout_session_id} from Flex: ${error.message}`);
+        throw error;
+      }
+    },
+
+    async apply({ repos, shopId, mode, event, prepared }) {
+      const checkout = prepared ?? checkoutOf(event);
+      if (!checkout) return 'unparseable_checkout_session';
+      if (typeof checkout.test_mode === 'boolean' && checkout.test_mode !== (mode === 'TEST')) return 'mode_mismatch';
+
+      const checkoutId = flexCheckoutSessionId(checkout.checkout_session_id);
+      let payment = await repos.payments.findByFlexCheckoutSession(shopId, checkoutId);
+      // The checkout may have been created by a request that died before recording its id.
+      if (!payment && checkout.client_reference_id) {
+        const candidate = await repos.payments.findByShopifyId(shopId, shopifySessionId(checkout.client_reference_id));
+        if (candidate && checkout.metadata?.app_payment_session_id === candidate.id && !candidate.flexCheckoutSessionId) payment = candidate;
+      }
+      if (!payment) return 'unknown_checkout_session';
+      await repos.payments.addEvent(payment.id, 'flex_webhook', { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status });
+      const decision = decidePaymentOutcome({ payment, checkout, source: 'FLEX_WEBHOOK', now: deps.clock.now(), apiVersion: deps.apiVersion });
+      const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);
+      return result.applied ? 'applied' : result.reason;
+    },
+  };
+}
+
+function checkoutOf(event: FlexEvent): FlexCheckoutSession | undefined {
+  const parsed = flexCheckoutSessionSchema.safeParse(eventObject(event, 'checkout_session'));
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,29 @@
+import type { IncomingMessage } from 'node:http';
+import type { Shopify } from '@shopify/shopify-api';
+
+export type ShopifyWebhookValidation =
+  | { valid: true; topic: string; shopDomain: string; webhookId: string; apiVersion: string }
+  | { valid: false; reason: 'invalid_hmac' | 'missing_headers'; missingHeaders?: string[] };
+
+/**
+ * Verifies a Shopify webhook with `@shopify/shopify-api`'s own validation: the base64 HMAC-SHA256
+ * of the raw body with the app's secret (`X-Shopify-Hmac-Sha256`, compared in constant time), then
+ * the headers every webhook carries. Only the body is signed: topic, shop and webhook id are checked
+ * against the body by the caller.
+ */
+export class ShopifyWebhookValidator {
+  constructor(private readonly api: Shopify) {}
+
+  async validate(rawBody: Buffer, request: IncomingMessage): Promise<ShopifyWebhookValidation> {
+    const result = await this.api.webhooks.validate({ rawBody: rawBody.toString('utf8'), rawRequest: request, rawResponse: {} });
+    if (!result.valid) {
+      return 'missingHeaders' in result && result.reason === 'missing_headers'
+        ? { valid: false, reason: 'missing_headers', missingHeaders: result.missingHeaders }
+        : { valid: false, reason: 'invalid_hmac' };
+    }
+    // The library reports the topic in its storage form (APP_UNINSTALLED); the header has Shopify's.
+    const header = request.headers['x-shopify-topic'];
+    const topic = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+    return { valid: true, topic, shopDomain: result.domain, webhookId: result.webhookId, apiVersion: result.apiVersion };
+  }
+}
