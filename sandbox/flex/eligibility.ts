@@ -38,7 +38,7 @@ const LABEL: Record<Eligibility, string> = {
 function keywordPattern(keywords: string[]): RegExp {
   const alternatives = keywords
     .map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[\\s-]+'))
-    // Longest first, so "massage gun" is reported rather than "massage".
+    // Longest first, so the longest phrase that fits is the one reported.
     .sort((a, b) => b.length - a.length);
   return new RegExp(`\\b(?:${alternatives.join('|')})(?:e?s)?\\b`, 'i');
 }
@@ -160,7 +160,7 @@ export class EligibilityClassifier {
         if (found) {
           return {
             eligibility: rule.eligibility,
-            rationale: `The ${field} mentions "${found[0].toLowerCase()}": ${rule.reason}, ${LABEL[rule.eligibility]}.`,
+            rationale: `The ${field} ${field === 'categories' ? 'mention' : 'mentions'} "${found[0].toLowerCase()}": ${rule.reason}, ${LABEL[rule.eligibility]}.`,
           };
         }
       }

@@ -126,14 +126,17 @@ function checkCardRates(rates: Partial<CardRates>, prefix: string): void {
   }
 }
 
-/** The schedule `partial` makes of `base`; throws on a negative or non-numeric fee. */
+/**
+ * The schedule `partial` makes of `base` (an `hsaFsa` given replaces the HSA/FSA overrides as a
+ * whole, so `{ hsaFsa: {} }` removes them); throws on a negative or non-numeric fee.
+ */
 function mergeFees(base: FeeSchedule, partial: Partial<FeeSchedule>): FeeSchedule {
   const { hsaFsa, ...flat } = partial;
   checkCardRates(flat, '');
   checkCardRates(hsaFsa ?? {}, 'hsaFsa.');
   if (flat.transactionFixed !== undefined && !Number.isInteger(flat.transactionFixed)) throw new RangeError('FlexSandbox: fees.transactionFixed must be whole cents');
   if (flat.letterFee !== undefined && !Number.isInteger(flat.letterFee)) throw new RangeError('FlexSandbox: fees.letterFee must be whole cents');
-  return { ...base, ...flat, hsaFsa: { ...base.hsaFsa, ...(hsaFsa ?? {}) } };
+  return { ...base, ...flat, hsaFsa: { ...(hsaFsa ?? base.hsaFsa) } };
 }
 
 function mergePayoutSchedule(base: PayoutSchedule, partial: Partial<PayoutSchedule>): PayoutSchedule {

@@ -1,6 +1,6 @@
 import { FlexSandboxError, notFound } from './errors';
 import { newId, randomToken } from './ids';
-import { GroupIndex, scopeKey, Table, type Page } from './table';
+import { GroupIndex, scopeKey, Table } from './table';
 import type {
   Account,
   BalanceTransactionRec,
@@ -132,22 +132,4 @@ export class FlexState {
     for (const item of table.values()) if (filter(item)) out.push(item);
     return out.sort((a, b) => b.seq - a.seq);
   }
-}
-
-/** Cursor (`starting_after`/`ending_before`) or offset paging over a newest-first list. */
-export function paginate<T extends Owned>(items: T[], page: Page): T[] {
-  let from = 0;
-  let to = items.length;
-  if (page.startingAfter !== undefined) {
-    const at = items.findIndex((i) => i.id === page.startingAfter);
-    from = at === -1 ? items.length : at + 1;
-  } else if (page.endingBefore !== undefined) {
-    const at = items.findIndex((i) => i.id === page.endingBefore);
-    to = at === -1 ? 0 : at;
-    from = Math.max(0, to - page.limit);
-    return items.slice(from, to);
-  } else if (page.offset !== undefined) {
-    from = page.offset;
-  }
-  return items.slice(from, Math.min(to, from + page.limit));
 }

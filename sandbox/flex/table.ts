@@ -122,8 +122,8 @@ export interface Page {
 
 /**
  * One newest-first page of `items` (oldest first, as tables and indexes keep them) that pass
- * `matches`, walking only as far as the page needs. Cursors behave like `paginate` on the filtered
- * list: a cursor that is not in it gives an empty page.
+ * `matches`, walking only as far as the page needs. `starting_after` wins over `ending_before`,
+ * and a cursor wins over `offset`; a cursor that is not in the filtered list gives an empty page.
  */
 export function pageNewestFirst<T extends Owned>(
   items: readonly T[],
