@@ -1,5 +1,5 @@
 // Auth, modes, validation and the control API over HTTP.
-import type { FlexAccount } from '../../../sandbox/flex';
+import { FlexSandbox, type FlexAccount } from '../../../sandbox/flex';
 import { FlexTestBed, type Json, type Shop } from './helpers';
 
 const t = new FlexTestBed();
@@ -133,5 +133,24 @@ describe('control API over HTTP', () => {
     expect(html).toContain('Dashboard &lt;Store&gt;');
     expect(html).toContain(account.testKey);
     expect((await fetch(`${t.flex.url}/__sandbox`)).headers.get('content-type')).toMatch(/text\/html/);
+  });
+});
+
+describe('state of the money settings', () => {
+  it('reports fees, payout schedule, rate limit and ledger counts, and changes them over HTTP', async () => {
+    const account = t.flex.createAccount({ name: 'Summary Store' });
+    const state = (await t.control('GET', '/state')).body;
+    expect(state.fees).toEqual({ transactionPercent: 2.9, transactionFixed: 30, interchangePercent: 0, letterFee: 500, hsaFsa: {} });
+    expect(state.payoutSchedule).toEqual({ availableAfterDays: 2, arrivalAfterDays: 1, automatic: true });
+    expect(state.faults.rateLimit).toBeNull();
+    expect(state.accounts.find((a: Json) => a.accountId === account.accountId).test).toMatchObject({ balanceTransactions: 0, payouts: 0 });
+    expect((await t.control('GET', '/fees')).body).toEqual(state.fees);
+    expect((await t.control('POST', '/payout-schedule', { arrivalAfterDays: 2 })).body).toEqual({ availableAfterDays: 2, arrivalAfterDays: 2, automatic: true });
+    expect((await t.control('POST', '/payout-schedule', { availableAfterDays: 1.5 })).status).toBe(400);
+    expect((await t.control('GET', '/payout-schedule')).body.arrivalAfterDays).toBe(2);
+    expect(() => new FlexSandbox({ payouts: { arrivalAfterDays: -1 } })).toThrow(/arrivalAfterDays/);
+    // Every request record says whether the rate limit refused it.
+    await call(account.testKey, 'GET', '/v1/payouts');
+    expect(t.flex.requests.at(-1)).toMatchObject({ route: '/v1/payouts', status: 200, rateLimited: false });
   });
 });

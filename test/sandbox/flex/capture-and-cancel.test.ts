@@ -1,5 +1,5 @@
 // Manual capture, cancel (void), and canceling the open checkouts of a payment group.
-import { FlexTestBed, type Json, type Shop } from './helpers';
+import { FlexTestBed, sleep, type Json, type Shop } from './helpers';
 
 const t = new FlexTestBed();
 const { call, makeShop, createSession, getSession } = t;
@@ -107,5 +107,79 @@ describe('manual capture and cancel', () => {
     const refused = await call(shop.key, 'POST', `/v1/checkout/sessions/${captured}/cancel`);
     expect(refused.status).toBe(422);
     expect(refused.body.detail[0].type).toBe('already_captured');
+  });
+});
+
+describe('canceling the other open checkouts of a payment group', () => {
+  let shop: Shop;
+  beforeAll(async () => {
+    shop = await makeShop();
+  });
+  const cancel = (id: string, headers: Record<string, string> = {}) => call(shop.key, 'POST', `/v1/checkout/sessions/${id}/cancel`, undefined, headers);
+
+  it('cancels an open, unpaid session: it can no longer be paid, and no webhook is sent', async () => {
+    const group = 'gid://shopify/PaymentSession/group-1';
+    const paid = await createSession(shop, { client_reference_id: group });
+    const other = await createSession(shop, { client_reference_id: group });
+    t.flex.pay(paid.checkout_session_id, 'hsa_fsa');
+    await t.flex.waitForDeliveries();
+    t.receiver.received.length = 0;
+
+    const res = await cancel(other.checkout_session_id, { 'idempotency-key': `cancel-${other.checkout_session_id}` });
+    expect(res.status).toBe(200);
+    expect(res.body.checkout_session).toMatchObject({ status: 'canceled', payment_intents: [], amount_received: 0 });
+    const replay = await cancel(other.checkout_session_id, { 'idempotency-key': `cancel-${other.checkout_session_id}` });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+
+    const page = await fetch(other.redirect_url);
+    expect(await page.text()).toContain('This checkout was canceled.');
+    const buyer = await fetch(other.redirect_url, { method: 'POST', body: new URLSearchParams({ outcome: 'hsa_fsa' }), redirect: 'manual' });
+    expect(buyer.status).toBe(409);
+    expect(() => t.flex.pay(other.checkout_session_id, 'card')).toThrow(/canceled/);
+    const ref = encodeURIComponent(group);
+    const list = await call(shop.key, 'GET', `/v1/checkout/sessions?client_reference_id=${ref}`);
+    expect(list.body.checkout_sessions.map((s: Json) => s.status)).toEqual(['canceled', 'complete']);
+    await t.flex.waitForDeliveries();
+    expect(t.receiver.received).toHaveLength(0);
+  });
+
+  it('refuses to cancel a session the buyer paid meanwhile (automatic capture): the app refunds it instead', async () => {
+    const late = await createSession(shop);
+    t.flex.pay(late.checkout_session_id, 'split');
+    const refused = await cancel(late.checkout_session_id);
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail[0]).toMatchObject({ type: 'already_captured', msg: expect.stringMatching(/^already_captured: /) });
+    expect((await getSession(shop, late.checkout_session_id)).status).toBe('complete');
+
+    const refund = await call(shop.key, 'POST', `/v1/checkout/sessions/${late.checkout_session_id}/refund`, { checkout_session: { reason: 'duplicate' } });
+    expect(refund.status).toBe(200);
+    expect(refund.body.refunds[0]).toMatchObject({ amount: 6500, reason: 'duplicate', status: 'pending' });
+    expect(refund.body.refunds[0].items.map((i: Json) => i.amount_refunded)).toEqual([5000, 1500]);
+    await sleep(60);
+    expect((await getSession(shop, late.checkout_session_id)).amount_refunded).toBe(6500);
+    const ledger = t.flex.balanceTransactions({ checkoutSessionId: late.checkout_session_id });
+    expect(ledger.map((bt) => [bt.type, bt.amount]).sort()).toEqual([
+      ['payment', 1500],
+      ['payment', 5000],
+      ['payment_refund', -1500],
+      ['payment_refund', -5000],
+    ]);
+  });
+
+  it('voids a processing payment; an expired session cannot be canceled; a declined one stays canceled', async () => {
+    const processing = await createSession(shop);
+    t.flex.pay(processing.checkout_session_id, 'processing');
+    const voided = await cancel(processing.checkout_session_id);
+    expect(voided.body.checkout_session.status).toBe('canceled');
+    expect(t.flex.paymentIntents({ checkoutSessionId: processing.checkout_session_id })[0]).toMatchObject({ status: 'canceled', cancellation_reason: 'requested_by_customer' });
+    expect(() => t.flex.completeProcessing(processing.checkout_session_id)).toThrow(/no processing payment/);
+
+    const expired = await createSession(shop);
+    t.flex.expireCheckoutSession(expired.checkout_session_id);
+    expect((await cancel(expired.checkout_session_id)).body.detail[0].type).toBe('checkout_session_expired');
+
+    const declined = await createSession(shop);
+    t.flex.pay(declined.checkout_session_id, 'decline');
+    expect(await cancel(declined.checkout_session_id)).toMatchObject({ status: 200, body: { checkout_session: { status: 'canceled' } } });
   });
 });

@@ -81,3 +81,126 @@ describe('checkout sessions', () => {
     expect(await page.text()).toContain('This checkout session has expired');
   });
 });
+
+describe('carts judged line by line', () => {
+  let key: string;
+  let thermometer: string; // $25.00, eligible by auto-substantiation (judged from its name)
+  let massager: string; // $80.00, eligible with a letter of medical necessity
+  let sunglasses: string; // $15.00, not eligible
+  let sunglassesProduct: string;
+  beforeAll(async () => {
+    key = t.flex.createAccount({ name: 'Cart Store' }).testKey;
+    thermometer = (await t.product(key, { name: 'Digital thermometer' }, 2500)).priceId;
+    massager = (await t.product(key, { name: 'Percussion massager' }, 8000)).priceId;
+    const plain = await t.product(key, { name: 'Sunglasses' }, 1500);
+    sunglasses = plain.priceId;
+    sunglassesProduct = plain.productId;
+  });
+  const checkout = async (extra: Json) => {
+    const res = await call(key, 'POST', '/v1/checkout/sessions', {
+      checkout_session: { success_url: 'https://shop.example/ok', cancel_url: 'https://shop.example/cart', ...extra },
+    });
+    expect(res.status).toBe(200);
+    return res.body.checkout_session as Json;
+  };
+  const lineItems = async (id: string) => (await call(key, 'GET', `/v1/checkout/sessions/${id}/line_items`)).body.line_items as Json[];
+  /** Two thermometers and one pair of sunglasses: $65.00 before anything else. */
+  const mixed = () => [
+    { price: thermometer, quantity: 2 },
+    { price: sunglasses, quantity: 1 },
+  ];
+
+  it('splits a mixed cart: eligible lines after their discount plus their tax share on the HSA/FSA card', async () => {
+    const session = await checkout({
+      line_items: mixed(),
+      tax_rate: { amount: 650 },
+      shipping_options: { shipping_rate_data: { display_name: 'Ground', amount: 799 } },
+      discounts: [{ coupon_data: { name: 'THERMO5', amount_off: 500, applies_to: { prices: [thermometer] } } }],
+      fees: [{ amount: 3, fee_type: 'custom', name: 'Rounding adjustment' }],
+    });
+    expect(session).toMatchObject({
+      amount_subtotal: 6500,
+      amount_total: 6500 + 650 + 799 + 3 - 500,
+      total_details: { amount_discount: 500, amount_tax: 650, amount_shipping: 799 },
+      hsa_fsa_eligible: true,
+      letter_of_medical_necessity_required: false,
+      discounts: [{ coupon_id: null, name: 'THERMO5', amount_off: 500, applies_to: { prices: [thermometer], products: [] } }],
+    });
+    const lines = await lineItems(session.checkout_session_id);
+    expect(lines.map((l) => [l.eligibility, l.amount_subtotal, l.amount_discount, l.amount_tax, l.amount_shipping, l.amount_fee, l.amount_total])).toEqual([
+      // Tax share of the eligible lines: floor(650 × 4500 / 6000) = 487.
+      ['auto_substantiation', 5000, 500, 487, 0, 0, 4987],
+      ['not_eligible', 1500, 0, 163, 0, 0, 1663],
+    ]);
+    expect(lines[0]).toMatchObject({
+      line_item_id: expect.stringMatching(/^fli_/),
+      description: 'Digital thermometer',
+      quantity: 2,
+      fees: [],
+      shipping_rate: null,
+      test_mode: true,
+      price: { price_id: thermometer, unit_amount: 2500, hsa_fsa_eligibility: 'auto_substantiation', product: { name: 'Digital thermometer' } },
+    });
+
+    t.flex.pay(session.checkout_session_id, 'split');
+    const intents = t.flex.paymentIntents({ checkoutSessionId: session.checkout_session_id });
+    // Shipping, the rounding fee and the ineligible line (with its tax) go on the regular card.
+    expect(intents.map((pi) => [pi.payment_card_type, pi.amount]).sort()).toEqual([
+      ['hsa_fsa', 4987],
+      ['primary', 1663 + 799 + 3],
+    ]);
+  });
+
+  it('counts a discount against the lines it applies to, by price or by product, or against the whole cart', async () => {
+    const tax = { amount: 650 };
+    const onPlain = await checkout({ line_items: mixed(), tax_rate: tax, discounts: [{ coupon_data: { amount_off: 500, applies_to: { products: [sunglassesProduct] } } }] });
+    expect((await lineItems(onPlain.checkout_session_id)).map((l) => l.amount_discount)).toEqual([0, 500]);
+    t.flex.pay(onPlain.checkout_session_id, 'split');
+    // floor(650 × 5000 / 6000) = 541
+    expect((t.flex.checkoutSession(onPlain.checkout_session_id).payment_intents as Json[]).map((pi) => pi.amount)).toEqual([5541, 6650 - 5541]);
+
+    const everywhere = await checkout({ line_items: mixed(), discounts: [{ coupon_data: { amount_off: 600 } }] });
+    const spread = await lineItems(everywhere.checkout_session_id);
+    expect(spread.map((l) => l.amount_discount)).toEqual([462, 138]);
+    expect(spread.reduce((n, l) => n + l.amount_total, 0)).toBe(everywhere.amount_total);
+
+    // A discount for nothing in the cart stays on the session: the regular card bears it.
+    const elsewhere = await checkout({ line_items: mixed(), tax_rate: tax, discounts: [{ coupon_data: { amount_off: 500, applies_to: { prices: ['fprice_other'] } } }] });
+    expect((await lineItems(elsewhere.checkout_session_id)).map((l) => l.amount_discount)).toEqual([0, 0]);
+    t.flex.pay(elsewhere.checkout_session_id, 'split');
+    expect((t.flex.checkoutSession(elsewhere.checkout_session_id).payment_intents as Json[]).map((pi) => pi.amount)).toEqual([5500, 1150]);
+
+    const bad = await call(key, 'POST', '/v1/checkout/sessions', {
+      checkout_session: { line_items: mixed(), success_url: 'https://shop.example/ok', discounts: [{ coupon_data: { amount_off: 5, applies_to: { prices: 'x' } } }] },
+    });
+    expect(bad.body.detail[0]).toMatchObject({ loc: ['checkout_session', 'discounts', 0, 'coupon_data', 'applies_to', 'prices'], type: 'list_type' });
+  });
+
+  it('flags carts that need a letter of medical necessity, and carts with nothing eligible', async () => {
+    const lmn = await checkout({ line_items: [{ price: massager }, { price: sunglasses }] });
+    expect(lmn).toMatchObject({ hsa_fsa_eligible: true, letter_of_medical_necessity_required: true });
+    expect((await lineItems(lmn.checkout_session_id)).map((l) => l.eligibility)).toEqual(['letter_of_medical_necessity', 'not_eligible']);
+    const plain = await checkout({ line_items: [{ price: sunglasses, quantity: 4 }] });
+    expect(plain).toMatchObject({ hsa_fsa_eligible: false, letter_of_medical_necessity_required: false });
+    // Eligibility is fixed when the session is made: a later change of the product does not move it.
+    t.flex.setProductEligibility({ name: 'Sunglasses' }, 'auto_substantiation');
+    expect((await lineItems(plain.checkout_session_id))[0].eligibility).toBe('not_eligible');
+    expect((await checkout({ line_items: [{ price: sunglasses }] })).hsa_fsa_eligible).toBe(true);
+  });
+
+  it('keeps amount_total exact with tax, shipping, fees and discounts at once', async () => {
+    const session = await checkout({
+      line_items: [{ price: thermometer, quantity: 3 }, { price: massager, quantity: 1 }, { price: sunglasses, quantity: 2 }],
+      tax_rate: { amount: 1337 },
+      shipping_options: { shipping_rate_data: { display_name: 'Express', amount: 1250 } },
+      fees: [{ amount: 1, fee_type: 'custom', name: 'Rounding adjustment' }, { amount: 99, name: 'Handling' }],
+      discounts: [{ coupon_data: { amount_off: 333, applies_to: { prices: [massager] } } }, { coupon_data: { amount_off: 250 } }],
+    });
+    const subtotal = 7500 + 8000 + 3000;
+    expect(session.amount_total).toBe(subtotal + 1337 + 1250 + 1 + 99 - 333 - 250);
+    const lines = await lineItems(session.checkout_session_id);
+    const sum = (k: string) => lines.reduce((n, l) => n + l[k], 0);
+    expect([sum('amount_subtotal'), sum('amount_discount'), sum('amount_tax')]).toEqual([subtotal, 583, 1337]);
+    expect(sum('amount_total') + 1250 + 1 + 99).toBe(session.amount_total);
+  });
+});

@@ -172,3 +172,64 @@ describe('the hosted checkout page', () => {
     expect((await fetch(`${t.flex.url}/pay/c/fcs_unknown`)).status).toBe(404);
   });
 });
+
+describe('the hosted page offers what fits the cart', () => {
+  let shop: Shop;
+  beforeAll(async () => {
+    shop = await makeShop();
+  });
+  const buttons = (html: string) => [...html.matchAll(/<button[^>]*value="([a-z_]+)"([^>]*)>/g)].map((m) => ({ value: m[1], recommended: m[2].includes('data-recommended') }));
+  const page = async (session: Json) => (await fetch(session.redirect_url)).text();
+
+  it('shows every line with its eligibility and offers the split first for a mixed cart', async () => {
+    const session = await createSession(shop, { tax_rate: { amount: 650 } });
+    const html = await page(session);
+    expect([...html.matchAll(/data-testid="line-item" data-eligibility="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['auto_substantiation', 'not_eligible']);
+    expect(html).toContain('Not HSA/FSA eligible');
+    const offered = buttons(html);
+    expect(offered[0]).toEqual({ value: 'split', recommended: true });
+    expect(offered.filter((b) => b.recommended)).toHaveLength(1);
+    expect(offered.map((b) => b.value).sort()).toEqual(['abandon', 'card', 'decline', 'hsa_fsa', 'processing', 'split']);
+    // floor(650 × 5000 / 6500) = 500 of tax goes with the eligible items.
+    expect(html).toContain('data-cart="mixed" data-recommended="split"');
+    expect(html).toContain('pay $55.00 (those items and their tax) with your HSA/FSA card and $16.50 with a regular card');
+  });
+
+  it('offers the HSA/FSA card first when every item is eligible, a regular card when none is', async () => {
+    const allEligible = await createSession(shop, { line_items: [{ price: shop.eligiblePrice, quantity: 1 }] });
+    expect(buttons(await page(allEligible))[0]).toEqual({ value: 'hsa_fsa', recommended: true });
+    const noneEligible = await createSession(shop, { line_items: [{ price: shop.plainPrice, quantity: 1 }] });
+    const html = await page(noneEligible);
+    expect(buttons(html)[0]).toEqual({ value: 'card', recommended: true });
+    expect(html).toContain('>Pay with regular card</button>');
+    expect(html).toContain('No item is HSA/FSA eligible');
+  });
+
+  it('card: one regular-card intent for the whole amount, with the usual webhooks', async () => {
+    const session = await createSession(shop, { line_items: [{ price: shop.plainPrice, quantity: 2 }] });
+    const res = await buyerChooses(session.checkout_session_id, 'card');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`https://shop.example/thanks?cs=${session.checkout_session_id}`);
+    const after = await getSession(shop, session.checkout_session_id, '?expand_payment_intent=true');
+    expect(after).toMatchObject({ status: 'complete', amount_received: 3000, hsa_fsa_eligible: false });
+    expect(after.payment_intents.map((pi: Json) => [pi.payment_card_type, pi.amount, pi.status])).toEqual([['primary', 3000, 'succeeded']]);
+    await t.flex.waitForDeliveries();
+    expect(t.receiver.received.map((r) => r.body.event_type)).toEqual(['payment_intent.succeeded', 'checkout.session.completed']);
+    for (const r of t.receiver.received) expect(verifySvix(r.raw, r.headers, shop.secret)).toBe(true);
+
+    // Also from code and over the control API, on any cart.
+    const mixed = await createSession(shop);
+    expect(t.flex.pay(mixed.checkout_session_id, 'card').checkoutSession.status).toBe('complete');
+    const viaControl = await createSession(shop);
+    const paid = await t.control('POST', `/checkout-sessions/${viaControl.checkout_session_id}/pay`, { type: 'card' });
+    expect(paid.body.checkoutSession.status).toBe('complete');
+    expect(t.flex.paymentIntents({ checkoutSessionId: viaControl.checkout_session_id }).map((pi) => pi.payment_card_type)).toEqual(['primary']);
+  });
+
+  it('split with an explicit amount still works, from the page too', async () => {
+    const session = await createSession(shop);
+    const res = await buyerChooses(session.checkout_session_id, 'split', { hsa_fsa_amount: '1234' });
+    expect(res.status).toBe(303);
+    expect((t.flex.checkoutSession(session.checkout_session_id).payment_intents as Json[]).map((pi) => pi.amount)).toEqual([1234, 6500 - 1234]);
+  });
+});

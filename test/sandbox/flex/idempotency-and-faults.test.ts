@@ -1,4 +1,5 @@
 // Idempotency keys, injected faults and rate limits.
+import { FlexSandbox } from '../../../sandbox/flex';
 import { FlexTestBed, sleep, type Shop } from './helpers';
 
 const t = new FlexTestBed();
@@ -161,5 +162,79 @@ describe('faults', () => {
       body: JSON.stringify({ errorRate: 2 }),
     });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('rate limits', () => {
+  /** A client that waits out `Retry-After` on 429, as the app's sync and reconciler must. */
+  const politely = async (send: () => Promise<{ status: number; headers: Headers }>) => {
+    let waited = 0;
+    for (;;) {
+      const res = await send();
+      if (res.status !== 429) return { res, waited };
+      const seconds = Number(res.headers.get('retry-after'));
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      waited++;
+      await sleep(seconds * 1000);
+    }
+  };
+
+  it('answers 429 with Retry-After over the limit, doing nothing and keeping the idempotency key free', async () => {
+    const limited = await new FlexSandbox({ rateLimit: { requestsPerSecond: 2, burst: 2 } }).start();
+    try {
+      const account = limited.createAccount();
+      const post = (key: string, name: string, idempotencyKey: string) =>
+        fetch(`${limited.url}/v1/products`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          body: JSON.stringify({ product: { name } }),
+        });
+      expect((await post(account.testKey, 'A', 'a')).status).toBe(200);
+      expect((await post(account.testKey, 'B', 'b')).status).toBe(200);
+      const refused = await post(account.testKey, 'C', 'c');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('retry after 1 s') } });
+      expect(limited.requests.at(-1)).toMatchObject({ status: 429, rateLimited: true, fault: null, idempotencyKey: 'c', mode: 'test' });
+      // A limited call uses up no fault rule either: the next call that gets through meets it.
+      limited.faults.failNext({ path: 'POST /v1/products', status: 503 });
+      expect((await post(account.testKey, 'D', 'd')).status).toBe(429);
+      expect(limited.summary()).toMatchObject({ accounts: [{ test: { products: 2 } }] });
+      // Live mode and other accounts have buckets of their own.
+      expect((await post(account.liveKey, 'Live', 'c')).status).toBe(503);
+      expect((await post(limited.createAccount().testKey, 'Other', 'c')).status).toBe(200);
+      // The key was not stored: once a token is back, the retry does the work.
+      await sleep(700);
+      const retry = await post(account.testKey, 'C', 'c');
+      expect(retry.status).toBe(200);
+      expect(retry.headers.get('idempotent-replayed')).toBeNull();
+      // faults.reset() comes back to the constructor's limit, not to none.
+      limited.faults.reset();
+      expect(limited.faults.settings.rateLimit).toEqual({ requestsPerSecond: 2, burst: 2 });
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('can be switched on and off at run time, and a client that honours Retry-After gets through', async () => {
+    const { testKey: key } = t.flex.createAccount();
+    const set = await t.control('POST', '/faults', { rateLimit: { requestsPerSecond: 50, burst: 4 } });
+    expect(set.body.rateLimit).toEqual({ requestsPerSecond: 50, burst: 4 });
+    expect((await t.control('POST', '/faults', { rateLimit: { requestsPerSecond: 0 } })).status).toBe(400);
+    const started = t.flex.requests.length;
+    let retries = 0;
+    for (let i = 0; i < 6; i++) {
+      const { res, waited } = await politely(() => call(key, 'POST', '/v1/products', { product: { name: `Item ${i}` } }, { 'idempotency-key': `sync-${i}` }));
+      expect(res.status).toBe(200);
+      retries += waited;
+    }
+    expect(retries).toBeGreaterThanOrEqual(1);
+    const records = t.flex.requests.slice(started);
+    expect(records.filter((r) => r.rateLimited).every((r) => r.status === 429)).toBe(true);
+    expect((await call(key, 'GET', '/v1/products?limit=100')).body.products).toHaveLength(6);
+    // The control API and the hosted page are never limited.
+    for (let i = 0; i < 10; i++) expect((await t.control('GET', '/state')).status).toBe(200);
+    t.flex.faults.set({ rateLimit: null });
+    for (let i = 0; i < 10; i++) expect((await call(key, 'GET', '/v1/products')).status).toBe(200);
   });
 });
