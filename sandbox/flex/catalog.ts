@@ -1,8 +1,9 @@
 import type { FlexCore } from './core';
 import { priceWire, productWire } from './serialize';
-import { type Page, paginate } from './state';
+import type { Page } from './state';
+import { pageNewestFirst } from './table';
 import { ELIGIBILITIES, type PriceRec, type ProductRec, type Scope, type Wire } from './types';
-import { Input, envelope } from './validate';
+import { Input, envelope, type Rec } from './validate';
 
 export type Query = Record<string, string | undefined>;
 
@@ -30,34 +31,54 @@ export function readPage(v: Input, query: Query): Page {
   return page;
 }
 
+/** The product fields that may be sent on create and on update (`name` is required on create). */
+function readProductFields(v: Input, input: Rec | undefined, creating: boolean) {
+  const loc = ['product'];
+  return {
+    name: v.string(input, 'name', loc, { required: creating, nonEmpty: true }),
+    description: v.string(input, 'description', loc),
+    url: v.string(input, 'url', loc),
+    upcCode: v.string(input, 'upc_code', loc),
+    gtin: v.string(input, 'gtin', loc),
+    referenceGtin: v.string(input, 'reference_gtin', loc),
+    visitType: v.string(input, 'visit_type', loc),
+    // Real Flex classifies products itself (eligibility.ts does here); a value the client sends
+    // still wins, so tests can build any cart and older callers keep working.
+    requestedEligibility: v.oneOf(input, 'hsa_fsa_eligibility', loc, ELIGIBILITIES),
+    metadata: v.stringMap(input, 'metadata', loc),
+    imageUrls: v.stringList(input, 'image_urls', loc),
+    categories: v.stringList(input, 'categories', loc),
+    active: v.bool(input, 'active', loc),
+  };
+}
+
 export function createProduct(core: FlexCore, scope: Scope, body: unknown): Wire {
   const v = new Input();
   const input = envelope(v, body, 'product', true);
-  const loc = ['product'];
-  const name = v.string(input, 'name', loc, { required: true, nonEmpty: true });
-  const fields = {
-    description: v.string(input, 'description', loc) ?? null,
-    url: v.string(input, 'url', loc) ?? null,
-    upcCode: v.string(input, 'upc_code', loc) ?? null,
-    gtin: v.string(input, 'gtin', loc) ?? null,
-    referenceGtin: v.string(input, 'reference_gtin', loc) ?? null,
-    visitType: v.string(input, 'visit_type', loc) ?? null,
-    // Real Flex classifies products itself; the sandbox takes the answer from the request so tests
-    // can build eligible, ineligible and LMN carts. Default as Flex: not eligible.
-    eligibility: v.oneOf(input, 'hsa_fsa_eligibility', loc, ELIGIBILITIES) ?? 'not_eligible',
-    clientReferenceId: v.string(input, 'client_reference_id', loc) ?? null,
-    metadata: v.stringMap(input, 'metadata', loc) ?? {},
-    imageUrls: v.stringList(input, 'image_urls', loc) ?? [],
-    categories: v.stringList(input, 'categories', loc) ?? [],
-  };
+  const fields = readProductFields(v, input, true);
+  const clientReferenceId = v.string(input, 'client_reference_id', ['product']) ?? null;
   v.done();
   const product: ProductRec = {
     ...core.state.owned(scope, 'fprod_', core.clock.nowMs()),
-    name: name as string,
-    ...fields,
-    active: true,
+    name: fields.name as string,
+    description: fields.description ?? null,
+    url: fields.url ?? null,
+    upcCode: fields.upcCode ?? null,
+    gtin: fields.gtin ?? null,
+    referenceGtin: fields.referenceGtin ?? null,
+    visitType: fields.visitType ?? null,
+    eligibility: 'not_eligible',
+    eligibilityRationale: '',
+    requestedEligibility: fields.requestedEligibility ?? null,
+    clientReferenceId,
+    metadata: fields.metadata ?? {},
+    imageUrls: fields.imageUrls ?? [],
+    categories: fields.categories ?? [],
+    active: fields.active ?? true,
   };
+  core.eligibility.add(product);
   core.state.products.set(product.id, product);
+  if (clientReferenceId !== null) core.state.productsByReference.add(core.state.byReference(scope, clientReferenceId), product);
   return { product: productWire(product) };
 }
 
@@ -65,41 +86,49 @@ export function getProduct(core: FlexCore, scope: Scope, id: string): Wire {
   return { product: productWire(core.state.find(core.state.products, scope, id)) };
 }
 
+function readBoolQuery(v: Input, query: Query, key: string): boolean | undefined {
+  const raw = query[key];
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  v.add(['query', key], 'Input should be a valid boolean, unable to interpret input', 'bool_parsing');
+  return undefined;
+}
+
+/** Newest first; `client_reference_id` and `active` filters are the sandbox's (assumptions.ts). */
 export function listProducts(core: FlexCore, scope: Scope, query: Query): Wire {
   const v = new Input();
   const page = readPage(v, query);
+  const active = readBoolQuery(v, query, 'active');
   v.done();
-  const items = core.state.list(core.state.products, scope);
-  return { products: paginate(items, page).map(productWire) };
+  const { state } = core;
+  const ref = query.client_reference_id;
+  const candidates = ref === undefined ? state.products.inScope(scope) : state.productsByReference.get(state.byReference(scope, ref));
+  const items = pageNewestFirst(candidates, page, (id) => state.products.get(id), (p) => active === undefined || p.active === active);
+  return { products: items.map(productWire) };
 }
 
+/** Changing what the product is (name, codes, description, URL, categories) has it judged again. */
 export function updateProduct(core: FlexCore, scope: Scope, id: string, body: unknown): Wire {
   const product = core.state.find(core.state.products, scope, id);
   const v = new Input();
   const input = envelope(v, body, 'product', true);
-  const loc = ['product'];
-  const has = (key: string): boolean => input !== undefined && key in input;
-  const name = v.string(input, 'name', loc, { nonEmpty: true });
-  const description = v.string(input, 'description', loc);
-  const url = v.string(input, 'url', loc);
-  const upcCode = v.string(input, 'upc_code', loc);
-  const gtin = v.string(input, 'gtin', loc);
-  const referenceGtin = v.string(input, 'reference_gtin', loc);
-  const active = v.bool(input, 'active', loc);
-  const metadata = v.stringMap(input, 'metadata', loc);
-  const categories = v.stringList(input, 'categories', loc);
-  const eligibility = v.oneOf(input, 'hsa_fsa_eligibility', loc, ELIGIBILITIES);
+  const f = readProductFields(v, input, false);
   v.done();
-  if (name !== undefined) product.name = name;
-  if (has('description')) product.description = description ?? null;
-  if (has('url')) product.url = url ?? null;
-  if (has('upc_code')) product.upcCode = upcCode ?? null;
-  if (has('gtin')) product.gtin = gtin ?? null;
-  if (has('reference_gtin')) product.referenceGtin = referenceGtin ?? null;
-  if (active !== undefined) product.active = active;
-  if (metadata !== undefined) product.metadata = metadata;
-  if (categories !== undefined) product.categories = categories;
-  if (eligibility !== undefined) product.eligibility = eligibility;
+  const has = (key: string): boolean => input !== undefined && key in input;
+  core.eligibility.beforeChange(product);
+  if (f.name !== undefined) product.name = f.name;
+  if (has('description')) product.description = f.description ?? null;
+  if (has('url')) product.url = f.url ?? null;
+  if (has('upc_code')) product.upcCode = f.upcCode ?? null;
+  if (has('gtin')) product.gtin = f.gtin ?? null;
+  if (has('reference_gtin')) product.referenceGtin = f.referenceGtin ?? null;
+  if (has('visit_type')) product.visitType = f.visitType ?? null;
+  if (f.active !== undefined) product.active = f.active;
+  if (f.metadata !== undefined) product.metadata = f.metadata;
+  if (f.categories !== undefined) product.categories = f.categories;
+  if (f.imageUrls !== undefined) product.imageUrls = f.imageUrls;
+  if (f.requestedEligibility !== undefined) product.requestedEligibility = f.requestedEligibility;
+  core.eligibility.afterChange(product);
   return { product: productWire(product) };
 }
 
@@ -138,6 +167,7 @@ export function createPrice(core: FlexCore, scope: Scope, body: unknown): Wire {
     metadata,
   };
   core.state.prices.set(price.id, price);
+  core.state.pricesByProduct.add(price.productId, price);
   return { price: priceWire(core, price) };
 }
 
@@ -149,9 +179,17 @@ export function getPrice(core: FlexCore, scope: Scope, id: string, query: Query)
 export function listPrices(core: FlexCore, scope: Scope, query: Query): Wire {
   const v = new Input();
   const page = readPage(v, query);
+  const active = readBoolQuery(v, query, 'active');
   v.done();
-  const items = core.state.list(core.state.prices, scope, (p) => query.product === undefined || p.productId === query.product);
-  return { prices: paginate(items, page).map((p) => priceWire(core, p, query.expand_product === 'true')) };
+  const { state } = core;
+  const candidates = query.product === undefined ? state.prices.inScope(scope) : state.pricesByProduct.get(query.product);
+  const items = pageNewestFirst(
+    candidates,
+    page,
+    (id) => state.prices.get(id),
+    (p) => p.accountId === scope.accountId && p.testMode === scope.testMode && (active === undefined || p.active === active),
+  );
+  return { prices: items.map((p) => priceWire(core, p, query.expand_product === 'true')) };
 }
 
 /** Prices are immutable apart from `description`, `active` and `metadata` (update is a POST). */

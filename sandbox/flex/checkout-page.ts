@@ -1,17 +1,30 @@
-import { defaultHsaFsaShare, successRedirect } from './checkout';
+import { cartKind, defaultHsaFsaShare, recommendedOutcome } from './cart';
+import { successRedirect } from './checkout';
 import { escapeHtml, formatCents, layout } from './html';
-import type { SessionRec } from './types';
+import type { Eligibility, SessionRec } from './types';
 
 // The hosted checkout page at `redirect_url`. A buyer (or a headless browser test) picks an
 // outcome with one of the buttons; every button is `name="outcome"` with a fixed value and label.
+// Like Flex's page, it offers first what fits the cart: HSA/FSA card when every item is eligible,
+// a split when some are, a regular card when none are. Every other outcome stays available.
 
 export const OUTCOME_BUTTONS = [
-  { value: 'hsa_fsa', label: 'Pay with HSA/FSA card', primary: true },
-  { value: 'split', label: 'Split: HSA/FSA card + regular card', primary: false },
-  { value: 'decline', label: 'Card declined', primary: false },
-  { value: 'processing', label: 'Processing (completes later)', primary: false },
-  { value: 'abandon', label: 'Cancel and return to store', primary: false },
+  { value: 'hsa_fsa', label: 'Pay with HSA/FSA card' },
+  { value: 'split', label: 'Split: HSA/FSA card + regular card' },
+  { value: 'card', label: 'Pay with regular card' },
+  { value: 'decline', label: 'Card declined' },
+  { value: 'processing', label: 'Processing (completes later)' },
+  { value: 'abandon', label: 'Cancel and return to store' },
 ] as const;
+
+const ELIGIBILITY_LABEL: Record<Eligibility, string> = {
+  not_eligible: 'Not HSA/FSA eligible',
+  auto_substantiation: 'HSA/FSA eligible',
+  private_label: 'HSA/FSA eligible (private label)',
+  vision: 'HSA/FSA eligible (vision)',
+  prescription: 'HSA/FSA eligible (prescription)',
+  letter_of_medical_necessity: 'HSA/FSA eligible with a letter of medical necessity',
+};
 
 function header(session: SessionRec, shopName: string): string {
   const banner = session.testMode
@@ -26,7 +39,8 @@ function header(session: SessionRec, shopName: string): string {
 function lineItems(session: SessionRec): string {
   const rows = session.lineItems
     .map(
-      (li) => `<tr><td>${escapeHtml(li.description)}${li.eligibility !== 'not_eligible' ? ' <span class="hint">(HSA/FSA eligible)</span>' : ''}</td>
+      (li) => `<tr data-testid="line-item" data-eligibility="${escapeHtml(li.eligibility)}"><td>${escapeHtml(li.description)}
+<br><span class="hint">${escapeHtml(ELIGIBILITY_LABEL[li.eligibility])}</span></td>
 <td class="num">${li.quantity}</td><td class="num">${formatCents(li.unitAmount * li.quantity)}</td></tr>`,
     )
     .join('\n');
@@ -45,15 +59,38 @@ ${extra('Discount', session.amountDiscount, true)}
 </table>`;
 }
 
+function advice(session: SessionRec): string {
+  const kind = cartKind(session);
+  const recommended = recommendedOutcome(session);
+  if (recommended === 'split') {
+    const share = defaultHsaFsaShare(session);
+    return `Some items are HSA/FSA eligible: pay ${formatCents(share)} (those items and their tax) with your HSA/FSA card and ${formatCents(session.amountTotal - share)} with a regular card.`;
+  }
+  if (recommended === 'hsa_fsa') {
+    return kind === 'all_eligible'
+      ? 'Every item is HSA/FSA eligible: pay with your HSA/FSA card.'
+      : 'The eligible items cover the whole amount: pay with your HSA/FSA card.';
+  }
+  return kind === 'none_eligible'
+    ? 'No item is HSA/FSA eligible: pay with a regular card. Keep the itemized receipt.'
+    : 'Nothing left to pay with an HSA/FSA card: pay with a regular card.';
+}
+
 export function renderCheckoutPage(session: SessionRec, shopName: string): string {
   const share = defaultHsaFsaShare(session);
-  const buttons = OUTCOME_BUTTONS.map(
-    (b) => `<button type="submit" name="outcome" value="${b.value}"${b.primary ? ' class="primary"' : ''}>${escapeHtml(b.label)}</button>`,
-  ).join('\n');
+  const recommended = recommendedOutcome(session);
+  const ordered = [...OUTCOME_BUTTONS].sort((a, b) => Number(b.value === recommended) - Number(a.value === recommended));
+  const buttons = ordered
+    .map(
+      (b) =>
+        `<button type="submit" name="outcome" value="${b.value}"${b.value === recommended ? ' class="primary" data-recommended="true"' : ''}>${escapeHtml(b.label)}</button>`,
+    )
+    .join('\n');
   return layout(
     `Pay ${shopName}`,
     `${header(session, shopName)}
 ${lineItems(session)}
+<p data-testid="cart-advice" data-cart="${cartKind(session)}" data-recommended="${recommended}">${escapeHtml(advice(session))}</p>
 <form method="post" action="/pay/c/${escapeHtml(session.id)}" class="actions" aria-label="Choose how the payment goes">
 ${buttons}
 </form>

@@ -1,13 +1,14 @@
+import { allocateCart, defaultHsaFsaShare } from './cart';
 import { readPage, type Query } from './catalog';
 import type { FlexCore } from './core';
 import { FlexSandboxError, invalid } from './errors';
 import { newId } from './ids';
 import { intentWire, lineItemWire, sessionWire, type SessionExpand } from './serialize';
-import { paginate } from './state';
-import type { CardType, FeeRec, IntentRec, LineItemRec, PriceRec, Scope, SessionRec, Wire } from './types';
+import { pageNewestFirst } from './table';
+import type { CardType, DiscountRec, FeeRec, IntentRec, LineItemRec, PriceRec, Scope, SessionRec, Wire } from './types';
 import { Input, envelope, type Rec, type StringMap } from './validate';
 
-export const PAY_OUTCOMES = ['hsa_fsa', 'split', 'decline', 'abandon', 'processing'] as const;
+export const PAY_OUTCOMES = ['hsa_fsa', 'split', 'card', 'decline', 'abandon', 'processing'] as const;
 export type PayOutcomeType = (typeof PAY_OUTCOMES)[number];
 
 export interface PayOutcome {
@@ -66,7 +67,8 @@ function readLineItems(
       const productId = v.string(priceData, 'product', dataLoc, { required: true });
       const unitAmount = v.int(priceData, 'unit_amount', dataLoc, { required: true, min: 0 });
       const product = productId === undefined ? undefined : core.state.products.get(productId);
-      if (productId !== undefined && (!product || product.accountId !== scope.accountId || product.testMode !== scope.testMode)) {
+      // A deactivated product is sold no more: like one that does not exist.
+      if (productId !== undefined && (!product || product.accountId !== scope.accountId || product.testMode !== scope.testMode || !product.active)) {
         v.add([...dataLoc, 'product'], 'product_not_found: The product does not exist', 'product_not_found');
       } else if (product && unitAmount !== undefined) {
         price = {
@@ -85,8 +87,9 @@ function readLineItems(
       if (priceId === undefined) continue;
       const found = core.state.prices.get(priceId);
       // Flex refuses prices it no longer knows; the plugin deactivates a price when it replaces it,
-      // so an inactive price is treated the same way.
-      if (!found || found.accountId !== scope.accountId || found.testMode !== scope.testMode || !found.active) {
+      // so an inactive price (or a price of a deactivated product) is treated the same way.
+      const product = found && core.state.products.get(found.productId);
+      if (!found || found.accountId !== scope.accountId || found.testMode !== scope.testMode || !found.active || !product?.active) {
         unknownPrice = true;
         continue;
       }
@@ -102,6 +105,8 @@ function readLineItems(
       quantity,
       unitAmount: price.unitAmount,
       eligibility: product?.eligibility ?? 'not_eligible',
+      amountDiscount: 0,
+      amountTax: 0,
     });
   }
   if (unknownPrice) {
@@ -141,6 +146,7 @@ export function createCheckoutSession(core: FlexCore, scope: Scope, body: unknow
   const amountFees = fees.reduce((sum, f) => sum + f.amount, 0);
   const amountDiscount = discounts.reduce((sum, d) => sum + d.amount_off, 0);
   const amountTotal = amountSubtotal + amountTax + shipping.amount + amountFees - amountDiscount;
+  allocateCart(lineItems, discounts, amountTax);
   if (amountTotal < core.config.minimumAmountTotal) {
     throw invalid([
       {
@@ -184,6 +190,7 @@ export function createCheckoutSession(core: FlexCore, scope: Scope, body: unknow
     authorizationExpired: false,
   };
   core.state.sessions.set(session.id, session);
+  if (clientReferenceId !== null) core.state.sessionsByReference.add(core.state.byReference(scope, clientReferenceId), session);
   return { checkout_session: sessionWire(core, session) };
 }
 
@@ -225,10 +232,10 @@ function readFees(v: Input, input: Rec | undefined, loc: string[]): FeeRec[] {
   }));
 }
 
-function readDiscounts(v: Input, input: Rec | undefined, loc: string[]): SessionRec['discounts'] {
+function readDiscounts(v: Input, input: Rec | undefined, loc: string[]): DiscountRec[] {
   const list = v.list(input, 'discounts', loc);
   if (!list) return [];
-  const out: SessionRec['discounts'] = [];
+  const out: DiscountRec[] = [];
   for (const { item, loc: dLoc } of v.records(list, [...loc, 'discounts'])) {
     if (item.coupon_id !== undefined && item.coupon_id !== null) {
       v.add([...dLoc, 'coupon_id'], 'coupon_not_found: the sandbox has no coupons; use coupon_data', 'coupon_not_found');
@@ -242,7 +249,16 @@ function readDiscounts(v: Input, input: Rec | undefined, loc: string[]): Session
       v.add([...dataLoc, 'amount_off'], 'coupon_amount_must_be_positive: Coupon amount must be positive', 'coupon_amount_must_be_positive');
       continue;
     }
-    if (amountOff !== undefined) out.push({ coupon_id: null, name: v.string(data, 'name', dataLoc) ?? null, amount_off: amountOff });
+    // `applies_to` (the plugin sends prices; coupons document products): which lines it reduces.
+    const scopeIn = v.object(data, 'applies_to', dataLoc);
+    const appliesTo = scopeIn
+      ? {
+          prices: v.stringList(scopeIn, 'prices', [...dataLoc, 'applies_to']) ?? [],
+          products: v.stringList(scopeIn, 'products', [...dataLoc, 'applies_to']) ?? [],
+        }
+      : null;
+    const name = v.string(data, 'name', dataLoc) ?? null;
+    if (amountOff !== undefined) out.push({ coupon_id: null, name, amount_off: amountOff, appliesTo });
   }
   return out;
 }
@@ -256,17 +272,24 @@ export function listCheckoutSessions(core: FlexCore, scope: Scope, query: Query)
   const page = readPage(v, query);
   if (query.status !== undefined) v.oneOf(query, 'status', ['query'], SESSION_STATUSES);
   v.done();
-  const sessions = core.state.list(core.state.sessions, scope, (s) => {
-    core.refresh(s);
-    return (
-      (query.client_reference_id === undefined || s.clientReferenceId === query.client_reference_id) &&
-      (query.status === undefined || s.status === query.status) &&
-      (query.payment_intent === undefined || s.paymentIntentIds.includes(query.payment_intent)) &&
-      (query.customer === undefined || s.customerId === query.customer)
-    );
-  });
+  const { state } = core;
+  const ref = query.client_reference_id;
+  const candidates = ref === undefined ? state.sessions.inScope(scope) : state.sessionsByReference.get(state.byReference(scope, ref));
+  const sessions = pageNewestFirst(
+    candidates,
+    page,
+    (id) => state.sessions.get(id),
+    (s) => {
+      core.refresh(s);
+      return (
+        (query.status === undefined || s.status === query.status) &&
+        (query.payment_intent === undefined || s.paymentIntentIds.includes(query.payment_intent)) &&
+        (query.customer === undefined || s.customerId === query.customer)
+      );
+    },
+  );
   const expand = readExpand(query);
-  return { checkout_sessions: paginate(sessions, page).map((s) => sessionWire(core, s, expand)) };
+  return { checkout_sessions: sessions.map((s) => sessionWire(core, s, expand)) };
 }
 
 export function getLineItems(core: FlexCore, scope: Scope, id: string): Wire {
@@ -284,28 +307,20 @@ export function listPaymentIntents(core: FlexCore, scope: Scope, query: Query): 
   const v = new Input();
   const page = readPage(v, query);
   v.done();
-  const intents = core.state.list(core.state.intents, scope, (pi) => {
+  const { intents } = core.state;
+  const candidates = core.state.ofSession(scope, intents, query.checkout_session, (s) => s.paymentIntentIds);
+  const found = pageNewestFirst(candidates, page, (id) => intents.get(id), (pi) => {
+    // Reading a session applies what time did to its intents (released authorizations).
     core.sessionById(pi.sessionId);
-    return (
-      (query.checkout_session === undefined || pi.sessionId === query.checkout_session) &&
-      (query.customer === undefined || pi.customerId === query.customer)
-    );
+    return query.customer === undefined || pi.customerId === query.customer;
   });
-  return { payment_intents: paginate(intents, page).map((pi) => intentWire(core, pi)) };
+  return { payment_intents: found.map((pi) => intentWire(core, pi)) };
 }
 
 // ---- the buyer's side ---------------------------------------------------------------------------
 
 export function successRedirect(session: SessionRec): string {
   return session.successUrl.split('{CHECKOUT_SESSION_ID}').join(session.id);
-}
-
-/** The part of the cart the HSA/FSA card pays in a split, unless the test names an amount. */
-export function defaultHsaFsaShare(session: SessionRec): number {
-  const eligible = session.lineItems
-    .filter((li) => li.eligibility !== 'not_eligible')
-    .reduce((sum, li) => sum + li.unitAmount * li.quantity, 0);
-  return eligible > 0 && eligible < session.amountTotal ? eligible : Math.floor(session.amountTotal / 2);
 }
 
 function newIntent(core: FlexCore, session: SessionRec, cardType: CardType, amount: number): IntentRec {
@@ -325,6 +340,7 @@ function newIntent(core: FlexCore, session: SessionRec, cardType: CardType, amou
     lastPaymentError: null,
     authorizationExpiresAtMs: null,
     cancellationReason: null,
+    fees: null,
   };
   core.state.intents.set(intent.id, intent);
   session.paymentIntentIds.push(intent.id);
@@ -352,6 +368,7 @@ function complete(core: FlexCore, session: SessionRec, intents: IntentRec[]): vo
     if (session.captureMethod === 'automatic') {
       intent.status = 'succeeded';
       intent.amountReceived = intent.amount;
+      core.ledger.charge(session, intent, intent.amount);
     } else {
       intent.status = 'requires_capture';
       intent.amountCapturable = intent.amount;
@@ -378,20 +395,22 @@ export function pay(core: FlexCore, session: SessionRec, outcome: PayOutcome): P
   const result = (redirectTo: string | null): PayResult => ({ redirectTo, checkoutSession: sessionWire(core, session) });
   if (outcome.type === 'abandon') return result(session.cancelUrl);
 
-  let hsaFsaAmount = session.amountTotal;
+  // The first intent's amount: the whole total, or the HSA/FSA card's part of a split.
+  let firstAmount = session.amountTotal;
   if (outcome.type === 'split') {
-    hsaFsaAmount = outcome.hsaFsaAmount ?? defaultHsaFsaShare(session);
-    if (!Number.isSafeInteger(hsaFsaAmount) || hsaFsaAmount < 1 || hsaFsaAmount >= session.amountTotal) {
+    firstAmount = outcome.hsaFsaAmount ?? defaultHsaFsaShare(session);
+    if (!Number.isSafeInteger(firstAmount) || firstAmount < 1 || firstAmount >= session.amountTotal) {
       throw new FlexSandboxError(
         'invalid_split',
-        `hsaFsaAmount must be an integer between 1 and ${session.amountTotal - 1} cents, got ${hsaFsaAmount}`,
+        `hsaFsaAmount must be an integer between 1 and ${session.amountTotal - 1} cents, got ${firstAmount}`,
         400,
       );
     }
   }
   session.customerId ??= newId('fcus_');
-  const intents = [newIntent(core, session, 'hsa_fsa', hsaFsaAmount)];
-  if (outcome.type === 'split') intents.push(newIntent(core, session, 'primary', session.amountTotal - hsaFsaAmount));
+  // `card`: a cart with nothing eligible (or a buyer without their HSA card) pays by regular card.
+  const intents = [newIntent(core, session, outcome.type === 'card' ? 'primary' : 'hsa_fsa', firstAmount)];
+  if (outcome.type === 'split') intents.push(newIntent(core, session, 'primary', session.amountTotal - firstAmount));
 
   switch (outcome.type) {
     case 'decline':

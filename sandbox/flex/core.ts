@@ -1,5 +1,8 @@
+import type { FeeSchedule, PayoutSchedule } from './assumptions';
+import { EligibilityClassifier } from './eligibility';
 import { FlexSandboxError, notFound } from './errors';
 import type { Clock } from './clock';
+import { Ledger } from './ledger';
 import type { FlexState } from './state';
 import type { Timers } from './timers';
 import type { IntentRec, Scope, SessionRec, Wire } from './types';
@@ -12,6 +15,8 @@ export interface CoreConfig {
   refundSettleDelayMs: number;
   checkoutSessionCompletedEventName: string;
   minimumAmountTotal: number;
+  fees: FeeSchedule;
+  payoutSchedule: PayoutSchedule;
 }
 
 export type RefundBehaviour = 'auto_succeed' | 'auto_fail' | 'manual';
@@ -19,12 +24,15 @@ export type RefundBehaviour = 'auto_succeed' | 'auto_fail' | 'manual';
 export type EventSink = (scope: Scope, type: string, object: Wire) => void;
 
 /**
- * What the business operations share: the store, the clock, the configuration, timers, and the
- * outlet for events. Time-driven transitions (expiry of sessions and authorizations) are applied
- * lazily in `refresh`, whenever a session is read, so advancing the clock needs no timers.
+ * What the business operations share: the store, the clock, the configuration, timers, the
+ * eligibility classifier, the ledger (fees, balance transactions, payouts), and the outlet for
+ * events. Time-driven transitions (expiry of sessions and authorizations, funds becoming
+ * available, payouts) are applied lazily when objects are read, so advancing the clock needs no timers.
  */
 export class FlexCore {
   refundBehaviour: RefundBehaviour = 'auto_succeed';
+  readonly eligibility = new EligibilityClassifier();
+  readonly ledger: Ledger;
 
   constructor(
     readonly state: FlexState,
@@ -32,7 +40,9 @@ export class FlexCore {
     readonly config: CoreConfig,
     readonly timers: Timers,
     private readonly sink: EventSink,
-  ) {}
+  ) {
+    this.ledger = new Ledger(state, clock, config.fees, config.payoutSchedule);
+  }
 
   emit(scope: Scope, type: string, object: Wire): void {
     this.sink(scope, type, object);

@@ -1,3 +1,6 @@
+import { retryAfterSeconds } from './assumptions';
+import { scopeKey } from './table';
+import type { Scope } from './types';
 import type { DeliveryFaults } from './webhooks';
 
 export type FaultTiming = 'before' | 'after';
@@ -25,6 +28,13 @@ export interface FailNextOptions {
   body?: unknown;
 }
 
+export interface RateLimitSettings {
+  /** Tokens added per second (real time, not the sandbox clock). */
+  requestsPerSecond: number;
+  /** Bucket size: how many calls may come at once after a pause. Default `requestsPerSecond` (at least 1). */
+  burst?: number;
+}
+
 export interface FaultSettings {
   /** Probability (0–1) that an API call fails with 500 before doing any work. */
   errorRate: number;
@@ -34,6 +44,11 @@ export interface FaultSettings {
   webhookDropRate: number;
   /** Added before every webhook delivery attempt. */
   webhookDelayMs: number;
+  /**
+   * A token bucket per account and mode; a call without a token is answered 429 `rate_limited`
+   * with `Retry-After`, before any other work. Null: no limit.
+   */
+  rateLimit: RateLimitSettings | null;
 }
 
 export interface DropWebhooksOptions {
@@ -71,7 +86,23 @@ interface DropRule {
   left: number;
 }
 
-const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0, webhookDropRate: 0, webhookDelayMs: 0 };
+const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0, webhookDropRate: 0, webhookDelayMs: 0, rateLimit: null };
+
+function checkRateLimit(limit: RateLimitSettings | null): RateLimitSettings | null {
+  if (limit === null || limit === undefined) return null;
+  const { requestsPerSecond } = limit;
+  if (!(Number.isFinite(requestsPerSecond) && requestsPerSecond > 0)) {
+    throw new RangeError(`rateLimit.requestsPerSecond must be a positive number, got ${requestsPerSecond}`);
+  }
+  const burst = limit.burst ?? Math.max(1, requestsPerSecond);
+  if (!(Number.isFinite(burst) && burst >= 1)) throw new RangeError(`rateLimit.burst must be at least 1, got ${burst}`);
+  return { requestsPerSecond, burst };
+}
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
 
 function pathMatcher(path: string | RegExp | undefined): { method?: string; matches(path: string): boolean } {
   if (path === undefined) return { matches: () => true };
@@ -106,12 +137,22 @@ function checkTimes(times: number): void {
 export class Faults implements FaultControls, DeliveryFaults {
   private rules: FailRule[] = [];
   private drops: DropRule[] = [];
-  private current: FaultSettings = { ...NO_FAULTS };
+  private current: FaultSettings;
+  private readonly baseline: FaultSettings;
+  private buckets = new Map<string, Bucket>();
 
-  constructor(private readonly random: () => number = Math.random) {}
+  /** `baselineRateLimit` (the constructor option) is what `reset()` goes back to. */
+  constructor(
+    private readonly random: () => number = Math.random,
+    baselineRateLimit: RateLimitSettings | null = null,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.baseline = { ...NO_FAULTS, rateLimit: checkRateLimit(baselineRateLimit) };
+    this.current = { ...this.baseline };
+  }
 
   get settings(): FaultSettings {
-    return { ...this.current };
+    return { ...this.current, rateLimit: this.current.rateLimit ? { ...this.current.rateLimit } : null };
   }
 
   failNext(options: FailNextOptions = {}): void {
@@ -141,10 +182,13 @@ export class Faults implements FaultControls, DeliveryFaults {
 
   set(settings: Partial<FaultSettings>): FaultSettings {
     const next = { ...this.current, ...settings };
+    next.rateLimit = checkRateLimit(settings.rateLimit !== undefined ? settings.rateLimit : this.current.rateLimit);
     checkRate('errorRate', next.errorRate);
     checkRate('webhookDropRate', next.webhookDropRate);
     if (!(next.latencyMs >= 0)) throw new RangeError(`latencyMs must be >= 0, got ${next.latencyMs}`);
     if (!(next.webhookDelayMs >= 0)) throw new RangeError(`webhookDelayMs must be >= 0, got ${next.webhookDelayMs}`);
+    // A new limit starts with full buckets.
+    if (settings.rateLimit !== undefined) this.buckets = new Map();
     this.current = next;
     return this.settings;
   }
@@ -155,10 +199,30 @@ export class Faults implements FaultControls, DeliveryFaults {
     this.drops.push({ eventType: options.eventType, left: times });
   }
 
+  /** No rules, no random faults; the rate limit goes back to the constructor's `rateLimit`. */
   reset(): void {
     this.rules = [];
     this.drops = [];
-    this.current = { ...NO_FAULTS };
+    this.current = { ...this.baseline };
+    this.buckets = new Map();
+  }
+
+  /** Takes a token for a call of this account and mode; without one, how long to wait. */
+  takeToken(scope: Scope): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const limit = this.current.rateLimit;
+    if (!limit) return { ok: true };
+    const burst = limit.burst ?? Math.max(1, limit.requestsPerSecond);
+    const now = this.nowMs();
+    const key = scopeKey(scope);
+    const bucket = this.buckets.get(key) ?? { tokens: burst, atMs: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.atMs) * limit.requestsPerSecond) / 1000);
+    bucket.atMs = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterSeconds: retryAfterSeconds(((1 - bucket.tokens) * 1000) / limit.requestsPerSecond) };
   }
 
   /** The fault for this API call, if any; consumes one use of a `failNext` rule. */

@@ -1,6 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  DEFAULT_FEE_SCHEDULE,
+  DEFAULT_PAYOUT_SCHEDULE,
+  type CardRates,
+  type FeeSchedule,
+  type PayoutSchedule,
+} from './assumptions';
+import {
   completeProcessing,
   expireCheckoutSession,
   pay,
@@ -11,22 +18,28 @@ import {
 } from './checkout';
 import { Clock } from './clock';
 import { FlexCore, type RefundBehaviour } from './core';
+import { checkEligibility, type EligibilityMatch } from './eligibility';
 import { FlexSandboxError } from './errors';
-import { Faults, type FaultControls } from './faults';
+import { Faults, type FaultControls, type RateLimitSettings } from './faults';
 import { IdempotencyStore } from './idempotency';
-import { intentWire, refundWire, sessionWire, webhookWire } from './serialize';
+import type { AdjustmentInput } from './ledger';
+import { intentWire, productWire, refundWire, sessionWire, webhookWire } from './serialize';
 import { createApp } from './server';
 import { settleRefund } from './settlement';
 import { FlexState, type CreateAccountInput } from './state';
 import { Timers } from './timers';
-import type { Account, RefundFinalStatus, Wire } from './types';
+import type { Table } from './table';
+import type { Account, Eligibility, Owned, RefundFinalStatus, Wire } from './types';
 import { WebhookDispatcher, type DeliveryRecord, type WebhookHeaderStyle } from './webhooks';
 
 export type { CompleteProcessingOptions, PayOutcome, PayOutcomeType, PayResult } from './checkout';
-export type { DropWebhooksOptions, FailNextOptions, FaultControls, FaultSettings } from './faults';
+export type { CardRates, FeeSchedule, PayoutSchedule } from './assumptions';
+export type { EligibilityMatch } from './eligibility';
+export type { DropWebhooksOptions, FailNextOptions, FaultControls, FaultSettings, RateLimitSettings } from './faults';
+export type { AdjustmentInput } from './ledger';
 export type { CreateAccountInput } from './state';
 export type { RefundBehaviour } from './core';
-export type { Account as FlexAccount, RefundFinalStatus, Wire } from './types';
+export type { Account as FlexAccount, Eligibility, RefundFinalStatus, Wire } from './types';
 export type { DeliveryAttempt, DeliveryRecord, WebhookHeaderStyle } from './webhooks';
 export { FlexSandboxError } from './errors';
 export { signWebhook, signingKey } from './webhooks';
@@ -57,6 +70,12 @@ export interface FlexSandboxOptions {
   recordLimit?: number;
   /** Accounts to create up front, e.g. with fixed keys for `npm start`. */
   accounts?: CreateAccountInput[];
+  /** Flex's fees on each charge (merged over the defaults in assumptions.ts: 2.9 % + 30¢, $5 letter fee). */
+  fees?: Partial<FeeSchedule>;
+  /** When funds become available and payouts arrive (defaults: 2 days, then 1 day; automatic at UTC midnight). */
+  payouts?: Partial<PayoutSchedule>;
+  /** A token bucket per account and mode for `/v1` (default: none). `faults.reset()` comes back to this. */
+  rateLimit?: RateLimitSettings | null;
 }
 
 export interface RequestRecord {
@@ -76,6 +95,8 @@ export interface RequestRecord {
   replayed: boolean;
   /** Which injected fault answered this request, if any. */
   fault: 'before' | 'after' | 'hang' | null;
+  /** Refused with 429 `rate_limited` (no work done, no idempotency key stored). */
+  rateLimited: boolean;
 }
 
 const DEFAULTS = {
@@ -94,10 +115,43 @@ const DEFAULTS = {
 
 type Resolved = typeof DEFAULTS & { publicUrl?: string };
 
+/** Options that are objects of their own, resolved apart. */
+const NESTED = new Set(['accounts', 'fees', 'payouts', 'rateLimit']);
+
+function checkCardRates(rates: Partial<CardRates>, prefix: string): void {
+  for (const [key, value] of Object.entries(rates)) {
+    if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`FlexSandbox: fees.${prefix}${key} must be a non-negative number, got ${String(value)}`);
+    }
+  }
+}
+
+/**
+ * The schedule `partial` makes of `base` (an `hsaFsa` given replaces the HSA/FSA overrides as a
+ * whole, so `{ hsaFsa: {} }` removes them); throws on a negative or non-numeric fee.
+ */
+function mergeFees(base: FeeSchedule, partial: Partial<FeeSchedule>): FeeSchedule {
+  const { hsaFsa, ...flat } = partial;
+  checkCardRates(flat, '');
+  checkCardRates(hsaFsa ?? {}, 'hsaFsa.');
+  if (flat.transactionFixed !== undefined && !Number.isInteger(flat.transactionFixed)) throw new RangeError('FlexSandbox: fees.transactionFixed must be whole cents');
+  if (flat.letterFee !== undefined && !Number.isInteger(flat.letterFee)) throw new RangeError('FlexSandbox: fees.letterFee must be whole cents');
+  return { ...base, ...flat, hsaFsa: { ...(hsaFsa ?? base.hsaFsa) } };
+}
+
+function mergePayoutSchedule(base: PayoutSchedule, partial: Partial<PayoutSchedule>): PayoutSchedule {
+  const next = { ...base, ...partial };
+  for (const key of ['availableAfterDays', 'arrivalAfterDays'] as const) {
+    if (!(Number.isInteger(next[key]) && next[key] >= 0)) throw new RangeError(`FlexSandbox: payouts.${key} must be a whole number of days >= 0`);
+  }
+  if (typeof next.automatic !== 'boolean') throw new RangeError('FlexSandbox: payouts.automatic must be a boolean');
+  return next;
+}
+
 function resolve(options: FlexSandboxOptions): Resolved {
   const o: Resolved = { ...DEFAULTS };
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && key !== 'accounts') (o as Record<string, unknown>)[key] = value;
+    if (value !== undefined && !NESTED.has(key)) (o as Record<string, unknown>)[key] = value;
   }
   const nonNegative = (name: string, value: number): void => {
     if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`FlexSandbox: ${name} must be a non-negative number, got ${value}`);
@@ -126,7 +180,7 @@ export class FlexSandbox {
   private readonly state = new FlexState();
   private readonly clock = new Clock();
   private readonly timers = new Timers();
-  private readonly faultState = new Faults();
+  private readonly faultState: Faults;
   private readonly core: FlexCore;
   private readonly dispatcher: WebhookDispatcher;
   private readonly idempotency: IdempotencyStore;
@@ -136,6 +190,7 @@ export class FlexSandbox {
 
   constructor(options: FlexSandboxOptions = {}) {
     this.options = resolve(options);
+    this.faultState = new Faults(Math.random, options.rateLimit ?? null);
     this.faults = this.faultState;
     this.dispatcher = new WebhookDispatcher(this.state, this.clock, this.timers, this.faultState, {
       retryDelaysMs: this.options.webhookRetryDelaysMs,
@@ -153,6 +208,8 @@ export class FlexSandbox {
         refundSettleDelayMs: this.options.refundSettleDelayMs,
         checkoutSessionCompletedEventName: this.options.checkoutSessionCompletedEventName,
         minimumAmountTotal: this.options.minimumAmountTotal,
+        fees: mergeFees(DEFAULT_FEE_SCHEDULE, options.fees ?? {}),
+        payoutSchedule: mergePayoutSchedule(DEFAULT_PAYOUT_SCHEDULE, options.payouts ?? {}),
       },
       this.timers,
       (scope, type, object) => void this.dispatcher.publish(scope, type, object),
@@ -280,15 +337,102 @@ export class FlexSandbox {
 
   // ---- the clock --------------------------------------------------------------------------------
 
-  /** Moves the sandbox clock forward; returns the new `now()`. */
+  /** Moves the sandbox clock forward (making the payouts of each UTC midnight passed); returns the new `now()`. */
   advanceClock(seconds: number): number {
     this.clock.advance(seconds);
+    this.core.ledger.catchUp();
     return this.now();
   }
 
   /** Sandbox time in epoch seconds (the unit of `created_at`/`expires_at`). */
   now(): number {
     return this.clock.nowSeconds();
+  }
+
+  // ---- the catalog --------------------------------------------------------------------------------
+
+  /**
+   * Decides the eligibility of products with this GTIN/UPC or name (of every account), as Flex's
+   * own lists and reviews would; existing products are judged again. Returns those that changed.
+   */
+  setProductEligibility(match: EligibilityMatch, eligibility: Eligibility, rationale?: string): Wire[] {
+    return this.core.eligibility.set(match, checkEligibility(eligibility), rationale).map(productWire);
+  }
+
+  /** Empties the registry of `setProductEligibility`; its products fall back to the keyword rules. */
+  clearProductEligibility(): Wire[] {
+    return this.core.eligibility.clear().map(productWire);
+  }
+
+  /** What `setProductEligibility` registered: `{ key (GTIN-14 or normalized name), by, eligibility, rationale }`. */
+  productEligibility(): Array<{ key: string; by: 'gtin' | 'name'; eligibility: Eligibility; rationale: string | null }> {
+    return this.core.eligibility.entries();
+  }
+
+  product(id: string): Wire {
+    const product = this.core.state.products.get(id);
+    if (!product) throw new FlexSandboxError('not_found', `No product ${id}`, 404);
+    return productWire(product);
+  }
+
+  // ---- money after the buyer ----------------------------------------------------------------------
+
+  get feeSchedule(): FeeSchedule {
+    const fees = this.core.ledger.fees;
+    return { ...fees, hsaFsa: { ...fees.hsaFsa } };
+  }
+
+  /** Changes the fees of charges made from now on (merged over the current schedule). */
+  setFeeSchedule(fees: Partial<FeeSchedule>): FeeSchedule {
+    this.core.ledger.fees = mergeFees(this.core.ledger.fees, fees);
+    return this.feeSchedule;
+  }
+
+  get payoutSchedule(): PayoutSchedule {
+    return { ...this.core.ledger.payoutSchedule };
+  }
+
+  /** Changes when charges made from now on become available, and when new payouts arrive. */
+  setPayoutSchedule(schedule: Partial<PayoutSchedule>): PayoutSchedule {
+    this.core.ledger.payoutSchedule = mergePayoutSchedule(this.core.ledger.payoutSchedule, schedule);
+    return this.payoutSchedule;
+  }
+
+  /** Pays out now every available balance transaction not yet paid out; returns the new payouts. */
+  runPayouts(filter: { accountId?: string; testMode?: boolean } = {}): Wire[] {
+    return this.core.ledger.runPayouts(filter).map((id) => this.core.ledger.payoutWire(this.core.state.payouts.get(id)!));
+  }
+
+  /** An `adjustment` balance transaction (a correction, a dispute with `reportingCategory: 'dispute'`). */
+  addAdjustment(input: Omit<AdjustmentInput, 'testMode'> & { testMode?: boolean }): Wire {
+    if (!this.core.state.accounts.has(input.accountId)) throw new FlexSandboxError('not_found', `No account ${input.accountId}`, 404);
+    return this.core.ledger.balanceTransactionWire(this.core.ledger.adjust({ ...input, testMode: input.testMode ?? true }));
+  }
+
+  /** Wire-shaped payouts, newest first. */
+  payouts(filter: { accountId?: string; testMode?: boolean } = {}): Wire[] {
+    this.core.ledger.catchUp();
+    return this.state
+      .list(this.state.payouts, undefined, (p) => matchesOwner(p, filter))
+      .map((p) => this.core.ledger.payoutWire(p));
+  }
+
+  /** Wire-shaped balance transactions, newest first. */
+  balanceTransactions(
+    filter: { accountId?: string; testMode?: boolean; payoutId?: string; checkoutSessionId?: string; type?: string } = {},
+  ): Wire[] {
+    this.core.ledger.catchUp();
+    return this.state
+      .list(
+        this.state.balanceTransactions,
+        undefined,
+        (bt) =>
+          matchesOwner(bt, filter) &&
+          (filter.payoutId === undefined || bt.payoutId === filter.payoutId) &&
+          (filter.checkoutSessionId === undefined || bt.sessionId === filter.checkoutSessionId) &&
+          (filter.type === undefined || bt.type === filter.type),
+      )
+      .map((bt) => this.core.ledger.balanceTransactionWire(bt));
   }
 
   // ---- inspection -------------------------------------------------------------------------------
@@ -374,11 +518,7 @@ export class FlexSandbox {
 
   /** What `GET /__sandbox/state` shows. */
   summary(): Wire {
-    const count = (map: Map<string, { accountId: string; testMode: boolean }>, accountId: string, testMode: boolean): number => {
-      let n = 0;
-      for (const item of map.values()) if (item.accountId === accountId && item.testMode === testMode) n++;
-      return n;
-    };
+    const count = <T extends Owned>(table: Table<T>, accountId: string, testMode: boolean): number => table.inScope({ accountId, testMode }).length;
     const perMode = (accountId: string, testMode: boolean): Wire => ({
       products: count(this.state.products, accountId, testMode),
       prices: count(this.state.prices, accountId, testMode),
@@ -386,6 +526,8 @@ export class FlexSandbox {
       refunds: count(this.state.refunds, accountId, testMode),
       webhooks: count(this.state.webhooks, accountId, testMode),
       events: count(this.state.events, accountId, testMode),
+      balanceTransactions: count(this.state.balanceTransactions, accountId, testMode),
+      payouts: count(this.state.payouts, accountId, testMode),
     });
     const deliveries = this.dispatcher.deliveries;
     return {
@@ -395,6 +537,8 @@ export class FlexSandbox {
       nowIso: this.clock.iso(),
       refundBehaviour: this.core.refundBehaviour,
       faults: this.faults.settings,
+      fees: this.feeSchedule,
+      payoutSchedule: this.payoutSchedule,
       accounts: this.accounts().map((a) => ({ ...a, test: perMode(a.accountId, true), live: perMode(a.accountId, false) })),
       requests: this.requestLog.length,
       deliveries: {
@@ -406,6 +550,10 @@ export class FlexSandbox {
       },
     };
   }
+}
+
+function matchesOwner(item: Owned, filter: { accountId?: string; testMode?: boolean }): boolean {
+  return (filter.accountId === undefined || item.accountId === filter.accountId) && (filter.testMode === undefined || item.testMode === filter.testMode);
 }
 
 /** `new FlexSandbox(options)`, started. */

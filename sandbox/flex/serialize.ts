@@ -29,7 +29,7 @@ export function productWire(p: ProductRec): Wire {
     gtin: p.gtin,
     reference_gtin: p.referenceGtin,
     hsa_fsa_eligibility: p.eligibility,
-    eligibility_rationale: null,
+    eligibility_rationale: p.eligibilityRationale,
     url: p.url,
     client_reference_id: p.clientReferenceId,
     image_urls: [...p.imageUrls],
@@ -87,7 +87,8 @@ export function intentWire(core: FlexCore, pi: IntentRec): Wire {
     amount_capturable: pi.amountCapturable,
     amount_received: pi.amountReceived,
     amount_refunded: session ? amountRefunded(core, session.refundIds, pi.id) : 0,
-    application_fee_amount: null,
+    // Fees appear with the intent's first charge (ledger.ts); before that they are unknown.
+    application_fee_amount: pi.fees ? pi.fees.transaction + pi.fees.interchange + pi.fees.letter : null,
     status: pi.status,
     capture_method: pi.captureMethod,
     payment_card_type: pi.cardType,
@@ -97,8 +98,8 @@ export function intentWire(core: FlexCore, pi: IntentRec): Wire {
     authorization_expires_at: pi.authorizationExpiresAtMs === null ? null : iso(pi.authorizationExpiresAtMs),
     cancellation_reason: pi.cancellationReason,
     last_payment_error: pi.lastPaymentError ? { ...pi.lastPaymentError } : null,
-    letter_fee_amount: 0,
-    transaction_fee: null,
+    letter_fee_amount: pi.fees?.letter ?? 0,
+    transaction_fee: pi.fees ? pi.fees.transaction + pi.fees.interchange : null,
     invoice: null,
     client_secret: null,
     transfer_data: null,
@@ -154,6 +155,7 @@ export function refundWire(r: RefundRec): Wire {
   };
 }
 
+/** Shipping and `fees[]` belong to the session, not to a line: lines carry 0 for them. */
 export function lineItemWire(core: FlexCore, li: LineItemRec, testMode: boolean): Wire {
   const price = core.state.prices.get(li.priceId);
   const subtotal = li.unitAmount * li.quantity;
@@ -162,11 +164,11 @@ export function lineItemWire(core: FlexCore, li: LineItemRec, testMode: boolean)
     description: li.description,
     quantity: li.quantity,
     amount_subtotal: subtotal,
-    amount_discount: 0,
-    amount_tax: 0,
+    amount_discount: li.amountDiscount,
+    amount_tax: li.amountTax,
     amount_shipping: 0,
     amount_fee: 0,
-    amount_total: subtotal,
+    amount_total: subtotal - li.amountDiscount + li.amountTax,
     fees: [],
     price: price ? priceWire(core, price, true) : li.priceId,
     eligibility: li.eligibility,
@@ -242,7 +244,12 @@ export function sessionWire(core: FlexCore, s: SessionRec, expand: SessionExpand
       fee_type: f.feeType,
       applied: true,
     })),
-    discounts: s.discounts.map((d) => ({ ...d })),
+    discounts: s.discounts.map((d) => ({
+      coupon_id: d.coupon_id,
+      name: d.name,
+      amount_off: d.amount_off,
+      applies_to: d.appliesTo ? { prices: [...d.appliesTo.prices], products: [...d.appliesTo.products] } : null,
+    })),
     shipping_address_collection: s.shippingAddressCollection,
     shipping_options:
       s.shippingDisplayName !== null || s.amountShipping > 0

@@ -7,10 +7,12 @@ import { renderCheckoutPage, renderClosedPage, renderDeclinedPage, renderLeftPag
 import type { FlexCore } from './core';
 import { renderDashboard } from './dashboard';
 import { ApiError, errorBody, FlexSandboxError } from './errors';
+import { checkEligibility } from './eligibility';
 import { escapeHtml } from './html';
 import type { Faults, InjectedFault } from './faults';
 import type { IdempotencyOutcome, IdempotencyStore } from './idempotency';
 import type { FlexSandbox, RequestRecord } from './index';
+import * as payouts from './payouts';
 import { webhookWire } from './serialize';
 import * as settlement from './settlement';
 import { REFUND_FINAL_STATUSES, type RefundFinalStatus, type Scope, type Wire } from './types';
@@ -68,9 +70,9 @@ export function createApp(deps: ServerDeps): express.Express {
   // ---- the Flex API (/v1) ----------------------------------------------------------------------
 
   /**
-   * Everything a real API does around an endpoint, in order: auth, body parsing, injected faults
-   * ("before"), the idempotency key, injected latency, the work, storing the result under the key,
-   * injected faults ("after"), and the answer. Every call is recorded in `flex.requests`.
+   * Everything a real API does around an endpoint, in order: auth, the rate limit, body parsing,
+   * injected faults ("before"), the idempotency key, injected latency, the work, storing the result
+   * under the key, injected faults ("after"), and the answer. Every call is recorded in `flex.requests`.
    */
   const api =
     (handler: ApiHandler): RequestHandler =>
@@ -89,6 +91,7 @@ export function createApp(deps: ServerDeps): express.Express {
         status: null,
         replayed: false,
         fault: null,
+        rateLimited: false,
       };
       const answer = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
         record.status = status;
@@ -110,6 +113,17 @@ export function createApp(deps: ServerDeps): express.Express {
       if (!scope) return answer(401, errorBody('unauthorized', 'Invalid API key'));
       record.mode = scope.testMode ? 'test' : 'live';
       record.accountId = scope.accountId;
+
+      // Over the limit nothing else happens: no work, no idempotency key, no fault rule used up.
+      const allowed = faults.takeToken(scope);
+      if (!allowed.ok) {
+        record.rateLimited = true;
+        return answer(
+          429,
+          errorBody('rate_limited', `Too many requests for this account and mode; retry after ${allowed.retryAfterSeconds} s`),
+          { 'Retry-After': String(allowed.retryAfterSeconds) },
+        );
+      }
 
       const parsed = MUTATING.has(req.method) ? parseJson(req.body) : { ok: true as const, value: undefined };
       if (!parsed.ok) return answer(400, errorBody('invalid_json', 'The request body is not valid JSON'));
@@ -185,6 +199,10 @@ export function createApp(deps: ServerDeps): express.Express {
   v1.get('/refunds', api(({ scope, query }) => settlement.listRefunds(core, scope, query)));
   v1.get('/refunds/:id', api(({ scope, params }) => settlement.getRefund(core, scope, params.id)));
 
+  v1.get('/payouts', api(({ scope, query }) => payouts.listPayouts(core, scope, query)));
+  v1.get('/payouts/:id', api(({ scope, params }) => payouts.getPayout(core, scope, params.id)));
+  v1.get('/balance_transactions', api(({ scope, query }) => payouts.listBalanceTransactions(core, scope, query)));
+
   const { state, clock } = core;
   v1.post('/webhooks', api(({ scope, body }) => webhooks.createWebhook(state, clock, scope, body)));
   v1.get('/webhooks', api(({ scope }) => ({ webhooks: state.list(state.webhooks, scope).map(webhookWire) })));
@@ -216,6 +234,7 @@ export function createApp(deps: ServerDeps): express.Express {
       status: 404,
       replayed: false,
       fault: null,
+      rateLimited: false,
     });
     res.status(404).json({ detail: 'Not Found' });
   });
@@ -420,6 +439,74 @@ export function createApp(deps: ServerDeps): express.Express {
     }),
   );
   ctl.post('/faults/reset', control(() => sandbox.faults.reset()));
+
+  // The catalog: the eligibility registry.
+  ctl.get('/eligibility', control(() => ({ eligibility: sandbox.productEligibility() })));
+  ctl.post(
+    '/eligibility',
+    control((req) => {
+      const b = body(req);
+      const match = {
+        gtin: optionalString(b.gtin, 'gtin'),
+        upc: optionalString(b.upc, 'upc'),
+        name: optionalString(b.name, 'name'),
+      };
+      return { products: sandbox.setProductEligibility(match, checkEligibility(b.eligibility), optionalString(b.rationale, 'rationale')) };
+    }),
+  );
+  ctl.post('/eligibility/clear', control(() => ({ products: sandbox.clearProductEligibility() })));
+
+  // Money after the buyer.
+  const ownerFilter = (req: Request): { accountId?: string; testMode?: boolean } => {
+    const q = flatQuery(req);
+    return { accountId: q.accountId, testMode: q.testMode === undefined ? undefined : q.testMode === 'true' };
+  };
+  ctl.get('/fees', control(() => sandbox.feeSchedule));
+  ctl.post('/fees', control((req) => sandbox.setFeeSchedule(body(req))));
+  ctl.get('/payout-schedule', control(() => sandbox.payoutSchedule));
+  ctl.post('/payout-schedule', control((req) => sandbox.setPayoutSchedule(body(req))));
+  ctl.get('/payouts', control((req) => ({ payouts: sandbox.payouts(ownerFilter(req)) })));
+  ctl.post(
+    '/payouts/run',
+    control((req) => {
+      const b = body(req);
+      const testMode = b.testMode;
+      if (testMode !== undefined && typeof testMode !== 'boolean') throw new TypeError('testMode must be a boolean');
+      return { payouts: sandbox.runPayouts({ accountId: optionalString(b.accountId, 'accountId'), testMode }) };
+    }),
+  );
+  ctl.get(
+    '/balance-transactions',
+    control((req) => {
+      const q = flatQuery(req);
+      return {
+        balance_transactions: sandbox.balanceTransactions({ ...ownerFilter(req), payoutId: q.payoutId, checkoutSessionId: q.checkoutSessionId, type: q.type }),
+      };
+    }),
+  );
+  ctl.post(
+    '/adjustments',
+    control((req) => {
+      const b = body(req);
+      const accountId = optionalString(b.accountId, 'accountId');
+      const amount = optionalNumber(b.amount, 'amount');
+      if (accountId === undefined || amount === undefined) throw new TypeError('accountId and amount are required');
+      if (b.testMode !== undefined && typeof b.testMode !== 'boolean') throw new TypeError('testMode must be a boolean');
+      if (b.metadata !== undefined && !isRecord(b.metadata)) throw new TypeError('metadata must be an object of strings');
+      return {
+        balance_transaction: sandbox.addAdjustment({
+          accountId,
+          testMode: b.testMode as boolean | undefined,
+          amount,
+          disputeFee: optionalNumber(b.disputeFee, 'disputeFee'),
+          reportingCategory: optionalString(b.reportingCategory, 'reportingCategory'),
+          description: optionalString(b.description, 'description'),
+          checkoutSessionId: optionalString(b.checkoutSessionId, 'checkoutSessionId'),
+          metadata: b.metadata as Record<string, string> | undefined,
+        }),
+      };
+    }),
+  );
 
   ctl.get('/webhooks', control(() => ({ webhooks: sandbox.webhookEndpoints() })));
   ctl.get('/events', control((req) => ({ events: sandbox.events({ type: flatQuery(req).type }) })));

@@ -3,7 +3,7 @@ import type { FlexCore } from './core';
 import { FlexSandboxError, refused } from './errors';
 import { newId } from './ids';
 import { captureWire, intentWire, refundableByIntent, refundWire, sessionWire } from './serialize';
-import { paginate } from './state';
+import { pageNewestFirst } from './table';
 import type { CaptureRec, IntentRec, RefundFinalStatus, RefundRec, Scope, SessionRec, Wire } from './types';
 import { Input, envelope, type Rec } from './validate';
 
@@ -106,6 +106,7 @@ export function capture(core: FlexCore, scope: Scope, id: string, body: unknown,
     intent.amountCapturable -= take;
     intent.amountReceived += take;
     if (finalCapture) intent.amountCapturable = 0;
+    if (take > 0) core.ledger.charge(session, intent, take);
   }
   const record: CaptureRec = {
     ...core.state.owned(session, 'fcap_', core.clock.nowMs()),
@@ -141,8 +142,9 @@ export function listCaptures(core: FlexCore, scope: Scope, query: Query): Wire {
   const v = new Input();
   const page = readPage(v, query);
   v.done();
-  const items = core.state.list(core.state.captures, scope, (c) => query.checkout_session === undefined || c.sessionId === query.checkout_session);
-  return { captures: paginate(items, page).map(captureWire) };
+  const { captures } = core.state;
+  const candidates = core.state.ofSession(scope, captures, query.checkout_session, (s) => s.captureIds);
+  return { captures: pageNewestFirst(candidates, page, (id) => captures.get(id)).map(captureWire) };
 }
 
 // ---- cancel (void) ----------------------------------------------------------------------------
@@ -225,6 +227,7 @@ export function settleRefund(core: FlexCore, record: RefundRec, status: RefundFi
     throw new FlexSandboxError('refund_already_final', `Refund ${record.id} is already ${record.status}`, 409);
   }
   record.status = status;
+  if (status === 'succeeded') core.ledger.refunded(record);
   const object = { refund: refundWire(record) };
   core.emit(record, 'refund.updated', object);
   core.emit(record, 'charge.refund.updated', object);
@@ -240,13 +243,15 @@ export function listRefunds(core: FlexCore, scope: Scope, query: Query): Wire {
   const page = readPage(v, query);
   if (query.status !== undefined) v.oneOf(query, 'status', ['query'], ['pending', 'requires_action', 'succeeded', 'failed', 'canceled']);
   v.done();
-  const items = core.state.list(
-    core.state.refunds,
-    scope,
+  const { refunds } = core.state;
+  const candidates = core.state.ofSession(scope, refunds, query.checkout_session, (s) => s.refundIds);
+  const items = pageNewestFirst(
+    candidates,
+    page,
+    (id) => refunds.get(id),
     (r) =>
-      (query.checkout_session === undefined || r.sessionId === query.checkout_session) &&
       (query.payment_intent === undefined || r.items.some((i) => i.intentId === query.payment_intent)) &&
       (query.status === undefined || r.status === query.status),
   );
-  return { refunds: paginate(items, page).map(refundWire) };
+  return { refunds: items.map(refundWire) };
 }

@@ -1,11 +1,14 @@
 import { FlexSandboxError, notFound } from './errors';
 import { newId, randomToken } from './ids';
+import { GroupIndex, scopeKey, Table } from './table';
 import type {
   Account,
+  BalanceTransactionRec,
   CaptureRec,
   EventRec,
   IntentRec,
   Owned,
+  PayoutRec,
   PriceRec,
   ProductRec,
   RefundRec,
@@ -26,29 +29,30 @@ interface KeyEntry extends Scope {
   revoked: boolean;
 }
 
-export interface Page {
-  limit: number;
-  offset?: number;
-  startingAfter?: string;
-  endingBefore?: string;
-}
+export type { Page } from './table';
 
 /**
- * All objects of all accounts, in memory. Objects of both modes share one map per type; every
+ * All objects of all accounts, in memory. Objects of both modes share one table per type; every
  * lookup goes through `find` with the caller's scope, so an object of another account or mode is
  * indistinguishable from one that does not exist.
  */
 export class FlexState {
   readonly accounts = new Map<string, Account>();
   private readonly keys = new Map<string, KeyEntry>();
-  readonly products = new Map<string, ProductRec>();
-  readonly prices = new Map<string, PriceRec>();
-  readonly sessions = new Map<string, SessionRec>();
-  readonly intents = new Map<string, IntentRec>();
-  readonly captures = new Map<string, CaptureRec>();
-  readonly refunds = new Map<string, RefundRec>();
-  readonly webhooks = new Map<string, WebhookRec>();
-  readonly events = new Map<string, EventRec>();
+  readonly products = new Table<ProductRec>();
+  readonly prices = new Table<PriceRec>();
+  readonly sessions = new Table<SessionRec>();
+  readonly intents = new Table<IntentRec>();
+  readonly captures = new Table<CaptureRec>();
+  readonly refunds = new Table<RefundRec>();
+  readonly webhooks = new Table<WebhookRec>();
+  readonly events = new Table<EventRec>();
+  readonly balanceTransactions = new Table<BalanceTransactionRec>();
+  readonly payouts = new Table<PayoutRec>();
+  /** Secondary indexes for the filters clients page through (keys from `byReference`, product ids). */
+  readonly productsByReference = new GroupIndex<ProductRec>();
+  readonly pricesByProduct = new GroupIndex<PriceRec>();
+  readonly sessionsByReference = new GroupIndex<SessionRec>();
   private seq = 0;
 
   createAccount(input: CreateAccountInput = {}): Account {
@@ -91,37 +95,41 @@ export class FlexState {
     return { id: newId(prefix), accountId: scope.accountId, testMode: scope.testMode, seq: ++this.seq, createdAtMs: nowMs };
   }
 
-  find<T extends Owned>(map: Map<string, T>, scope: Scope, id: string): T {
-    const found = map.get(id);
+  /** Key of a `client_reference_id` within one account and mode. */
+  byReference(scope: Scope, clientReferenceId: string): string {
+    return `${scopeKey(scope)}\u0000${clientReferenceId}`;
+  }
+
+  /**
+   * What a list filtered by `checkout_session` reads: the objects the session lists by id (its
+   * intents, captures or refunds), oldest first; without the filter, every object of the scope.
+   */
+  ofSession<T extends Owned>(scope: Scope, table: Table<T>, sessionId: string | undefined, ids: (session: SessionRec) => string[]): readonly T[] {
+    if (sessionId === undefined) return table.inScope(scope);
+    const session = this.sessions.get(sessionId);
+    if (!session || session.accountId !== scope.accountId || session.testMode !== scope.testMode) return [];
+    return ids(session)
+      .map((id) => table.get(id))
+      .filter((item): item is T => item !== undefined)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  find<T extends Owned>(table: Table<T>, scope: Scope, id: string): T {
+    const found = table.get(id);
     if (!found || found.accountId !== scope.accountId || found.testMode !== scope.testMode) throw notFound();
     return found;
   }
 
-  /** Newest first, like Flex's lists. */
-  list<T extends Owned>(map: Map<string, T>, scope: Scope | undefined, filter: (item: T) => boolean = () => true): T[] {
-    const out: T[] = [];
-    for (const item of map.values()) {
-      if (scope && (item.accountId !== scope.accountId || item.testMode !== scope.testMode)) continue;
-      if (filter(item)) out.push(item);
+  /** Newest first, like Flex's lists; with a scope, only that account and mode are read. */
+  list<T extends Owned>(table: Table<T>, scope: Scope | undefined, filter: (item: T) => boolean = () => true): T[] {
+    if (scope) {
+      const inScope = table.inScope(scope);
+      const out: T[] = [];
+      for (let i = inScope.length - 1; i >= 0; i--) if (filter(inScope[i])) out.push(inScope[i]);
+      return out;
     }
+    const out: T[] = [];
+    for (const item of table.values()) if (filter(item)) out.push(item);
     return out.sort((a, b) => b.seq - a.seq);
   }
-}
-
-/** Cursor (`starting_after`/`ending_before`) or offset paging over a newest-first list. */
-export function paginate<T extends Owned>(items: T[], page: Page): T[] {
-  let from = 0;
-  let to = items.length;
-  if (page.startingAfter !== undefined) {
-    const at = items.findIndex((i) => i.id === page.startingAfter);
-    from = at === -1 ? items.length : at + 1;
-  } else if (page.endingBefore !== undefined) {
-    const at = items.findIndex((i) => i.id === page.endingBefore);
-    to = at === -1 ? 0 : at;
-    from = Math.max(0, to - page.limit);
-    return items.slice(from, to);
-  } else if (page.offset !== undefined) {
-    from = page.offset;
-  }
-  return items.slice(from, Math.min(to, from + page.limit));
 }

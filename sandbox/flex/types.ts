@@ -41,7 +41,11 @@ export interface ProductRec extends Owned {
   gtin: string | null;
   referenceGtin: string | null;
   visitType: string | null;
+  /** What the classifier decided (see eligibility.ts); re-judged when the product's data changes. */
   eligibility: Eligibility;
+  eligibilityRationale: string;
+  /** An `hsa_fsa_eligibility` the client sent; it overrides the classifier. */
+  requestedEligibility: Eligibility | null;
   clientReferenceId: string | null;
   metadata: StringMap;
   imageUrls: string[];
@@ -65,7 +69,19 @@ export interface LineItemRec {
   description: string;
   quantity: number;
   unitAmount: number;
+  /** The product's eligibility when the session was created. */
   eligibility: Eligibility;
+  /** This line's part of the session's discounts and tax (see cart.ts). */
+  amountDiscount: number;
+  amountTax: number;
+}
+
+export interface DiscountRec {
+  coupon_id: string | null;
+  name: string | null;
+  amount_off: number;
+  /** `coupon_data.applies_to`: the discount counts against these lines only; null = the whole cart. */
+  appliesTo: { prices: string[]; products: string[] } | null;
 }
 
 export interface FeeRec {
@@ -92,7 +108,7 @@ export interface SessionRec extends Owned {
   amountFees: number;
   fees: FeeRec[];
   amountDiscount: number;
-  discounts: Array<{ coupon_id: string | null; name: string | null; amount_off: number }>;
+  discounts: DiscountRec[];
   amountTotal: number;
   status: SessionStatus;
   /** Epoch seconds. */
@@ -115,6 +131,13 @@ export interface SessionRec extends Owned {
 export type IntentStatus = 'processing' | 'requires_capture' | 'succeeded' | 'canceled';
 export type CardType = 'hsa_fsa' | 'primary';
 
+/** Fees Flex kept on an intent's charges so far (see ledger.ts). */
+export interface IntentFees {
+  transaction: number;
+  interchange: number;
+  letter: number;
+}
+
 export interface IntentRec extends Owned {
   sessionId: string;
   amount: number;
@@ -130,6 +153,8 @@ export interface IntentRec extends Owned {
   lastPaymentError: { type: string; code: string; decline_code: string; message: string; payment_method: string } | null;
   authorizationExpiresAtMs: number | null;
   cancellationReason: string | null;
+  /** Null until the intent's first charge (automatic capture at checkout, or a capture). */
+  fees: IntentFees | null;
 }
 
 export interface CaptureRec extends Owned {
@@ -167,4 +192,33 @@ export interface EventRec extends Owned {
   /** The exact JSON body every delivery of this event sends (Svix re-sends the same payload). */
   body: string;
   svixId: string;
+}
+
+export type BalanceTransactionType = 'payment' | 'payment_refund' | 'adjustment' | 'payout';
+
+export interface BalanceTransactionRec extends Owned {
+  type: BalanceTransactionType;
+  reportingCategory: string;
+  amount: number;
+  transactionFee: number;
+  interchangeFee: number;
+  lmnFee: number;
+  disputeFee: number;
+  /** When the net can be paid out (sandbox clock). */
+  availableOnMs: number;
+  /** The payout that took it (for `type: payout`, its own payout). */
+  payoutId: string | null;
+  sessionId: string | null;
+  clientReferenceId: string | null;
+  intentId: string | null;
+  sourceId: string;
+  cardType: CardType | null;
+  description: string | null;
+  metadata: StringMap;
+}
+
+export interface PayoutRec extends Owned {
+  amount: number;
+  arrivalDateMs: number;
+  balanceTransactionIds: string[];
 }
