@@ -69,7 +69,7 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
     await sandboxes.stop();
     throw error;
   }
-  shopify.configureApp({ url: app.servers.httpUrl, paymentsUrl: app.servers.mtlsUrl, apiKey: config.shopify.apiKey, apiSecret: config.shopify.apiSecret });
+  shopify.configureApp({ url: app.servers.httpUrl, paymentsUrl: app.servers.sessionsUrl, apiKey: config.shopify.apiKey, apiSecret: config.shopify.apiSecret });
   await seedDemoShop(app, sandboxes, logger);
   logger.info(
     { url: app.servers.httpUrl, appUrl: config.appUrl, database: app.components.database.description, flexApiUrl: config.flex.apiUrl, shopifyApiOrigin: config.shopify.apiOrigin },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { MutualTlsConfig } from './http/servers';
+import type { MutualTlsConfig, SessionRouteAuth } from './http/servers';
 
 /**
  * Configuration comes only from environment variables, parsed once at start-up. A missing or
@@ -84,6 +84,9 @@ const envSchema = z.object({
   PAYMENTS_MTLS_CERT: optionalString,
   PAYMENTS_MTLS_KEY: optionalString,
   PAYMENTS_MTLS_PORT: port.optional(),
+  PAYMENTS_PROXY_SECRET: optionalString,
+  PAYMENTS_PROXY_HOST: optionalString,
+  PAYMENTS_PROXY_PORT: port.optional(),
   SANDBOX_FLEX_PORT: port.default(4100),
   SANDBOX_SHOPIFY_PORT: port.default(4200),
   RECONCILE_AFTER_SECONDS: positiveInt.default(600),
@@ -112,7 +115,12 @@ export interface AppConfig {
     timeoutMs: number;
   };
   flex: { apiUrl: string; timeoutMs: number };
-  mtls: MutualTlsConfig | undefined;
+  /**
+   * How Shopify's session requests (payment, refund, capture, void) prove they come from Shopify:
+   * the app's own mTLS listener, or a TLS-terminating proxy on a private listener that sets a shared
+   * secret header per request after verifying Shopify's client certificate. None only in sandbox mode.
+   */
+  sessionAuth: SessionRouteAuth;
   /** True when no Shopify credentials are configured: the bundled sandboxes stand in for both services. */
   sandboxMode: boolean;
   sandbox: { flexPort: number; shopifyPort: number };
@@ -194,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     }
   }
 
+  const sessionAuth = sessionRouteAuth(e, mtls, sandboxMode, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encryptionKey = e.ENCRYPTION_KEY
@@ -221,11 +230,47 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       timeoutMs: e.SHOPIFY_TIMEOUT_MS,
     },
     flex: { apiUrl: e.FLEX_API_URL ?? 'https://api.withflex.com', timeoutMs: e.FLEX_TIMEOUT_MS },
-    mtls,
+    sessionAuth,
     sandboxMode,
     sandbox: { flexPort: e.SANDBOX_FLEX_PORT, shopifyPort: e.SANDBOX_SHOPIFY_PORT },
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
   };
+}
+
+/**
+ * Session requests move money (a refund, a void), so with Shopify credentials they must be
+ * authenticated, one way or the other, and the app refuses to start otherwise.
+ */
+function sessionRouteAuth(e: Env, mtls: MutualTlsConfig | undefined, sandboxMode: boolean, problems: string[]): SessionRouteAuth {
+  const proxyVars = [e.PAYMENTS_PROXY_SECRET, e.PAYMENTS_PROXY_HOST, e.PAYMENTS_PROXY_PORT].some((v) => v !== undefined);
+  if (mtls && proxyVars) {
+    problems.push('PAYMENTS_PROXY_*: set together with PAYMENTS_MTLS_*; choose one way to authenticate Shopify’s session requests');
+    return { kind: 'none' };
+  }
+  if (mtls) return { kind: 'mtls', ...mtls };
+  if (proxyVars) {
+    const secret = e.PAYMENTS_PROXY_SECRET ?? '';
+    const host = e.PAYMENTS_PROXY_HOST ?? '127.0.0.1';
+    if (secret.length < 32) problems.push('PAYMENTS_PROXY_SECRET: required in proxy mode, at least 32 characters (e.g. `openssl rand -hex 32`)');
+    if (!isPrivateAddress(host)) problems.push(`PAYMENTS_PROXY_HOST: ${host} is not a loopback or private address; the proxy listener must not be reachable from the internet`);
+    return { kind: 'proxy', secret, host, port: e.PAYMENTS_PROXY_PORT ?? 8444 };
+  }
+  if (!sandboxMode) {
+    problems.push(
+      'PAYMENTS_MTLS_CA, PAYMENTS_MTLS_CERT, PAYMENTS_MTLS_KEY or PAYMENTS_PROXY_SECRET: required with Shopify credentials. ' +
+        'Shopify’s session requests must be authenticated: serve them over the app’s own mutual TLS listener, or behind a TLS proxy that verifies Shopify’s client certificate (README "Authenticating Shopify’s session requests")',
+    );
+  }
+  return { kind: 'none' };
+}
+
+/** Loopback, RFC 1918 and IPv6 unique-local addresses: where a proxy-only listener may listen. */
+export function isPrivateAddress(host: string): boolean {
+  if (host === '::1' || /^127\./.test(host)) return true;
+  if (/^10\./.test(host) || /^192\.168\./.test(host)) return true;
+  const match = /^172\.(\d+)\./.exec(host);
+  if (match && Number(match[1]) >= 16 && Number(match[1]) <= 31) return true;
+  return /^f[cd][0-9a-f]{2}:/i.test(host);
 }
 
 function defaultReadFile(path: string): string {

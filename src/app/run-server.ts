@@ -16,7 +16,8 @@ export async function runServer(env: NodeJS.ProcessEnv, destination?: { write(li
   logger.info(
     {
       url: app.servers.httpUrl,
-      mtlsUrl: app.servers.mtlsUrl,
+      sessionsUrl: app.servers.sessionsUrl,
+      sessionAuth: config.sessionAuth.kind,
       appUrl: config.appUrl,
       database: app.components.database.description,
       flexApiUrl: config.flex.apiUrl,

@@ -45,8 +45,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     routers: [
       healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() }),
       assetRoutes(),
-      paymentSessionRoutes({ createPaymentSession: payments.createPaymentSession, mtls: Boolean(config.mtls) }),
-      refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, mtls: Boolean(config.mtls) }),
+      paymentSessionRoutes({ createPaymentSession: payments.createPaymentSession, sessionAuth: config.sessionAuth }),
+      refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, sessionAuth: config.sessionAuth }),
       buyerReturnRoutes({ buyerReturn: payments.buyerReturn }),
       flexWebhookRoutes({ handleFlexWebhook: components.handleFlexWebhook }),
       shopifyWebhookRoutes({ handleShopifyWebhook: components.shopifyWebhooks }),
@@ -56,7 +56,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   });
   let servers: RunningServers;
   try {
-    servers = await listen(app, { port: config.port, host: config.host, mtls: config.mtls });
+    servers = await listen(app, { port: config.port, host: config.host, sessionAuth: config.sessionAuth });
   } catch (error) {
     // A port in use: leave nothing open behind (the embedded database is one process's at a time).
     if (ownsDatabase) await database.close();

@@ -12,54 +12,72 @@ export interface MutualTlsConfig {
   port: number;
 }
 
+/** How Shopify's session requests are authenticated (README "Authenticating Shopify's session requests"). */
+export type SessionRouteAuth =
+  | ({ kind: 'mtls' } & MutualTlsConfig)
+  | { kind: 'proxy'; secret: string; host: string; port: number }
+  | { kind: 'none' };
+
+/** Which listener a request came in on; the session routes answer on theirs only. */
+export type Listener = 'public' | 'sessions';
+const LISTENER = Symbol('listener');
+
+export function listenerOf(req: http.IncomingMessage): Listener | undefined {
+  return (req as http.IncomingMessage & { [LISTENER]?: Listener })[LISTENER];
+}
+
 export interface RunningServers {
-  /** Plain HTTP: the buyer-facing pages, webhooks, health; session routes too unless mTLS is on. */
+  /** Plain HTTP: the buyer-facing pages, webhooks, health; session routes too in sandbox mode. */
   httpUrl: string;
-  /** HTTPS with client certificates, for Shopify's session requests (when configured). */
-  mtlsUrl: string | undefined;
+  /** Where Shopify's session requests are served: the mTLS or the proxy listener (undefined in sandbox mode). */
+  sessionsUrl: string | undefined;
   close(): Promise<void>;
 }
 
 /** How long a shutdown waits for requests in flight before cutting their connections. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export async function listen(app: Express, options: { port: number; host: string; mtls: MutualTlsConfig | undefined }): Promise<RunningServers> {
+export async function listen(app: Express, options: { port: number; host: string; sessionAuth: SessionRouteAuth }): Promise<RunningServers> {
   let inFlight = 0;
   const drained: Array<() => void> = [];
-  const track = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = (listener: Listener) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    (req as http.IncomingMessage & { [LISTENER]?: Listener })[LISTENER] = listener;
     inFlight++;
     res.once('close', () => {
       inFlight--;
       if (inFlight === 0) drained.splice(0).forEach((resolve) => resolve());
     });
+    app(req, res);
   };
-  const plain = http.createServer(app);
-  plain.on('request', track);
-  // Shopify and Flex keep connections open; a longer keep-alive than a proxy's avoids resets.
-  plain.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    plain.once('error', reject);
-    plain.listen(options.port, options.host, () => resolve());
-  });
-  const servers: Array<http.Server | https.Server> = [plain];
-  let mtlsUrl: string | undefined;
-  if (options.mtls) {
-    const secure = https.createServer(
-      { key: options.mtls.key, cert: options.mtls.cert, ca: options.mtls.ca, requestCert: true, rejectUnauthorized: false },
-      app,
-    );
-    secure.keepAliveTimeout = 65_000;
-    secure.on('request', track);
+  const servers: Array<http.Server | https.Server> = [];
+  const start = async (server: http.Server | https.Server, port: number, host: string) => {
+    // Shopify and Flex keep connections open; a longer keep-alive than a proxy's avoids resets.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
-      secure.once('error', reject);
-      secure.listen(options.mtls!.port, options.host, () => resolve());
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
     });
-    servers.push(secure);
-    mtlsUrl = `https://${displayHost(options.host)}:${(secure.address() as AddressInfo).port}`;
+    servers.push(server);
+    return (server.address() as AddressInfo).port;
+  };
+
+  const publicPort = await start(http.createServer(handler('public')), options.port, options.host);
+  let sessionsUrl: string | undefined;
+  const auth = options.sessionAuth;
+  try {
+    if (auth.kind === 'mtls') {
+      const secure = https.createServer({ key: auth.key, cert: auth.cert, ca: auth.ca, requestCert: true, rejectUnauthorized: false }, handler('sessions'));
+      sessionsUrl = `https://${displayHost(options.host)}:${await start(secure, auth.port, options.host)}`;
+    } else if (auth.kind === 'proxy') {
+      sessionsUrl = `http://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}:${await start(http.createServer(handler('sessions')), auth.port, auth.host)}`;
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    throw error;
   }
   return {
-    httpUrl: `http://${displayHost(options.host)}:${(plain.address() as AddressInfo).port}`,
-    mtlsUrl,
+    httpUrl: `http://${displayHost(options.host)}:${publicPort}`,
+    sessionsUrl,
     /**
      * Graceful: stop accepting connections, let requests in flight finish (they may still need the
      * database, which closes after this), then cut whatever is left.

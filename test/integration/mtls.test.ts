@@ -27,7 +27,7 @@ describe('mutual TLS on session routes', () => {
   const stored = () => h.prisma.paymentSession.count();
 
   it('serves Shopify’s request with a certificate from the configured CA', async () => {
-    expect(h.app.servers.mtlsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(h.app.servers.sessionsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '10.00' });
     expect(sent.status).toBe(201);
     expect((sent.body as any).redirect_url).toContain('/pay/c/');

@@ -13,6 +13,7 @@ import { openDatabase, type Database } from '../../src/db/database';
 import { AdjustableClock } from '../../src/lib/clock';
 import type { PaymentId } from '../../src/lib/ids';
 import { createLogger } from '../../src/lib/logger';
+import { SessionProxy } from './session-proxy';
 import { normalizeShopDomain } from '../../src/lib/shop-domain';
 
 /**
@@ -47,13 +48,24 @@ export class Harness {
   readonly clock = new AdjustableClock();
   config!: AppConfig;
 
+  /** The TLS proxy in front of the session listener (proxy mode, the harness's default). */
+  readonly sessionProxy: SessionProxy;
+  private readonly proxySecret = randomBytes(32).toString('hex');
+
   private constructor(
     readonly flex: FlexSandbox,
     readonly shopify: ShopifySimulator,
     private readonly database: TestDatabase,
     private readonly options: HarnessOptions,
     private appPort: number,
-  ) {}
+  ) {
+    this.sessionProxy = new SessionProxy(() => this.app.servers.sessionsUrl!, this.proxySecret);
+  }
+
+  /** Whether Shopify's session requests reach the app over its own mutual TLS listener. */
+  private get mtls(): boolean {
+    return Boolean(this.options.env?.PAYMENTS_MTLS_CA);
+  }
 
   get port(): number {
     return this.appPort;
@@ -66,6 +78,7 @@ export class Harness {
     const shopify = new ShopifySimulator({ port: 0, apiVersion: '2026-10' });
     await shopify.start();
     const harness = new Harness(flex, shopify, database, options, await freePort());
+    await harness.sessionProxy.start();
     // Another process may take the free port before the app binds it: pick another and try again.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -128,6 +141,7 @@ export class Harness {
       FLEX_TIMEOUT_MS: '2000',
       SHOPIFY_TIMEOUT_MS: '1500',
       RECONCILE_AFTER_SECONDS: '3600',
+      ...(this.mtls ? {} : { PAYMENTS_PROXY_SECRET: this.proxySecret, PAYMENTS_PROXY_HOST: '127.0.0.1', PAYMENTS_PROXY_PORT: String(await freePort()) }),
       ...this.options.env,
     };
     this.config = loadConfig(env);
@@ -155,7 +169,7 @@ export class Harness {
     });
     this.shopify.configureApp({
       url: this.app.servers.httpUrl,
-      paymentsUrl: this.app.servers.mtlsUrl,
+      paymentsUrl: this.mtls ? this.app.servers.sessionsUrl : this.sessionProxy.url,
       apiKey: 'test-api-key',
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
@@ -208,6 +222,7 @@ export class Harness {
 
   async stop(): Promise<void> {
     await this.app?.stop().catch(() => undefined);
+    await this.sessionProxy.stop();
     await this.shopify.stop();
     await this.flex.stop();
     await this.database.drop();

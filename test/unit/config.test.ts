@@ -8,6 +8,7 @@ const production = {
   APP_URL: 'https://payments.example.com/',
   ENCRYPTION_KEY: key,
   DATABASE_URL: 'postgresql://app@db.example.com:5432/flex',
+  PAYMENTS_PROXY_SECRET: 'p'.repeat(40),
 };
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -63,6 +64,29 @@ describe('loadConfig', () => {
   it('needs all three mTLS values together', () => {
     const problems = problemsOf({ ...production, PAYMENTS_MTLS_CA: '-----BEGIN CERTIFICATE-----\nx' });
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^PAYMENTS_MTLS_CERT:/), expect.stringMatching(/^PAYMENTS_MTLS_KEY:/)]));
+  });
+
+  describe('Shopify’s session requests must be authenticated in production', () => {
+    const { PAYMENTS_PROXY_SECRET: _secret, ...bare } = production;
+
+    it('refuses to start with Shopify credentials and neither mTLS nor a proxy', () => {
+      expect(problemsOf(bare).join('\n')).toMatch(/PAYMENTS_MTLS_CA, PAYMENTS_MTLS_CERT, PAYMENTS_MTLS_KEY or PAYMENTS_PROXY_SECRET: required/);
+    });
+
+    it('takes the proxy mode on a private listener with a long secret', () => {
+      const config = loadConfig({ ...bare, PAYMENTS_PROXY_SECRET: 's'.repeat(32), PAYMENTS_PROXY_HOST: '10.0.3.7', PAYMENTS_PROXY_PORT: '9000' });
+      expect(config.sessionAuth).toEqual({ kind: 'proxy', secret: 's'.repeat(32), host: '10.0.3.7', port: 9000 });
+      expect(loadConfig({ ...bare, PAYMENTS_PROXY_SECRET: 's'.repeat(32) }).sessionAuth).toMatchObject({ host: '127.0.0.1', port: 8444 });
+    });
+
+    it.each([
+      ['a short secret', { PAYMENTS_PROXY_SECRET: 'short' }, /PAYMENTS_PROXY_SECRET: required in proxy mode, at least 32/],
+      ['a public listener address', { PAYMENTS_PROXY_SECRET: 's'.repeat(32), PAYMENTS_PROXY_HOST: '0.0.0.0' }, /PAYMENTS_PROXY_HOST: 0\.0\.0\.0 is not a loopback or private address/],
+      ['a public IP', { PAYMENTS_PROXY_SECRET: 's'.repeat(32), PAYMENTS_PROXY_HOST: '172.32.0.1' }, /not a loopback or private address/],
+      ['both modes at once', { PAYMENTS_PROXY_SECRET: 's'.repeat(32), PAYMENTS_MTLS_CA: '-----BEGIN CERTIFICATE-----', PAYMENTS_MTLS_CERT: '-----BEGIN CERTIFICATE-----', PAYMENTS_MTLS_KEY: '-----BEGIN KEY-----' }, /choose one way/],
+    ])('refuses %s', (_name, override, message) => {
+      expect(problemsOf({ ...bare, ...override }).join('\n')).toMatch(message);
+    });
   });
 
   it('accepts the encryption key as base64 too', () => {

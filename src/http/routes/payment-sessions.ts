@@ -1,13 +1,14 @@
 import express, { Router } from 'express';
 import type { CreatePaymentSession } from '../../payments/payment/create-payment-session';
-import { requireClientCertificate } from '../client-certificate';
+import type { SessionRouteAuth } from '../servers';
+import { requireShopifySessionAuth } from '../session-route-auth';
 import { sendProblem } from '../problem';
 import { logFields } from '../request-log';
 
 /** POST /payments/sessions: Shopify starts a payment. */
-export function paymentSessionRoutes(deps: { createPaymentSession: CreatePaymentSession; mtls: boolean }): Router {
+export function paymentSessionRoutes(deps: { createPaymentSession: CreatePaymentSession; sessionAuth: SessionRouteAuth }): Router {
   const router = Router();
-  router.post('/payments/sessions', requireClientCertificate(deps.mtls), express.json({ limit: '256kb', type: () => true }), async (req, res) => {
+  router.post('/payments/sessions', requireShopifySessionAuth(deps.sessionAuth), express.json({ limit: '256kb', type: () => true }), async (req, res) => {
     const log = logFields(res);
     log.shop = req.get('shopify-shop-domain');
     log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { ReceiveOperationResult } from '../../payments/operation/store-operation';
-import { requireClientCertificate } from '../client-certificate';
+import type { SessionRouteAuth } from '../servers';
+import { requireShopifySessionAuth } from '../session-route-auth';
 import { sendProblem } from '../problem';
 import { logFields } from '../request-log';
 
@@ -13,7 +14,7 @@ interface ReceiveUseCase {
  * Each request is stored (or recognised as a repeat) and answered 201 {} at once; the outcome
  * reaches Shopify later through the resolve/reject mutations.
  */
-export function refundCaptureVoidRoutes(deps: { receiveRefund: ReceiveUseCase; receiveCapture: ReceiveUseCase; receiveVoid: ReceiveUseCase; mtls: boolean }): Router {
+export function refundCaptureVoidRoutes(deps: { receiveRefund: ReceiveUseCase; receiveCapture: ReceiveUseCase; receiveVoid: ReceiveUseCase; sessionAuth: SessionRouteAuth }): Router {
   const router = Router();
   const routes: Array<[string, string, ReceiveUseCase]> = [
     ['/payments/refunds', 'refundSessionId', deps.receiveRefund],
@@ -21,7 +22,7 @@ export function refundCaptureVoidRoutes(deps: { receiveRefund: ReceiveUseCase; r
     ['/payments/voids', 'voidSessionId', deps.receiveVoid],
   ];
   for (const [path, idField, useCase] of routes) {
-    router.post(path, requireClientCertificate(deps.mtls), express.json({ limit: '64kb', type: () => true }), async (req, res) => {
+    router.post(path, requireShopifySessionAuth(deps.sessionAuth), express.json({ limit: '64kb', type: () => true }), async (req, res) => {
       const log = logFields(res);
       log.shop = req.get('shopify-shop-domain');
       log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;
