@@ -291,6 +291,12 @@ export function createServerApp(sim: ShopifySimulator, internals: SimulatorInter
       captureSessions: sim.captureSessions(),
       voidSessions: sim.voidSessions(),
       faults: sim.faults.pending(),
+      webhookFaults: sim.faults.webhooks.pending(),
+      assumptions: sim.assumptions,
+      catalogs: Object.fromEntries(sim.shops().map((s) => [s.domain, { products: sim.products(s.domain).length }])),
+      webPixels: sim.shops().map((s) => sim.webPixel(s.domain)).filter(Boolean),
+      checkouts: sim.checkouts().length,
+      orders: sim.orders().map((o) => ({ id: o.id, shop: o.shop, name: o.name, paymentSessionId: o.paymentSessionId, totalCents: o.totalCents })),
     });
   });
   control.post('/app', (req, res) => {

@@ -155,7 +155,14 @@ export class ShopifySimulator {
       sendRefundSession: (shop, input) => this.sendRefundSession(shop, input),
       notify: () => this.notify(),
     });
-    state.onTransition((transition) => commerce.onTransition(transition));
+    // Shopify's bookkeeping after a session (order, refund status) must never break the mutation itself.
+    state.onTransition((transition) => {
+      try {
+        commerce.onTransition(transition);
+      } catch (error) {
+        console.error('Shopify simulator: could not record the effect of a session transition', error);
+      }
+    });
     this.internals = {
       shops: shopsRegistry,
       state,

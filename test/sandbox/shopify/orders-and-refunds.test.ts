@@ -210,3 +210,30 @@ describe('refunds by line', () => {
     expect(app.last('/payments/refunds').body).toMatchObject({ payment_id: order.paymentSessionId, amount: '5.39' });
   });
 });
+
+describe('the same controls over HTTP', () => {
+  it('/__sandbox: products, checkouts, orders, refunds, assumptions, webhook faults', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${shopify.url}/__sandbox${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const created = await call('POST', `/shops/${shop.domain}/products`, { title: 'Knee Brace', variants: [{ price: '30.00', sku: 'KNEE' }] });
+    expect(created.status).toBe(201);
+    expect(created.body.webhook).toMatchObject({ topic: 'products/create', outcome: 'delivered' });
+    const variantId = created.body.product.variants[0].id;
+    const run = await call('POST', '/checkouts', { shop: shop.domain, lines: [{ variantId, quantity: 1 }] });
+    expect(run.body.session.body.redirect_url).toMatch(/flex\.example/);
+    await env.gql(shop.accessToken, RESOLVE, { id: run.body.session.session.gid });
+    const order = await shopify.waitForOrder(run.body.session.session.id);
+    expect((await call('GET', `/orders/${order.id}`)).body).toMatchObject({ name: order.name, totalCents: 3000 });
+    const refund = await call('POST', `/orders/${order.id}/refund`, { shop: shop.domain, lines: [{ lineItemId: order.lines[0]!.id, quantity: 1 }] });
+    expect(refund.body).toMatchObject({ amountCents: 3000, session: { status: 201 } });
+    expect((await call('POST', '/assumptions', { cancelUrlForm: 'legacy' })).body.cancelUrlForm).toBe('legacy');
+    expect((await call('POST', '/assumptions', { cancelUrlForm: 'bogus' })).status).toBe(400);
+    shopify.setAssumptions({ cancelUrlForm: 'cn_cart_token' });
+    expect((await call('POST', '/faults/webhooks', { topic: 'orders/paid', action: 'drop' })).body).toEqual([{ topic: 'orders/paid', action: 'drop', times: 1 }]);
+    const state = (await call('GET', '/state')).body;
+    expect(state.orders.some((o: { id: number }) => o.id === order.id)).toBe(true);
+    expect(state.webhookFaults).toHaveLength(1);
+  });
+});
