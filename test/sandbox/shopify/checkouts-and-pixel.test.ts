@@ -25,8 +25,13 @@ beforeEach(() => {
   shopify.setAssumptions({ cancelUrlForm: 'cn_cart_token', paymentInfoTiming: 'before_session', pixelOrigin: 'null', checkoutUrlLocale: null });
 });
 
-const CART = { lines: [{ variantId: 0, quantity: 2 }], discount: { code: 'SAVE2', amount: '2.00' }, shipping: { price: '4.00' }, tax: { rate: 0.1 } };
-const cart = () => ({ ...CART, lines: [{ variantId: thermometer, quantity: 2 }, { variantId: mug, quantity: 1 }] });
+/** Two thermometers and a mug, a 2.00 discount code, 4.00 shipping, 10% tax. */
+const cart = () => ({
+  lines: [{ variantId: thermometer, quantity: 2 }, { variantId: mug, quantity: 1 }],
+  discount: { code: 'SAVE2', amount: '2.00' },
+  shipping: { price: '4.00' },
+  tax: { rate: 0.1 },
+});
 
 function pixelBodies(): any[] {
   return app.all('/pixel').filter((r) => r.headers['content-type']).map((r) => r.body);
