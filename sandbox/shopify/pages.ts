@@ -26,7 +26,7 @@ main{max-width:980px;margin:24px auto;padding:0 16px}
 section{background:#fff;border-radius:10px;padding:16px 20px;margin-bottom:16px;box-shadow:0 1px 2px rgba(0,0,0,.15)}
 h1{font-size:22px}h2{font-size:17px;margin-top:0}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #e1e3e5;padding:6px;text-align:left;vertical-align:top}
-label{display:inline-block;margin:4px 12px 4px 0}input,select{padding:4px 6px;font-size:14px}
+label{display:inline-block;margin:4px 12px 4px 0}input,select{padding:4px 6px;font-size:14px}input[type=number]{width:4.5em}
 button{background:#008060;color:#fff;border:0;border-radius:6px;padding:8px 16px;font-size:14px;cursor:pointer}
 button.secondary{background:#6d7175}.ok{color:#008060}.bad{color:#d72c0d}.muted{color:#6d7175}
 pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f6f6f7;padding:8px;border-radius:6px;max-height:220px;overflow:auto}
