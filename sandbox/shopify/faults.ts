@@ -1,10 +1,16 @@
 // Injected failures of the GraphQL endpoint. A faulted call is answered before anything is executed,
 // so it never changes state: exactly what a client has to cope with when it retries.
+import { WebhookFaults } from './webhook-dispatch';
 
 export type FaultStatus = 500 | 502 | 503 | 429 | 'timeout' | 'throttled';
 
 export interface FaultRule {
-  /** Only calls whose document contains this root field (e.g. `paymentSessionResolve`); default any call. */
+  /**
+   * Which GraphQL endpoint: the Payments Apps API (default, as before the Admin API existed here) or
+   * the Admin API (`/admin/api/{version}/graphql.json`).
+   */
+  api?: 'payments_apps' | 'admin';
+  /** Only calls whose document contains this root field (e.g. `paymentSessionResolve`, `products`); default any call. */
   mutation?: string;
   status: FaultStatus;
   /** How many matching calls fail, default 1. */
@@ -20,6 +26,8 @@ interface ArmedFault {
 
 export class Faults {
   private armed: ArmedFault[] = [];
+  /** Drop, delay or duplicate the webhooks Shopify sends by itself (products/*, checkouts/*, orders/*, refunds/create). */
+  readonly webhooks = new WebhookFaults();
 
   failNext(rule: FaultRule): void {
     const times = rule.times ?? 1;
@@ -32,6 +40,22 @@ export class Faults {
 
   reset(): void {
     this.armed = [];
+    this.webhooks.reset();
+  }
+
+  /** The next `times` (default 1) automatic webhooks of `topic` (any when omitted) are not delivered. */
+  dropWebhooks(rule: { topic?: string; times?: number } = {}): void {
+    this.webhooks.add({ ...rule, action: 'drop' });
+  }
+
+  /** The next `times` automatic webhooks of `topic` are delivered `delayMs` later. */
+  delayWebhooks(rule: { topic?: string; times?: number; delayMs: number }): void {
+    this.webhooks.add({ ...rule, action: 'delay' });
+  }
+
+  /** The next `times` automatic webhooks of `topic` are delivered `copies` extra times with the same webhook id. */
+  duplicateWebhooks(rule: { topic?: string; times?: number; copies?: number } = {}): void {
+    this.webhooks.add({ ...rule, action: 'duplicate' });
   }
 
   /** Faults still to fire, for display and assertions. */
@@ -40,8 +64,10 @@ export class Faults {
   }
 
   /** Consumes and returns the first armed fault that matches a call with these root fields. */
-  take(rootFields: string[]): FaultRule | undefined {
-    const index = this.armed.findIndex((a) => !a.rule.mutation || rootFields.includes(a.rule.mutation));
+  take(rootFields: string[], api: 'payments_apps' | 'admin' = 'payments_apps'): FaultRule | undefined {
+    const index = this.armed.findIndex(
+      (a) => (a.rule.api ?? 'payments_apps') === api && (!a.rule.mutation || rootFields.includes(a.rule.mutation)),
+    );
     if (index < 0) return undefined;
     const armed = this.armed[index]!;
     armed.remaining -= 1;

@@ -79,7 +79,7 @@ interface ResolverContext {
   calls: CallRecord[];
 }
 
-const INVALID_TOKEN_BODY = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
+export const INVALID_TOKEN_BODY = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
 
 const SUCCESS_COST = {
   requestedQueryCost: 10,
@@ -184,12 +184,12 @@ export function graphqlHandler(api: GraphqlApiContext) {
   };
 }
 
-type GraphqlRequest =
+export type GraphqlRequest =
   | { query: string; variables: Record<string, unknown> | null; operationName: string | null }
   | { error: true; status: number; body: unknown };
 
 // The route reads the body as text so that even malformed calls are recorded.
-function readGraphqlRequest(raw: unknown, contentType: string | undefined): GraphqlRequest {
+export function readGraphqlRequest(raw: unknown, contentType: string | undefined): GraphqlRequest {
   const text = typeof raw === 'string' ? raw : '';
   if (contentType?.includes('application/graphql')) {
     return text.trim() ? { query: text, variables: null, operationName: null } : noQuery();
@@ -221,11 +221,11 @@ function noQuery(): GraphqlRequest {
   return { error: true, status: 200, body: { errors: [{ message: 'No query string was present' }] } };
 }
 
-function toGraphqlError(error: unknown): GraphQLError {
+export function toGraphqlError(error: unknown): GraphQLError {
   return error instanceof GraphQLError ? error : new GraphQLError(String(error));
 }
 
-function rootFieldNames(document: DocumentNode, operationName: string | null): string[] {
+export function rootFieldNames(document: DocumentNode, operationName: string | null): string[] {
   const operations = document.definitions.filter(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
   );

@@ -32,3 +32,29 @@ export type {
 export type { AccessTokenRecord, PaymentsAppConfigurationRecord, ShopRecord } from './shops';
 export { signQuery, hostParam } from './oauth';
 export { webhookSignature, type WebhookDelivery, type WebhookOptions } from './webhooks';
+export type { AdminCallRecord } from './admin-api';
+export { ADMIN_SDL, adminSchema } from './admin-schema';
+export { DEFAULT_THROTTLE, MAX_SINGLE_QUERY_COST, queryCost, type CostExtension, type ThrottleSettings } from './admin-cost';
+export {
+  DEFAULT_ASSUMPTIONS,
+  type Assumptions,
+  type CancelUrlForm,
+  type PaymentInfoTiming,
+  type PixelOrigin,
+  type RefundTransactionPaymentId,
+} from './assumptions';
+export type { ProductInput, ProductRecord, SeedCatalogInput, VariantInput, VariantRecord } from './catalog';
+export { CHECKOUT_STAGES, type CartLineInput, type CheckoutEventName, type CheckoutInput, type CheckoutRecord } from './checkouts';
+export {
+  defaultCheckoutSteps,
+  type CheckoutRun,
+  type CheckoutStep,
+  type ProductChange,
+  type RefundLinesOptions,
+  type RefundLinesResult,
+  type RunCheckoutInput,
+} from './commerce';
+export type { OrderLineRecord, OrderRecord, OrderTransactionRecord, RefundRecord } from './orders';
+export type { PixelRequestRecord } from './pixel-runtime';
+export type { WebhookEventRecord, WebhookFaultRule } from './webhook-dispatch';
+export { parseToml, type WebPixelRecord } from './web-pixels';

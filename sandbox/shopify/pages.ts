@@ -1,5 +1,9 @@
 // Plain HTML pages for humans (npm start) and the browser test. Self-contained: no external assets.
+import type { ProductRecord } from './catalog';
+import type { CheckoutRecord } from './checkouts';
 import type { MutationRecord } from './graphql-api';
+import { restMoney } from './money';
+import { financialStatus, type OrderRecord } from './orders';
 import type { FollowUpSessionRecord, PaymentSessionRecord } from './payments-state';
 import type { ShopRecord } from './shops';
 import type { AppConfig } from './types';
@@ -22,7 +26,7 @@ main{max-width:980px;margin:24px auto;padding:0 16px}
 section{background:#fff;border-radius:10px;padding:16px 20px;margin-bottom:16px;box-shadow:0 1px 2px rgba(0,0,0,.15)}
 h1{font-size:22px}h2{font-size:17px;margin-top:0}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #e1e3e5;padding:6px;text-align:left;vertical-align:top}
-label{display:inline-block;margin:4px 12px 4px 0}input,select{padding:4px 6px;font-size:14px}
+label{display:inline-block;margin:4px 12px 4px 0}input,select{padding:4px 6px;font-size:14px}input[type=number]{width:4.5em}
 button{background:#008060;color:#fff;border:0;border-radius:6px;padding:8px 16px;font-size:14px;cursor:pointer}
 button.secondary{background:#6d7175}.ok{color:#008060}.bad{color:#d72c0d}.muted{color:#6d7175}
 pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f6f6f7;padding:8px;border-radius:6px;max-height:220px;overflow:auto}
@@ -72,8 +76,13 @@ export function indexPage(input: {
   app: AppConfig | undefined;
   payments: PaymentSessionRecord[];
   mutations: MutationRecord[];
+  /** Each shop's products, for the cart checkout. */
+  catalogs?: Record<string, ProductRecord[]>;
+  /** Whether the app's web pixel is active on each shop. */
+  pixels?: Record<string, boolean>;
 }): string {
   const { shops, app, payments, mutations } = input;
+  const cart = cartSection(shops, input.catalogs ?? {}, input.pixels ?? {});
   const checkout =
     shops.length === 0
       ? '<p class="muted">No shops yet — add one below, then install the app on it.</p>'
@@ -106,11 +115,95 @@ export function indexPage(input: {
 <section><h2>Pay with the payments app</h2>
 <p class="muted">The simulator sends a payment session to ${escapeHtml(app?.paymentsUrl ?? app?.url ?? '(no app configured)')} and sends you to the app's <code>redirect_url</code>.</p>
 ${checkout}</section>
+${cart}
 <section><h2>Shops</h2>${shopRows ? `<table><tr><th>shop</th><th>app</th><th>payments configuration</th><th></th></tr>${shopRows}</table>` : ''}
 <form method="post" action="/shops"><label>New shop <input name="domain" placeholder="demo.myshopify.com"></label> <button class="secondary" type="submit">Add shop</button></form></section>
 <section><h2>Payment sessions</h2>${paymentRows ? `<table><tr><th>id</th><th>shop</th><th>amount</th><th>kind</th><th>state</th></tr>${paymentRows}</table>` : '<p class="muted">None yet.</p>'}</section>
 <section><h2>Recent GraphQL calls</h2>${mutationsTable(mutations, 10)}<p><a href="/mutations">All calls</a></p></section>`,
   );
+}
+
+function cartSection(shops: ShopRecord[], catalogs: Record<string, ProductRecord[]>, pixels: Record<string, boolean>): string {
+  const forms = shops
+    .filter((s) => s.installed)
+    .map((shop) => {
+      const products = catalogs[shop.domain] ?? [];
+      if (products.length === 0) {
+        return `<h3>${escapeHtml(shop.domain)}</h3><p class="muted">No products yet.</p>
+<form method="post" action="/shops/${encodeURIComponent(shop.domain)}/demo-catalog"><button class="secondary" type="submit">Add demo products</button></form>`;
+      }
+      const rows = products
+        .filter((p) => p.status === 'ACTIVE')
+        .flatMap((p) =>
+          p.variants.map(
+            (v) => `<tr><td>${escapeHtml(p.title)}${v.title !== 'Default Title' ? ` <span class="muted">${escapeHtml(v.title)}</span>` : ''}</td>
+<td><code>${escapeHtml(v.sku ?? '')}</code></td><td>${escapeHtml(v.barcode ?? '')}</td><td>${restMoney(v.priceCents)}</td>
+<td><input name="qty_${v.id}" type="number" min="0" value="0" size="3" aria-label="Quantity of ${escapeHtml(p.title)} ${escapeHtml(v.title)}"></td></tr>`,
+          ),
+        )
+        .join('');
+      return `<h3>${escapeHtml(shop.domain)} <span class="muted">${pixels[shop.domain] ? 'web pixel active' : 'no web pixel (the app has not called webPixelCreate)'}</span></h3>
+<form method="post" action="/cart-checkout"><input type="hidden" name="shop" value="${escapeHtml(shop.domain)}">
+<table><tr><th>product</th><th>SKU</th><th>barcode</th><th>price</th><th>quantity</th></tr>${rows}</table>
+<p><label>Discount code <input name="discount_code" size="10"></label><label>amount <input name="discount_amount" size="6"></label>
+<label>Shipping <input name="shipping" value="5.00" size="6"></label><label>Tax % <input name="tax_rate" value="8" size="4"></label>
+<label>Kind <select name="kind"><option value="sale">sale</option><option value="authorization">authorization</option></select></label>
+<label><input type="checkbox" name="test" value="1" checked> Test mode</label></p>
+<button type="submit">Check out cart</button></form>`;
+    })
+    .join('');
+  return `<section><h2>Check out a cart</h2>
+<p class="muted">Builds a cart from the shop's catalog and goes through Shopify's checkout: pixel events (when the app's web pixel is active), checkouts/create and checkouts/update webhooks, then the payment session request; the order is created once the app resolves the payment.</p>
+${forms || '<p class="muted">Install the app on a shop first.</p>'}</section>`;
+}
+
+/** The buyer back at a cart checkout (the `cancel_url`), or its order once paid. */
+export function cartCheckoutPage(checkout: CheckoutRecord, order: OrderRecord | undefined): string {
+  const lines = checkout.lines
+    .map(
+      (l) => `<tr><td>${escapeHtml(l.productTitle)}${l.variantTitle !== 'Default Title' ? ` <span class="muted">${escapeHtml(l.variantTitle)}</span>` : ''}</td>
+<td>${l.quantity}</td><td>${restMoney(l.unitPriceCents)}</td><td>${l.discountCents ? `−${restMoney(l.discountCents)}` : ''}</td><td>${restMoney(l.linePriceCents - l.discountCents)}</td></tr>`,
+    )
+    .join('');
+  const totals = `<p>Subtotal ${restMoney(checkout.subtotalCents)} · Shipping ${restMoney(checkout.shippingCents)} · Tax ${restMoney(checkout.totalTaxCents)} · <strong>Total ${restMoney(checkout.totalCents)} ${escapeHtml(checkout.currency)}</strong></p>`;
+  const head = order
+    ? `<h1 class="ok">Order ${escapeHtml(order.name)} confirmed</h1><p>Thank you for your purchase!</p>`
+    : `<h1>Back at checkout</h1><p>You returned from the payment page without paying. Choose a payment method to complete your purchase.</p>`;
+  return layout(
+    order ? 'Order confirmed' : 'Checkout',
+    `<section>${head}<table><tr><th>item</th><th>qty</th><th>price</th><th>discount</th><th>total</th></tr>${lines}</table>${totals}
+<p class="muted">Checkout token <code>${escapeHtml(checkout.token)}</code> · cart token <code>${escapeHtml(checkout.cartToken)}</code></p><p><a href="/">Start a new checkout</a></p></section>`,
+  );
+}
+
+function ordersSection(shop: ShopRecord, orders: OrderRecord[]): string {
+  if (orders.length === 0) return '';
+  const qs = `shop=${encodeURIComponent(shop.domain)}`;
+  const blocks = orders
+    .slice()
+    .reverse()
+    .slice(0, 20)
+    .map((o) => {
+      const lines = o.lines
+        .map(
+          (l) => `<tr><td>${escapeHtml(l.title)}${l.variantTitle && l.variantTitle !== 'Default Title' ? ` <span class="muted">${escapeHtml(l.variantTitle)}</span>` : ''}</td><td>${l.quantity}${l.refundedQuantity ? ` <span class="muted">(${l.refundedQuantity} refunded)</span>` : ''}</td>
+<td>${restMoney(l.unitPriceCents)}</td><td><input form="refund-${o.id}" name="qty_${l.id}" type="number" min="0" max="${l.quantity - l.refundedQuantity}" value="0" size="3" aria-label="Refund quantity of ${escapeHtml(l.title)}"></td></tr>`,
+        )
+        .join('');
+      const refunds = o.refunds
+        .map((r) => {
+          const t = o.transactions.find((x) => r.transactionIds.includes(x.id));
+          return `${r.lines.map((rl) => `${rl.quantity}×${rl.lineItemId}`).join(', ')}${r.shippingCents ? ' + shipping' : ''}: ${t ? `${restMoney(t.amountCents)} ${statusLabel(t.status)}` : ''}`;
+        })
+        .join('<br>');
+      return `<article data-order="${o.id}"><h3>${escapeHtml(o.name)} <span class="muted">${escapeHtml(financialStatus(o))} · ${restMoney(o.totalCents)} ${escapeHtml(o.currency)} · payment <code>${escapeHtml(o.paymentSessionId)}</code></span></h3>
+<table><tr><th>item</th><th>qty</th><th>price</th><th>refund</th></tr>${lines}</table>
+${refunds ? `<p>Refunds: ${refunds}</p>` : ''}
+<form id="refund-${o.id}" method="post" action="/admin/orders/${o.id}/refund?${qs}">${o.totalShippingCents ? '<label><input type="checkbox" name="shipping"> Refund shipping</label>' : ''} <button class="secondary" type="submit">Refund selected lines</button></form>
+<form method="post" action="/admin/orders/${o.id}/edit?${qs}"><label>Note <input name="note" value="${escapeHtml(o.note ?? '')}" size="30"></label><label>Tags <input name="tags" value="${escapeHtml(o.tags.join(', '))}" size="30"></label> <button class="secondary" type="submit">Save</button></form></article>`;
+    })
+    .join('');
+  return `<section><h2>Order details</h2>${blocks}</section>`;
 }
 
 export function mutationsPage(mutations: MutationRecord[]): string {
@@ -190,6 +283,7 @@ export function adminPage(input: {
   payments: PaymentSessionRecord[];
   followUps: FollowUpSessionRecord[];
   webhooks: WebhookDelivery[];
+  orders?: OrderRecord[];
 }): string {
   const { shop, app, payments, followUps, webhooks } = input;
   const cfg = shop.configuration;
@@ -231,6 +325,7 @@ export function adminPage(input: {
 ${shop.installed ? `<form method="post" action="/admin/apps/uninstall?${qs}"><button class="secondary" type="submit">Uninstall app</button></form>` : ''}</section>
 <section><h2>Payments</h2>${provider}</section>
 <section><h2>Orders</h2>${paymentRows ? `<table><tr><th>payment session</th><th>amount</th><th>kind</th><th>state</th><th>refunds / captures / voids</th><th></th></tr>${paymentRows}</table>` : '<p class="muted">No payments yet.</p>'}</section>
+${ordersSection(shop, input.orders ?? [])}
 <section><h2>Webhooks sent</h2>${webhookRows ? `<table><tr><th>at</th><th>topic</th><th>HTTP</th></tr>${webhookRows}</table>` : '<p class="muted">None.</p>'}</section>`,
   );
 }

@@ -26,6 +26,8 @@ export interface PaymentSessionRecord {
   currency: string;
   test: boolean;
   customerEmail: string | null;
+  /** The checkout whose cart this payment is for (`runCheckout`); null for a bare `sendPaymentSession`. */
+  checkoutToken: string | null;
   /** Exactly what was sent last (after the test's overrides). */
   requestBody: unknown;
   createdAt: string;
@@ -80,10 +82,16 @@ export const GID_PREFIX: Record<'payment' | FollowUpKind, string> = {
 
 type Listener = () => void;
 
+/** A session reached a final state for the first time (repeats of the same mutation do not count). */
+export type Transition =
+  | { kind: 'payment'; session: PaymentSessionRecord; status: 'resolved' | 'rejected' }
+  | { kind: FollowUpKind; session: FollowUpSessionRecord; status: 'resolved' | 'rejected' };
+
 export class PaymentsState {
   private readonly payments = new Map<string, PaymentSessionRecord>();
   private readonly followUps = new Map<string, FollowUpSessionRecord>();
   private readonly listeners = new Set<Listener>();
+  private readonly transitionListeners = new Set<(transition: Transition) => void>();
 
   constructor(private readonly now: () => Date) {}
 
@@ -96,6 +104,16 @@ export class PaymentsState {
   onChange(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called once per session when it becomes resolved or rejected (Shopify then creates the order, records the refund…). */
+  onTransition(listener: (transition: Transition) => void): () => void {
+    this.transitionListeners.add(listener);
+    return () => this.transitionListeners.delete(listener);
+  }
+
+  private transitioned(transition: Transition): void {
+    for (const listener of [...this.transitionListeners]) listener(transition);
   }
 
   private changed(): void {
@@ -168,6 +186,7 @@ export class PaymentsState {
     session.authorizationExpiresAt = args.authorizationExpiresAt ?? null;
     session.networkTransactionId = args.networkTransactionId ?? null;
     session.finalizedAt = this.now().toISOString();
+    this.transitioned({ kind: 'payment', session, status: 'resolved' });
     this.changed();
     return { session };
   }
@@ -193,6 +212,7 @@ export class PaymentsState {
       source: reason.source ?? null,
     };
     session.finalizedAt = this.now().toISOString();
+    this.transitioned({ kind: 'payment', session, status: 'rejected' });
     this.changed();
     return { session };
   }
@@ -242,6 +262,7 @@ export class PaymentsState {
     if (session.status === 'rejected') return conflict(session, `The ${kind} session has already been rejected`);
     session.status = 'resolved';
     session.finalizedAt = this.now().toISOString();
+    this.transitioned({ kind, session, status: 'resolved' });
     this.changed();
     return { session };
   }
@@ -262,6 +283,7 @@ export class PaymentsState {
     session.status = 'rejected';
     session.rejection = { code: reason.code, merchantMessage: reason.merchantMessage ?? null };
     session.finalizedAt = this.now().toISOString();
+    this.transitioned({ kind, session, status: 'rejected' });
     this.changed();
     return { session };
   }

@@ -92,6 +92,12 @@ export interface PaymentSessionInput extends RequestOptions<PaymentSessionReques
   kind?: PaymentKind;
   /** Merged over a default buyer; `null` sends no `customer` at all. */
   customer?: Customer | null;
+  /**
+   * The checkout (token) whose cart is being paid: `cancel_url` becomes that checkout's URL in the
+   * form the checkout was created with (see assumptions). Without it, the URL is
+   * `{publicUrl}/checkouts/{group}/cancel` as before carts existed.
+   */
+  checkoutToken?: string;
 }
 
 export interface FollowUpSessionInput extends RequestOptions<FollowUpRequestBody> {
@@ -122,6 +128,8 @@ export interface SessionRequestContext {
   now(): Date;
   state: PaymentsState;
   http: HttpClient;
+  /** The `cancel_url` of a checkout created by the simulator. */
+  checkoutCancelUrl?(token: string): string | undefined;
 }
 
 const PATHS: Record<'payment' | FollowUpKind, string> = {
@@ -202,6 +210,8 @@ export async function sendPaymentSession(
     const id = input.id ?? randomSessionId();
     const group = input.group ?? randomGroupId();
     const base = ctx.publicUrl();
+    const checkoutCancelUrl = input.checkoutToken ? ctx.checkoutCancelUrl?.(input.checkoutToken) : undefined;
+    if (input.checkoutToken && !checkoutCancelUrl) throw new Error(`No checkout ${input.checkoutToken}`);
     const defaultBody: PaymentSessionRequestBody = {
       id,
       gid: GID_PREFIX.payment + id,
@@ -211,7 +221,10 @@ export async function sendPaymentSession(
       currency: input.currency ?? 'USD',
       test: input.test ?? false,
       merchant_locale: input.merchantLocale ?? 'en',
-      payment_method: { type: 'offsite', data: { cancel_url: `${base}/checkouts/${encodeURIComponent(group)}/cancel` } },
+      payment_method: {
+        type: 'offsite',
+        data: { cancel_url: checkoutCancelUrl ?? `${base}/checkouts/${encodeURIComponent(group)}/cancel` },
+      },
       proposed_at: input.proposedAt ?? formatDateTime(ctx.now()),
       ...(input.customer === null ? {} : { customer: mergeCustomer(input.customer) }),
       kind: input.kind ?? 'sale',
@@ -228,6 +241,7 @@ export async function sendPaymentSession(
       currency: defaultBody.currency,
       test: defaultBody.test,
       customerEmail: defaultBody.customer?.email ?? null,
+      checkoutToken: input.checkoutToken ?? null,
       requestBody: body,
       createdAt: ctx.now().toISOString(),
       status: 'redirecting',

@@ -1,3 +1,5 @@
+import type { ThrottleSettings } from './admin-cost';
+import type { Assumptions } from './assumptions';
 import type { ClientTls } from './http-client';
 
 /** The payments app the simulator talks to. */
@@ -22,6 +24,14 @@ export interface AppConfig {
   redirectUrls?: string[];
   /** Shown on the install page. */
   name?: string;
+  /**
+   * Topics the app subscribed to (shopify.app.toml `[[webhooks.subscriptions]] topics`): the webhooks
+   * Shopify sends by itself (products/*, checkouts/*, orders/*, refunds/create) go only to these;
+   * `'*'` = all. Default none, like an app that subscribed to nothing. `sendWebhook` ignores this.
+   */
+  webhookTopics?: string[] | '*';
+  /** The order transactions' `gateway` and `payment_gateway_names`; default `name` or "Payments app". */
+  paymentGatewayName?: string;
 }
 
 export interface ShopifySimulatorOptions {
@@ -48,4 +58,12 @@ export interface ShopifySimulatorOptions {
    * and redirect straight back to the app. Default true.
    */
   skipConsentWhenInstalled?: boolean;
+  /** Overrides of the undocumented behaviours (see assumptions.ts); also settable later on `shopify.assumptions`. */
+  assumptions?: Partial<Assumptions>;
+  /** Admin API leaky bucket per shop, default 1000 points restoring 50/s (`setAdminThrottle` changes it at run time). */
+  adminApiThrottle?: Partial<ThrottleSettings>;
+  /** Refuse Admin API fields and automatic webhooks the shop's granted scopes do not cover (default true). */
+  enforceAccessScopes?: boolean;
+  /** The app's web pixel extension folder (default `extensions/flex-cart-pixel`); null = the app has none. */
+  pixelExtensionDir?: string | null;
 }
