@@ -21,6 +21,7 @@ import { RegisterShop } from '../merchant/register-shop';
 import { RetryShopJob } from '../merchant/retry-job';
 import { LoadSettingsView } from '../merchant/settings-view';
 import { HandleShopifyWebhook } from '../merchant/shopify-webhooks/handle-shopify-webhook';
+import { ApplyUninstallJob, ReleaseFlexConnectionsJob } from '../merchant/uninstall';
 import { OutboxWorker } from '../outbox/outbox-worker';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../outbox/retry-policy';
 import { capturePolicy } from '../payments/capture/capture-policy';
@@ -60,6 +61,8 @@ export interface AppTuning {
   refundPollIntervalMs?: number;
   /** Wait before asking Flex again about a pending refund, doubling (default: reconcileCheckIntervalMs). */
   refundCheckIntervalMs?: number;
+  /** After an uninstall, how often to look whether the shop's Flex connections can be released (default 10 min). */
+  uninstallRecheckMs?: number;
 }
 
 /**
@@ -110,6 +113,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     handlers: [
       new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger }),
       new ConfigurePaymentsAppJob({ transactor, tokens, client: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
+      new ApplyUninstallJob({ transactor, tokens, shopify: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
+      new ReleaseFlexConnectionsJob({ transactor, flex, logger: logger.child({ component: 'merchant' }), recheckMs: tuning.uninstallRecheckMs }),
       new FlexOperationJob(flexJobDeps('refunds'), flexRefund(refundOutcomes)),
       new FlexOperationJob(flexJobDeps('captures'), flexCapture),
       new FlexOperationJob(flexJobDeps('voids'), flexVoid),
@@ -170,7 +175,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
     returnToShopifyUrl: (shopDomain: ShopDomain) => returnToShopifyUrl(shopDomain, config.shopify.apiKey, config.shopify.apiOrigin),
   };
-  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), flex, clock, logger: merchantLogger });
+  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger });
 
   return {
     config,

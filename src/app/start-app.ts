@@ -77,7 +77,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await reconciliation.stop();
       await refundPolling.stop();
       await components.worker.stop();
-      await components.shopifyWebhooks.drain();
       if (ownsDatabase) await database.close();
     },
   };

@@ -14,7 +14,6 @@ export interface ConnectionView {
   apiKeyHint: string;
   verifiedAt: Date;
   keyRejectedAt: Date | null;
-  webhookFailing: boolean;
 }
 
 export type Readiness = 'ready' | 'waiting' | 'not_ready' | 'not_connected';
@@ -100,8 +99,6 @@ export class LoadSettingsView {
       apiKeyHint: c.apiKeyHint,
       verifiedAt: c.verifiedAt,
       keyRejectedAt: c.keyRejectedAt,
-      // A refusal before the key was (re)connected was about the endpoint that connection replaced.
-      webhookFailing: c.webhookRefusedAt !== null && c.webhookRefusedAt.getTime() >= c.verifiedAt.getTime(),
     }));
 
     const readiness: Readiness =
@@ -121,18 +118,6 @@ export class LoadSettingsView {
           whatToDo: `Create a new secret key in the Flex dashboard (Developers → API keys) and enter it below as the ${mode} key.`,
         });
       }
-    }
-    for (const c of connectionViews) {
-      if (!c.webhookFailing) continue;
-      const source = connections.find((x) => x.mode === c.mode)!;
-      const mode = c.mode === 'LIVE' ? 'live' : 'test';
-      problems.push({
-        key: `webhook-refused-${mode}`,
-        severity: 'warning',
-        title: `Flex webhooks (${mode}) are failing`,
-        detail: `The last delivery, at ${source.webhookRefusedAt!.toISOString()}, was refused: ${source.webhookRefusalReason ?? 'signature check failed'}. Payments still complete, but only when the buyer returns or the app's periodic check with Flex finds them, which can take several minutes.`,
-        whatToDo: `Enter your ${mode} key again below: the app registers a fresh webhook endpoint with a new signing secret. If it keeps failing, check that nothing between Flex and the app changes the request body.`,
-      });
     }
     if (reconciled > 0) {
       problems.push({

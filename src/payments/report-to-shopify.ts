@@ -110,11 +110,9 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     const shop = await repos.shops.findById(payload.shopId);
     if (!shop) return { status: 'failed', error: 'shop no longer exists' };
     const token = await this.deps.tokens.forShop(shop.domain);
-    if (!token) {
-      return shop.status === 'UNINSTALLED'
-        ? { status: 'failed', error: 'the app was uninstalled from this shop' }
-        : { status: 'retry', error: 'no Shopify access token stored for this shop' };
-    }
+    // Uninstalled: the outcome of money already moved is still Shopify's to hear. It waits for the
+    // merchant to install the app again (then it goes through), or for a person once it runs out.
+    if (!token) return { status: 'retry', error: shop.status === 'UNINSTALLED' ? 'the app is uninstalled from this shop; waiting for it to be installed again' : 'no Shopify access token stored for this shop' };
     const outcome = await this.deps.client.mutate(shop.domain, token, payload.mutation, payload.variables);
     switch (outcome.kind) {
       case 'acknowledged':

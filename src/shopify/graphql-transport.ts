@@ -13,7 +13,7 @@ import type { Secret } from '../lib/secret';
  */
 export type GraphqlOutcome =
   | { kind: 'data'; data: Record<string, unknown>; extensions: Record<string, unknown> | undefined }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean; tokenRefused?: boolean }
   | { kind: 'failed'; reason: string };
 
 const TRANSIENT_GRAPHQL_CODES = new Set(['THROTTLED', 'INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'TIMEOUT']);
@@ -47,7 +47,7 @@ export async function shopifyGraphql(request: GraphqlRequest): Promise<GraphqlOu
   }
   if (status === 429 || status >= 500) return { kind: 'retry', reason: `Shopify answered HTTP ${status}`, retryAfterMs: retryAfterMs(errors.response) };
   // The token may be replaced by a reinstall; keep the work and keep trying until the job expires.
-  if (status === 401 || status === 403) return { kind: 'retry', reason: `Shopify refused the access token (HTTP ${status})` };
+  if (status === 401 || status === 403) return { kind: 'retry', reason: `Shopify refused the access token (HTTP ${status})`, tokenRefused: true };
   if (status < 200 || status >= 300) {
     const text = (await errors.response?.text().catch(() => '')) ?? '';
     return { kind: 'failed', reason: `Shopify answered HTTP ${status}: ${text.slice(0, 300)}` };

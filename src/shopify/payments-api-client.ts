@@ -45,6 +45,24 @@ export class ShopifyPaymentsApiClient {
     return this.options.apiVersion;
   }
 
+  /**
+   * Whether Shopify still accepts the shop's token, asked with the one query the Payments Apps API
+   * has. A refused token means the app is not installed (Shopify revokes it on uninstall); anything
+   * else that is not an answer is "unknown".
+   */
+  async tokenStatus(shopDomain: string, accessToken: Secret): Promise<'accepted' | 'refused' | 'unknown'> {
+    const outcome = await shopifyGraphql({
+      url: shopifyUrl(shopDomain, `/payments_apps/api/${this.options.apiVersion}/graphql.json`, this.options.apiOrigin),
+      accessToken,
+      document: 'query AppStillInstalled { publicApiVersions { handle } }',
+      variables: {},
+      timeoutMs: this.options.timeoutMs,
+      fetch: this.options.fetch,
+    });
+    if (outcome.kind === 'data') return 'accepted';
+    return outcome.kind === 'retry' && outcome.tokenRefused ? 'refused' : 'unknown';
+  }
+
   async mutate(shopDomain: string, accessToken: Secret, name: PaymentsMutationName, variables: Record<string, unknown>): Promise<MutationOutcome> {
     const outcome = await shopifyGraphql({
       url: shopifyUrl(shopDomain, `/payments_apps/api/${this.options.apiVersion}/graphql.json`, this.options.apiOrigin),

@@ -123,6 +123,24 @@ describe('payment outcomes', () => {
     expect(h.shopify.paymentSession(first.session.id)?.status).not.toBe('rejected');
   });
 
+  it('the success URL alone makes no order: no pending, the buyer is shown a way back to pay', async () => {
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '27.00' });
+    const payment = await paymentOf(session.id);
+    const opened = await visit(`${h.appUrl}/payments/return/${payment.id}?checkout_session=${payment.flexCheckoutSessionId}`);
+    expect(opened.status).toBe(200);
+    expect(opened.body).toContain('Waiting for your payment');
+    expect(opened.body).toContain(redirectUrl.replace(/&/g, '&amp;'));
+    expect(opened.body).toContain((session.requestBody as any).payment_method.data.cancel_url.replace(/&/g, '&amp;'));
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(0);
+    expect(await h.prisma.job.count({ where: { subjectId: payment.id } })).toBe(0);
+    expect((await paymentOf(session.id)).status).toBe('CHECKOUT_CREATED');
+
+    // The buyer then pays: the same page now sends them on to Shopify's thank-you page.
+    const { appAnswer } = await payAndReturn(redirectUrl, 'hsa_fsa');
+    expect(appAnswer.status).toBe(303);
+    expect(h.shopify.paymentSession(session.id)?.status).toBe('resolved');
+  });
+
   it('a payment Flex has not finished is reported pending, then resolved when Flex completes it', async () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '64.00' });
     const { appAnswer } = await payAndReturn(redirectUrl, 'processing');

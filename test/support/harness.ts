@@ -112,6 +112,23 @@ export class Harness {
 
   defaultShop: RegisteredShop | undefined;
 
+  /**
+   * A fingerprint of everything the app has stored (every table but the migrations'), to prove that
+   * a refused request changed nothing.
+   */
+  async storedState(): Promise<Record<string, string>> {
+    const { pool } = this.app.components.database;
+    const { rows: tables } = await pool.query<{ name: string }>(
+      `SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY tablename`,
+    );
+    const state: Record<string, string> = {};
+    for (const { name } of tables) {
+      const { rows } = await pool.query<{ digest: string | null; count: string }>(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest, count(*)::text AS count FROM "${name}" t`);
+      state[name] = `${rows[0]!.count}:${rows[0]!.digest ?? ''}`;
+    }
+    return state;
+  }
+
   /** A payment's timeline (by our payment id, as stored in the PaymentSession row). */
   timelineOf(paymentId: string) {
     return this.components.repos.payments.listEvents(paymentId as PaymentId);
@@ -164,6 +181,7 @@ export class Harness {
         workerPollIntervalMs: 50,
         reconcileIntervalMs: 100,
         reconcileCheckIntervalMs: 200,
+        uninstallRecheckMs: 200,
         ...this.options.tuning,
       },
     });

@@ -6,8 +6,8 @@ import { rejectionCodeForDecline } from '../../src/shopify/rejection-reasons';
 const now = new Date('2026-11-23T12:00:00Z');
 const payment = { amountMinor: 12300, currency: 'USD', kind: 'SALE' } as PaymentSessionRecord;
 const checkout = (fields: Partial<FlexCheckoutSession>): FlexCheckoutSession => ({ checkout_session_id: 'fcs_1', status: 'open', amount_total: 12300, ...fields }) as FlexCheckoutSession;
-const decide = (c: FlexCheckoutSession, source: 'BUYER_RETURN' | 'FLEX_WEBHOOK' | 'RECONCILER' | 'BUYER_CANCEL' = 'FLEX_WEBHOOK', p = payment, apiVersion = '2026-10') =>
-  decidePaymentOutcome({ payment: p, checkout: c, source, now, apiVersion });
+const decide = (c: FlexCheckoutSession, _source: 'BUYER_RETURN' | 'FLEX_WEBHOOK' | 'RECONCILER' | 'BUYER_CANCEL' = 'FLEX_WEBHOOK', p = payment, apiVersion = '2026-10') =>
+  decidePaymentOutcome({ payment: p, checkout: c, now, apiVersion });
 
 describe('decidePaymentOutcome', () => {
   it('resolves a complete sale', () => {
@@ -33,10 +33,16 @@ describe('decidePaymentOutcome', () => {
     expect(decide(checkout({ status: 'complete' }), 'FLEX_WEBHOOK', auth)).toEqual({ type: 'resolve', authorizationExpiresAt: new Date(now.getTime() + DEFAULT_AUTHORIZATION_LIFETIME_MS) });
   });
 
-  it('waits on an open checkout, but tells Shopify "pending" when the buyer is back and Flex is not done', () => {
+  it('waits on an open checkout, even when the buyer opens the success URL, unless money is in progress at Flex', () => {
     expect(decide(checkout({ status: 'open' }), 'RECONCILER').type).toBe('wait');
     expect(decide(checkout({ status: 'open' }), 'BUYER_CANCEL').type).toBe('wait');
-    expect(decide(checkout({ status: 'open' }), 'BUYER_RETURN').type).toBe('pending');
+    expect(decide(checkout({ status: 'open' }), 'BUYER_RETURN').type).toBe('wait');
+    const intent = (status: string) => ({ payment_intent_id: 'fpi_1', status }) as never;
+    expect(decide(checkout({ status: 'open', payment_intents: [intent('requires_payment_method')] }), 'BUYER_RETURN').type).toBe('wait');
+    expect(decide(checkout({ status: 'open', payment_intents: [intent('canceled')] }), 'BUYER_RETURN').type).toBe('wait');
+    expect(decide(checkout({ status: 'open', payment_intents: [intent('processing')] }), 'BUYER_RETURN').type).toBe('pending');
+    expect(decide(checkout({ status: 'open', payment_intents: [intent('requires_capture')] }), 'RECONCILER').type).toBe('pending');
+    expect(decide(checkout({ status: 'paid' }), 'BUYER_RETURN').type).toBe('pending');
     expect(decide(checkout({ status: 'paid' }), 'RECONCILER').type).toBe('pending');
   });
 

@@ -17,8 +17,7 @@ export interface FlexConnectionWithSecrets {
   webhookSecret: Secret | null;
   catchAllProductId: string | null;
   keyRejectedAt: Date | null;
-  webhookRefusedAt: Date | null;
-  webhookRefusalReason: string | null;
+  catchAllPriceGeneration: number;
   verifiedAt: Date;
 }
 
@@ -114,10 +113,6 @@ export class FlexConnectionRepository {
     await this.db.flexConnection.updateMany({ where: { id, keyRejectedAt: { not: null } }, data: { keyRejectedAt: null } });
   }
 
-  async recordWebhookRefusal(id: string, at: Date, reason: string): Promise<void> {
-    await this.db.flexConnection.update({ where: { id }, data: { webhookRefusedAt: at, webhookRefusalReason: reason } });
-  }
-
   async setCatchAllProduct(id: string, productId: string): Promise<void> {
     await this.db.flexConnection.update({ where: { id }, data: { catchAllProductId: productId } });
   }
@@ -159,8 +154,7 @@ export class FlexConnectionRepository {
         : null,
       catchAllProductId: row.catchAllProductId,
       keyRejectedAt: row.keyRejectedAt,
-      webhookRefusedAt: row.webhookRefusedAt,
-      webhookRefusalReason: row.webhookRefusalReason,
+      catchAllPriceGeneration: row.catchAllPriceGeneration,
       verifiedAt: row.verifiedAt,
     };
   }

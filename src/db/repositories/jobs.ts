@@ -127,10 +127,10 @@ export class JobRepository {
     return count === 1;
   }
 
-  /** Stops a shop's unfinished jobs (the app was uninstalled). */
-  async cancelForShop(shopId: string, now: Date, reason: string): Promise<number> {
+  /** Stops a shop's unfinished jobs of these kinds (the app was uninstalled). */
+  async cancelForShop(shopId: string, kinds: string[], now: Date, reason: string): Promise<number> {
     const { count } = await this.db.job.updateMany({
-      where: { shopId, status: { in: ['QUEUED', 'RUNNING'] } },
+      where: { shopId, kind: { in: kinds }, status: { in: ['QUEUED', 'RUNNING'] } },
       data: { status: 'CANCELED', completedAt: now, lockedUntil: null, lockToken: null, lastError: reason },
     });
     return count;

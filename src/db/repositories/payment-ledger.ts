@@ -21,8 +21,39 @@ export interface PaymentBalance {
   voidCommitted: boolean;
 }
 
+/** What a shop still has going on in Flex, in one mode: things that need its Flex key to finish. */
+export interface OpenMoney {
+  /** Checkouts the buyer may still pay, or that Flex has not finished (pending). */
+  payments: number;
+  refunds: number;
+  captures: number;
+  voids: number;
+  /** Authorizations neither captured nor voided yet: Shopify may still capture or void them. */
+  authorizations: number;
+}
+
 export class PaymentLedger {
   constructor(private readonly db: DbClient) {}
+
+  async openMoneyOfShop(shopId: string, test: boolean): Promise<OpenMoney> {
+    const [row] = await this.db.$queryRaw<Array<Record<keyof OpenMoney, bigint>>>`
+      SELECT
+        (SELECT count(*) FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND test = ${test} AND status IN ('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')) AS payments,
+        (SELECT count(*) FROM "RefundSession" WHERE "shopId" = ${shopId}::uuid AND test = ${test} AND status IN ('RECEIVED', 'PENDING')) AS refunds,
+        (SELECT count(*) FROM "CaptureSession" WHERE "shopId" = ${shopId}::uuid AND test = ${test} AND status = 'RECEIVED') AS captures,
+        (SELECT count(*) FROM "VoidSession" WHERE "shopId" = ${shopId}::uuid AND test = ${test} AND status = 'RECEIVED') AS voids,
+        (SELECT count(*) FROM "PaymentSession" p WHERE p."shopId" = ${shopId}::uuid AND p.test = ${test} AND p.status = 'RESOLVED' AND p.kind = 'AUTHORIZATION'
+           AND (p."authorizationExpiresAt" IS NULL OR p."authorizationExpiresAt" > now())
+           AND NOT EXISTS (SELECT 1 FROM "CaptureSession" c WHERE c."paymentSessionId" = p.id AND c.status IN ('RECEIVED', 'SUCCEEDED'))
+           AND NOT EXISTS (SELECT 1 FROM "VoidSession" v WHERE v."paymentSessionId" = p.id AND v.status IN ('RECEIVED', 'SUCCEEDED'))) AS authorizations`;
+    return {
+      payments: Number(row!.payments),
+      refunds: Number(row!.refunds),
+      captures: Number(row!.captures),
+      voids: Number(row!.voids),
+      authorizations: Number(row!.authorizations),
+    };
+  }
 
   /**
    * Row lock on the payment until the transaction ends. Must run inside a transaction; every

@@ -27,6 +27,8 @@ export class HandleFlexWebhook {
   ) {}
 
   async execute(input: { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> }): Promise<FlexWebhookResult> {
+    // One answer for every refusal: an unsigned request learns nothing (not even whether the shop
+    // uses the app), and nothing is stored for it.
     const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
     const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
     const shopDomain = normalizeShopDomain(input.shopDomain);
@@ -40,9 +42,7 @@ export class HandleFlexWebhook {
     const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal());
     if (!verification.valid) {
       this.deps.logger.warn({ shop: shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
-      // Shown to the merchant: deliveries that keep failing here mean lost or delayed payment updates.
-      await repos.flexConnections.recordWebhookRefusal(connection.id, this.deps.clock.now(), verification.reason);
-      return { status: 401, body: { error: { code: 'invalid_signature', message: `Webhook refused: ${verification.reason}` } } };
+      return refused;
     }
 
     let event: FlexEvent;

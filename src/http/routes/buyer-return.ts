@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { BuyerReturnOutcome, HandleBuyerReturn } from '../../payments/payment/buyer-return';
-import { notFoundPage, processingPage } from '../views/buyer-pages';
+import { notFoundPage, processingPage, waitingForFlexPage } from '../views/buyer-pages';
 import { logFields } from '../request-log';
 
 /** Where Flex sends the buyer back: the success URL and the cancel URL of each checkout. */
@@ -32,6 +32,10 @@ function respond(res: Response, outcome: BuyerReturnOutcome, refreshUrl: string)
     case 'processing':
       logFields(res).outcome = 'processing';
       res.status(200).type('html').send(processingPage(refreshUrl));
+      return;
+    case 'waiting_for_flex':
+      logFields(res).outcome = 'waiting_for_flex';
+      res.status(200).type('html').send(waitingForFlexPage({ refreshUrl, payUrl: outcome.payment.flexRedirectUrl, checkoutUrl: outcome.payment.cancelUrl }));
       return;
     case 'not_found':
       res.status(404).type('html').send(notFoundPage());

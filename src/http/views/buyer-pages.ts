@@ -12,6 +12,21 @@ export function processingPage(refreshUrl: string): string {
   );
 }
 
+/**
+ * Flex shows no payment for this checkout yet. A buyer who paid sees it confirmed on a refresh (the
+ * page refreshes itself for a while); one who came here without paying goes back to pay, or to the
+ * store's checkout. Nothing is told to Shopify from here.
+ */
+export function waitingForFlexPage(input: { refreshUrl: string; payUrl: string | null; checkoutUrl: string }): string {
+  const pay = input.payUrl ? `<a class="button primary" href="${e(input.payUrl)}">Continue paying with Flex</a>` : '';
+  return messagePage(
+    'Waiting for your payment',
+    'Flex has not confirmed a payment for this order yet. If you just paid, this page updates by itself in a moment; if you have not paid, continue with Flex or go back to the checkout.',
+    `<div class="actions">${pay}<a class="button" href="${e(input.checkoutUrl)}">Back to checkout</a><a class="button plain" href="${e(input.refreshUrl)}">Check again</a></div>`,
+    `<meta http-equiv="refresh" content="5;url=${e(input.refreshUrl)}">`,
+  );
+}
+
 export function notFoundPage(): string {
   return messagePage('Payment not found', 'This payment link is not valid. Return to the store and try again.');
 }

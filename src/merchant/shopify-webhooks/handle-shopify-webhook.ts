@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Prisma } from '@prisma/client';
-import type { FlexClient } from '../../flex/flex-client';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { normalizeShopDomain } from '../../lib/shop-domain';
@@ -22,13 +21,12 @@ export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_reques
  */
 export class HandleShopifyWebhook {
   private readonly handlers = new Map<string, TopicHandler<any>>();
-  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { transactor: Transactor; validator: ShopifyWebhookValidator; flex: FlexClient; clock: Clock; logger: Logger },
+    private readonly deps: { transactor: Transactor; validator: ShopifyWebhookValidator; clock: Clock; logger: Logger },
   ) {
     const logger = deps.logger.child({ component: 'shopify-webhooks' });
-    this.handlers.set('app/uninstalled', appUninstalled({ flex: deps.flex, logger }));
+    this.handlers.set('app/uninstalled', appUninstalled());
     this.handlers.set('customers/data_request', customersDataRequest());
     this.handlers.set('customers/redact', customersRedact());
     this.handlers.set('shop/redact', shopRedact({ logger }));
@@ -83,21 +81,8 @@ export class HandleShopifyWebhook {
       await repos.shopifyWebhookDeliveries.finish(delivery.id, applied.outcome, now, payload);
       return applied;
     });
-    if (result.afterCommit) this.inBackground(result.afterCommit);
     this.deps.logger.info({ topic, shop: shopDomain, webhookId, outcome: result.outcome }, 'Shopify webhook');
     return { status: 200, body: { received: true, outcome: result.outcome } };
-  }
-
-  /** Waits for work started after answering (the app is stopping). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private inBackground(work: () => Promise<void>): void {
-    const run = work()
-      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'Shopify webhook follow-up failed'))
-      .finally(() => this.inFlight.delete(run));
-    this.inFlight.add(run);
   }
 }
 

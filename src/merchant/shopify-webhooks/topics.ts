@@ -1,10 +1,9 @@
 import type { PaymentSession, Prisma } from '@prisma/client';
 import { z } from 'zod';
-import type { FlexClient } from '../../flex/flex-client';
 import type { ShopDomain } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { toDecimalString, toSafeNumber } from '../../lib/money';
-import { removeWebhookEndpoints } from '../flex-account';
+import { queueUninstall } from '../uninstall';
 import type { Repositories } from '../../db/repositories';
 
 export interface TopicContext {
@@ -18,8 +17,6 @@ export interface TopicOutcome {
   outcome: string;
   /** What the delivery row keeps (replaces the stored request). */
   payload?: Prisma.InputJsonValue;
-  /** Work after the transaction commits and the webhook was answered (HTTP calls). */
-  afterCommit?: () => Promise<void>;
 }
 
 export type ParsedTopic<T> = { ok: true; value: T; stored: Prisma.InputJsonValue } | { ok: false; problem: string };
@@ -76,8 +73,8 @@ function sameShop(bodyDomain: string, shopDomain: string): boolean {
   return bodyDomain.trim().toLowerCase() === shopDomain;
 }
 
-/** app/uninstalled: tokens, keys and jobs go; Flex webhook endpoints are removed after the answer. */
-export function appUninstalled(deps: { flex: FlexClient; logger: Logger }): TopicHandler<z.infer<typeof uninstalledSchema>> {
+/** app/uninstalled: queued, and carried out once Shopify confirms the app is no longer installed (merchant/uninstall.ts). */
+export function appUninstalled(): TopicHandler<z.infer<typeof uninstalledSchema>> {
   return {
     parse(body, shopDomain) {
       const parsed = parseWith(uninstalledSchema, body, ['shop_domain', 'customer', 'data_request', 'orders_to_redact']);
@@ -86,21 +83,9 @@ export function appUninstalled(deps: { flex: FlexClient; logger: Logger }): Topi
       // The shop object carries the owner's name and email: keep only what identifies the shop.
       return { ok: true, value: parsed.value, stored: { id: parsed.value.id ?? null, myshopify_domain: shopDomain } };
     },
-    async apply(_value, { repos, shopDomain, now }) {
-      const sessionsDeleted = await repos.customerData.deleteSessionsOf(shopDomain);
-      const shop = await repos.shops.findByDomain(shopDomain);
-      if (!shop) return { outcome: 'unknown_shop', payload: { result: { sessionsDeleted } } };
-      const connections = await repos.flexConnections.listForShop(shop.id);
-      const connectionsRemoved = await repos.flexConnections.removeAllForShop(shop.id);
-      await repos.shops.markUninstalled(shop.id, now);
-      const jobsCanceled = await repos.jobs.cancelForShop(shop.id, now, 'the app was uninstalled from this shop');
-      deps.logger.info({ shop: shopDomain, sessionsDeleted, connectionsRemoved, jobsCanceled }, 'app uninstalled');
-      return {
-        outcome: 'uninstalled',
-        payload: { result: { sessionsDeleted, connectionsRemoved, jobsCanceled } },
-        // The keys are gone from the database; these copies in memory are used once, to delete the endpoints.
-        afterCommit: connections.length > 0 ? () => removeWebhookEndpoints(deps.flex, connections, deps.logger) : undefined,
-      };
+    async apply(_value, { repos, shopDomain, deliveryId, now }) {
+      await queueUninstall(repos.jobs, shopDomain, deliveryId, now);
+      return { outcome: 'uninstall_queued' };
     },
   };
 }

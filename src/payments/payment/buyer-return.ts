@@ -12,6 +12,8 @@ import { decisionJobKey, type PaymentOutcomes } from './payment-outcomes';
 export type BuyerReturnOutcome =
   | { type: 'redirect'; url: string }
   | { type: 'processing'; payment: PaymentSessionRecord }
+  /** Flex shows no payment yet: the buyer may still be paying, or came here without paying. */
+  | { type: 'waiting_for_flex'; payment: PaymentSessionRecord }
   | { type: 'not_found' };
 
 export interface BuyerReturnDeps {
@@ -75,7 +77,7 @@ export class HandleBuyerReturn {
     if (!connection) return;
     try {
       const checkout = await this.deps.flex.forKey(connection.apiKey).getCheckoutSession(payment.flexCheckoutSessionId);
-      const decision = decidePaymentOutcome({ payment, checkout, source, now: this.deps.clock.now(), apiVersion: this.deps.apiVersion });
+      const decision = decidePaymentOutcome({ payment, checkout, now: this.deps.clock.now(), apiVersion: this.deps.apiVersion });
       await this.deps.outcomes.apply(payment, decision, source);
     } catch (error) {
       if (!(error instanceof FlexApiError)) throw error;
@@ -88,7 +90,7 @@ export class HandleBuyerReturn {
     let payment = (await this.deps.repos.payments.findById(paymentSessionId))!;
     const dedupeKey = decisionJobKey(payment.status, payment.gid);
     if (!dedupeKey) {
-      return fallbackUrl ? { type: 'redirect', url: fallbackUrl } : { type: 'processing', payment };
+      return fallbackUrl ? { type: 'redirect', url: fallbackUrl } : { type: 'waiting_for_flex', payment };
     }
     const job = await this.deps.repos.jobs.findByDedupeKey(dedupeKey);
     if (job && job.status !== 'SUCCEEDED') {

@@ -44,8 +44,10 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
         if (candidate && checkout.metadata?.app_payment_session_id === candidate.id && !candidate.flexCheckoutSessionId) payment = candidate;
       }
       if (!payment) return 'unknown_checkout_session';
+      // Test and live never cross: only the endpoint of the payment's own mode may move it.
+      if (payment.test !== (mode === 'TEST')) return 'mode_mismatch';
       await repos.payments.addEvent(payment.id, 'flex_webhook', { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status });
-      const decision = decidePaymentOutcome({ payment, checkout, source: 'FLEX_WEBHOOK', now: deps.clock.now(), apiVersion: deps.apiVersion });
+      const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);
       return result.applied ? 'applied' : result.reason;
     },

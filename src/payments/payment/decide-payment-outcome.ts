@@ -1,7 +1,7 @@
 import { expandedPaymentIntents, flexTime, type FlexCheckoutSession } from '../../flex/flex-types';
 import { formatMoney } from '../../lib/money';
 import { rejectionCodeForDecline, type RejectionCode } from '../../shopify/rejection-reasons';
-import type { DecisionSource, PaymentSessionRecord } from '../../db/repositories/payment-sessions';
+import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 
 export type PaymentDecision =
   | { type: 'resolve'; authorizationExpiresAt: Date | null }
@@ -21,18 +21,18 @@ export const PENDING_LIFETIME_MS = 24 * 60 * 60 * 1000;
  *
  * - complete → resolve; for an authorization, with the authorization's expiry.
  * - paid (money partly taken, not complete) → pending.
- * - open → nothing yet, except that a buyer who came back through the success URL while Flex is
- *   still working is told "pending" (the redirect alone is never trusted to resolve).
+ * - open → nothing yet, unless Flex shows money actually in progress (a payment intent processing,
+ *   or authorized and waiting to be captured): then pending. The success URL alone proves nothing: a
+ *   buyer who opens it without paying must not make Shopify create a "payment pending" order.
  * - expired or canceled → reject, with the card's decline reason when there was one.
  */
 export function decidePaymentOutcome(input: {
   payment: PaymentSessionRecord;
   checkout: FlexCheckoutSession;
-  source: DecisionSource;
   now: Date;
   apiVersion: string;
 }): PaymentDecision {
-  const { payment, checkout, source, now, apiVersion } = input;
+  const { payment, checkout, now, apiVersion } = input;
   const status = checkout.status;
   const declined = latestDecline(checkout);
 
@@ -64,12 +64,19 @@ export function decidePaymentOutcome(input: {
       if (expiresAt && expiresAt.getTime() <= now.getTime()) {
         return { type: 'reject', code: 'PROCESSING_ERROR', merchantMessage: 'The buyer did not complete the Flex checkout before it expired.' };
       }
-      if (source === 'BUYER_RETURN') return { type: 'pending', pendingExpiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS) };
-      return { type: 'wait', why: 'the Flex checkout is still open' };
+      if (moneyInProgress(checkout)) return { type: 'pending', pendingExpiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS) };
+      return { type: 'wait', why: 'the Flex checkout is still open and no payment is in progress' };
     }
     default:
       return { type: 'wait', why: `unrecognised Flex checkout status "${status}"` };
   }
+}
+
+/** Intent statuses (Stripe's, which Flex mirrors) that mean the buyer's money is on its way. */
+const IN_PROGRESS_INTENT_STATUSES = new Set(['processing', 'requires_capture']);
+
+function moneyInProgress(checkout: FlexCheckoutSession): boolean {
+  return expandedPaymentIntents(checkout).some((pi) => typeof pi.status === 'string' && IN_PROGRESS_INTENT_STATUSES.has(pi.status));
 }
 
 function latestDecline(checkout: FlexCheckoutSession): { code?: string; declineCode?: string; message?: string } | undefined {

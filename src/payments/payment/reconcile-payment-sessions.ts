@@ -63,7 +63,7 @@ export class ReconcilePaymentSessions {
     }
     try {
       const checkout = await this.deps.flex.forKey(connection.apiKey).getCheckoutSession(payment.flexCheckoutSessionId);
-      const decision = decidePaymentOutcome({ payment, checkout, source: 'RECONCILER', now: clock.now(), apiVersion: this.deps.apiVersion });
+      const decision = decidePaymentOutcome({ payment, checkout, now: clock.now(), apiVersion: this.deps.apiVersion });
       const result = await this.deps.outcomes.apply(payment, decision, 'RECONCILER');
       if (!result.applied) await repos.payments.scheduleReconciliation(payment.id, this.nextCheck(payment));
       if (result.applied) this.deps.logger.info({ paymentSessionId: payment.id, decision: decision.type }, 'reconciler finalized a payment session');
