@@ -154,6 +154,8 @@ export interface LoadConfigOptions {
   sandboxEncryptionKey?: (dataDir: string) => Buffer;
   /** Reads PEM values given as file paths. */
   readFile?: (path: string) => string;
+  /** The operator's command line: it serves no session requests, so it needs no way to authenticate them. */
+  commandLine?: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>, options: LoadConfigOptions = {}): AppConfig {
@@ -202,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     }
   }
 
-  const sessionAuth = sessionRouteAuth(e, mtls, sandboxMode, problems);
+  const sessionAuth = sessionRouteAuth(e, mtls, sandboxMode || options.commandLine === true, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encryptionKey = e.ENCRYPTION_KEY
@@ -241,7 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
  * Session requests move money (a refund, a void), so with Shopify credentials they must be
  * authenticated, one way or the other, and the app refuses to start otherwise.
  */
-function sessionRouteAuth(e: Env, mtls: MutualTlsConfig | undefined, sandboxMode: boolean, problems: string[]): SessionRouteAuth {
+function sessionRouteAuth(e: Env, mtls: MutualTlsConfig | undefined, servesNoRealShop: boolean, problems: string[]): SessionRouteAuth {
   const proxyVars = [e.PAYMENTS_PROXY_SECRET, e.PAYMENTS_PROXY_HOST, e.PAYMENTS_PROXY_PORT].some((v) => v !== undefined);
   if (mtls && proxyVars) {
     problems.push('PAYMENTS_PROXY_*: set together with PAYMENTS_MTLS_*; choose one way to authenticate Shopify’s session requests');
@@ -255,7 +257,7 @@ function sessionRouteAuth(e: Env, mtls: MutualTlsConfig | undefined, sandboxMode
     if (!isPrivateAddress(host)) problems.push(`PAYMENTS_PROXY_HOST: ${host} is not a loopback or private address; the proxy listener must not be reachable from the internet`);
     return { kind: 'proxy', secret, host, port: e.PAYMENTS_PROXY_PORT ?? 8444 };
   }
-  if (!sandboxMode) {
+  if (!servesNoRealShop) {
     problems.push(
       'PAYMENTS_MTLS_CA, PAYMENTS_MTLS_CERT, PAYMENTS_MTLS_KEY or PAYMENTS_PROXY_SECRET: required with Shopify credentials. ' +
         'Shopify’s session requests must be authenticated: serve them over the app’s own mutual TLS listener, or behind a TLS proxy that verifies Shopify’s client certificate (README "Authenticating Shopify’s session requests")',

@@ -30,7 +30,8 @@ import { FlexOperationJob } from '../payments/operation/flex-operation-job';
 import { ReceiveOperation } from '../payments/operation/store-operation';
 import { HandleBuyerReturn } from '../payments/payment/buyer-return';
 import { CHECKOUT_COMPLETED_EVENTS, checkoutCompletedEvents } from '../payments/payment/checkout-completed-event';
-import { CreatePaymentSession } from '../payments/payment/create-payment-session';
+import { PayStep } from '../payments/payment/pay-step';
+import { ReceivePaymentSession } from '../payments/payment/receive-payment-session';
 import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
 import { ReconcilePaymentSessions } from '../payments/payment/reconcile-payment-sessions';
 import { flexRefund } from '../payments/refund/flex-refund';
@@ -61,6 +62,8 @@ export interface AppTuning {
   refundPollIntervalMs?: number;
   /** Wait before asking Flex again about a pending refund, doubling (default: reconcileCheckIntervalMs). */
   refundCheckIntervalMs?: number;
+  /** How long a pay page holds the right to make the Flex checkout (default 30 s). */
+  checkoutLeaseMs?: number;
   /** After an uninstall, how often to look whether the shop's Flex connections can be released (default 10 min). */
   uninstallRecheckMs?: number;
 }
@@ -128,17 +131,21 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   transactor.onJobsEnqueued(() => worker.wake());
   const runNow = (jobId: string) => worker.runNow(jobId);
 
+  const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
   const payments = {
-    createPaymentSession: new CreatePaymentSession({
+    receivePaymentSession: new ReceivePaymentSession({ repos, appUrl: config.appUrl }),
+    payStep: new PayStep({
       repos,
       flex,
       catalog: new CatchAllCatalog(repos.flexConnections),
+      buyerReturn,
       clock,
       logger,
       appUrl: config.appUrl,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
+      checkoutLeaseMs: tuning.checkoutLeaseMs,
     }),
-    buyerReturn: new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion }),
+    buyerReturn,
     reconciler: new ReconcilePaymentSessions({
       repos,
       flex,

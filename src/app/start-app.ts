@@ -2,7 +2,7 @@ import type { AppConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { createHttpApp } from '../http/app';
 import { assetRoutes } from '../http/routes/assets';
-import { buyerReturnRoutes } from '../http/routes/buyer-return';
+import { buyerRoutes } from '../http/routes/buyer-pages';
 import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
 import { healthRoutes } from '../http/routes/health';
 import { merchantInstallRoutes } from '../http/routes/merchant-install';
@@ -45,9 +45,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     routers: [
       healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() }),
       assetRoutes(),
-      paymentSessionRoutes({ createPaymentSession: payments.createPaymentSession, sessionAuth: config.sessionAuth }),
+      paymentSessionRoutes({ receivePaymentSession: payments.receivePaymentSession, sessionAuth: config.sessionAuth }),
       refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, sessionAuth: config.sessionAuth }),
-      buyerReturnRoutes({ buyerReturn: payments.buyerReturn }),
+      buyerRoutes({ payStep: payments.payStep, buyerReturn: payments.buyerReturn }),
       flexWebhookRoutes({ handleFlexWebhook: components.handleFlexWebhook }),
       shopifyWebhookRoutes({ handleShopifyWebhook: components.shopifyWebhooks }),
       merchantInstallRoutes({ merchant }),

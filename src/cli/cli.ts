@@ -32,7 +32,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(io.env, io.configOptions);
+    config = loadConfig(io.env, { ...io.configOptions, commandLine: true });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n`);

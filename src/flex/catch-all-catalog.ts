@@ -27,7 +27,7 @@ export class CatchAllCatalog {
     amountMinor: number,
     currency: string,
   ): Promise<string> {
-    const memoKey = connection.catchAllProductId ? `${connection.id}:${connection.catchAllProductId}:${currency}:${amountMinor}` : undefined;
+    const memoKey = connection.catchAllProductId ? this.memoKey(connection, connection.catchAllProductId, currency, amountMinor) : undefined;
     const memo = memoKey ? this.known.get(memoKey) : undefined;
     if (memo) return memo;
     const cached = await this.connections.findCatchAllPrice(connection.id, currency, amountMinor);
@@ -36,17 +36,23 @@ export class CatchAllCatalog {
     const productId = connection.catchAllProductId ?? (await this.createProduct(connection, flex, shopDomain));
     const price = await flex.createPrice(
       { product: productId, unit_amount: amountMinor, description: `Shopify order, ${toDecimalString(amountMinor, currency)} ${currency}` },
-      // Deterministic, so a retry after a lost response finds the price Flex already made.
-      `catch-all-price:${productId}:${currency}:${amountMinor}`,
+      // Deterministic, so a retry after a lost response finds the price Flex already made; with the
+      // generation, so a price made again after Flex deactivated one is new, not that one replayed.
+      `catch-all-price:${productId}:${currency}:${amountMinor}:g${connection.catchAllPriceGeneration}`,
     );
     const saved = await this.connections.saveCatchAllPrice(connection.id, currency, amountMinor, price.price_id);
-    return this.remember(`${connection.id}:${productId}:${currency}:${amountMinor}`, saved);
+    return this.remember(this.memoKey(connection, productId, currency, amountMinor), saved);
   }
 
   /** Drops a cached price Flex no longer knows (price_not_found), so the next call recreates it. */
   async forgetPrice(connection: FlexConnectionWithSecrets, amountMinor: number, currency: string): Promise<void> {
-    this.known.delete(`${connection.id}:${connection.catchAllProductId}:${currency}:${amountMinor}`);
+    if (connection.catchAllProductId) this.known.delete(this.memoKey(connection, connection.catchAllProductId, currency, amountMinor));
     await this.connections.deleteCatchAllPrice(connection.id, currency, amountMinor);
+    connection.catchAllPriceGeneration = await this.connections.nextCatchAllPriceGeneration(connection.id);
+  }
+
+  private memoKey(connection: FlexConnectionWithSecrets, productId: string, currency: string, amountMinor: number): string {
+    return `${connection.id}:${productId}:${currency}:${amountMinor}`;
   }
 
   private remember(key: string | undefined, priceId: string): string {

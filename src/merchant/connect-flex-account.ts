@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FlexMode } from '@prisma/client';
 import type { Transactor } from '../db/transactor';
 import { FlexApiError, type FlexClient } from '../flex/flex-client';
@@ -73,12 +73,16 @@ export class ConnectFlexAccount {
     if (problems.length > 0) return { ok: false, problems };
 
     const registered: Array<{ mode: FlexMode; key: string; webhookEndpointId: string; signingSecret: string }> = [];
+    const generation = randomUUID();
     try {
       for (const [mode, key] of entries) {
         const fingerprint = createHash('sha256').update(key).digest('hex').slice(0, 16);
+        // Each connect is a generation of its own: an endpoint registered again after the merchant
+        // disconnected (which deleted it in Flex) must be a new endpoint, not a replay of the deleted
+        // one, or deliveries would never start again.
         const endpoint = await this.deps.flex.forKey(new Secret(key)).createWebhookEndpoint(
           { url: flexWebhookUrl(this.deps.appUrl, shop.domain, mode), events: this.deps.subscribedEvents() },
-          `webhook-endpoint:${shop.domain}:${mode}:${fingerprint}`,
+          `webhook-endpoint:${shop.domain}:${mode}:${fingerprint}:${generation}`,
         );
         if (!endpoint.signing_secret) throw new FlexApiError('rejected', 'Flex registered the webhook endpoint without returning its signing secret');
         registered.push({ mode, key, webhookEndpointId: endpoint.webhook_id, signingSecret: endpoint.signing_secret });

@@ -1,6 +1,6 @@
 import type { PaymentId } from '../../src/lib/ids';
 import { randomUUID } from 'node:crypto';
-import { payAndReturn, startCheckout } from '../support/buyer';
+import { payAndReturn, payOnFlexPage, startCheckout } from '../support/buyer';
 import { enqueueConfiguration } from '../../src/merchant/payments-app-configuration';
 import { eventually, Harness, type RegisteredShop, useHarness } from '../support/harness';
 import { connectFlex, csrfOf, installThroughOAuth, MerchantBrowser, uniqueShop } from '../support/merchant';
@@ -313,6 +313,22 @@ describe('merchant settings page', () => {
       expect(page).toContain('Not connected');
       // Shop B is untouched.
       expect(h.shopify.paymentsAppConfiguration(shopB)).toMatchObject({ ready: true });
+    });
+
+    it('connecting the same keys again after a disconnect registers new endpoints: Flex delivers again (not a replay of the deleted ones)', async () => {
+      const deleted = new Set((h.flex.webhookEndpoints({ accountId: accountA.accountId }) as Array<{ webhook_id: string }>).map((e) => e.webhook_id));
+      expect((await connectFlex(browserA, { live: accountA.liveKey, test: accountA.testKey })).status).toBe(303);
+      const endpoints = h.flex.webhookEndpoints({ accountId: accountA.accountId }) as Array<{ webhook_id: string }>;
+      expect(endpoints).toHaveLength(2);
+      for (const endpoint of endpoints) expect(deleted.has(endpoint.webhook_id)).toBe(false);
+      expect((await connections(shopA)).map((c) => c.webhookEndpointId).sort()).toEqual(endpoints.map((e) => e.webhook_id).sort());
+
+      const { session, redirectUrl } = await startCheckout(h, { domain: shopA } as RegisteredShop, { amount: '21.00' });
+      await payOnFlexPage(redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } })).decisionSource === 'FLEX_WEBHOOK', 10_000, 'the webhook resolved it');
+
+      const { csrf } = await browserA.settings();
+      expect((await browserA.post('/settings/disconnect', { _csrf: csrf, mode: 'all' })).status).toBe(303);
     });
 
     it('a late, stale readiness update is corrected: Shopify ends with what the connections call for', async () => {

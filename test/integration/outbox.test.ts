@@ -158,7 +158,7 @@ describe('the outbox of Shopify mutations', () => {
       if (process.env.TEST_DATABASE === 'postgres') {
         // Separate instances with their own connection pools, as separate processes would have.
         for (let i = 0; i < 2; i++) {
-          others.push(await startApp({ config: { ...h.config, port: await freePort() }, logger, tuning: { workerPollIntervalMs: 10, clock: h.clock } }));
+          others.push(await startApp({ config: { ...h.config, port: await freePort(), sessionAuth: { kind: 'none' } }, logger, tuning: { workerPollIntervalMs: 10, clock: h.clock } }));
         }
       } else {
         // The embedded database belongs to one process; its workers still compete through the table.

@@ -1,41 +1,91 @@
+import { checkoutIdOf, visit } from '../support/buyer';
 import { Harness, useHarness } from '../support/harness';
-import { startCheckout } from '../support/buyer';
+import { SlowLink } from '../support/slow-link';
 
 /**
- * POST /payments/sessions as Shopify sends it: the request id is the idempotency key, bad input is
- * refused with a clear 4xx and leaves nothing behind.
+ * POST /payments/sessions as Shopify sends it, and the pay page the buyer lands on: the request is
+ * stored and answered at once with the pay page, without asking Flex; the pay page makes the Flex
+ * checkout once, however often or concurrently it is opened. The request id is the idempotency key;
+ * bad input is refused with a clear 4xx and leaves nothing behind.
  */
-describe('payment session requests', () => {
+describe('payment session requests and the pay page', () => {
   const { h, shop } = useHarness();
 
-  const checkoutCreates = () => h.flex.requests.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.status === 200 && !r.replayed);
+  const flexCalls = () => h.flex.requests.filter((r) => r.accountId === shop.flexAccountId).length;
+  const checkoutsFor = (shopifyId: string) => h.flex.checkoutSessions({ clientReferenceId: shopifyId });
+  const payUrlOf = (sent: { body: unknown }) => (sent.body as { redirect_url: string }).redirect_url;
+  const lineItems = async (checkoutId: string) =>
+    ((await (await fetch(`${h.flex.url}/v1/checkout/sessions/${checkoutId}/line_items`, { headers: { Authorization: `Bearer ${shop.liveKey}` } })).json()) as any).line_items;
 
-  it('answers a repeat with the same redirect and creates nothing new', async () => {
-    const first = await startCheckout(h, shop, { amount: '20.00' });
-    const createsBefore = checkoutCreates().length;
+  it('answers at once with the pay page, without calling Flex; a repeat gets the same page', async () => {
+    const before = flexCalls();
+    const first = await h.shopify.sendPaymentSession(shop.domain, { amount: '20.00' });
+    expect(first.status).toBe(201);
+    const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: first.session.id } });
+    expect(payUrlOf(first)).toBe(`${h.appUrl}/pay/${row.id}`);
     const again = await h.shopify.sendPaymentSession(shop.domain, { id: first.session.id, amount: '20.00' });
     expect(again.status).toBe(201);
-    expect((again.body as { redirect_url: string }).redirect_url).toBe(first.redirectUrl);
-    expect(checkoutCreates().length).toBe(createsBefore);
+    expect(payUrlOf(again)).toBe(payUrlOf(first));
+    expect(flexCalls()).toBe(before);
     expect(await h.prisma.paymentSession.count({ where: { shopifyId: first.session.id } })).toBe(1);
   });
 
-  it('answers concurrent repeats with one redirect and exactly one Flex checkout session', async () => {
+  it('answers concurrent repeats with one pay page and one stored session', async () => {
     const id = `concurrent${Date.now()}`;
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, () => h.shopify.sendPaymentSession(shop.domain, { id, amount: '77.70', group: `group-${id}` })),
-    );
+    const answers = await Promise.all(Array.from({ length: 8 }, () => h.shopify.sendPaymentSession(shop.domain, { id, amount: '77.70', group: `group-${id}` })));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
-    const urls = new Set(answers.map((a) => (a.body as { redirect_url: string }).redirect_url));
-    expect(urls.size).toBe(1);
-    expect(h.flex.checkoutSessions({ clientReferenceId: id })).toHaveLength(1);
+    expect(new Set(answers.map(payUrlOf)).size).toBe(1);
     expect(await h.prisma.paymentSession.count({ where: { shopifyId: id } })).toBe(1);
   });
 
-  it('serves a burst of first payments at a new amount: one Flex price, every request answered', async () => {
+  it('the pay page opened twice, or concurrently, makes exactly one Flex checkout session', async () => {
+    const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '61.00' });
+    const opened = await Promise.all(Array.from({ length: 6 }, () => visit(payUrlOf(sent))));
+    expect(opened.map((o) => o.status)).toEqual(Array(6).fill(303));
+    expect(new Set(opened.map((o) => o.location)).size).toBe(1);
+    expect(opened[0]!.location).toContain(`${h.flex.url}/pay/c/`);
+    const again = await visit(payUrlOf(sent));
+    expect(again.location).toBe(opened[0]!.location);
+    expect(checkoutsFor(sent.session.id)).toHaveLength(1);
+    const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } });
+    expect((await h.timelineOf(row.id)).filter((e) => e.type === 'flex_checkout_created')).toHaveLength(1);
+  });
+
+  it('a pay page whose lease ran out while Flex’s answer was late writes nothing: one checkout, recorded once', async () => {
+    const link = new SlowLink();
+    await link.start();
+    const other = await Harness.start({ env: { FLEX_API_URL: link.url }, tuning: { checkoutLeaseMs: 150 } });
+    link.target = other.flex.url;
+    try {
+      const otherShop = await other.registerShop();
+      const sent = await other.shopify.sendPaymentSession(otherShop.domain, { amount: '45.00' });
+      // Flex makes the checkout at once, but its answer to the first opening arrives a second late,
+      // long after that opening's 150 ms lease ran out and a second opening took the lease over.
+      link.delayNextAnswer('POST', /^\/v1\/checkout\/sessions$/, 1_000);
+      const first = visit(payUrlOf(sent));
+      await new Promise((r) => setTimeout(r, 400));
+      const second = await visit(payUrlOf(sent));
+      expect(second.status).toBe(303);
+      const late = await first;
+      expect(late.status).toBe(303);
+      expect(late.location).toBe(second.location);
+      expect(other.flex.checkoutSessions({ clientReferenceId: sent.session.id })).toHaveLength(1);
+      const row = await other.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } });
+      expect(row.status).toBe('CHECKOUT_CREATED');
+      expect(row.checkoutAttempts).toBe(2);
+      // The late holder's write was refused: the checkout was recorded once, by the lease's holder.
+      expect((await other.timelineOf(row.id)).filter((e) => e.type === 'flex_checkout_created')).toHaveLength(1);
+    } finally {
+      await other.stop();
+      await link.stop();
+    }
+  });
+
+  it('serves a burst of first payments at a new amount: one Flex price, every buyer sent to Flex', async () => {
     const fresh = await h.registerShop();
-    const answers = await Promise.all(Array.from({ length: 6 }, () => h.shopify.sendPaymentSession(fresh.domain, { amount: '88.88' })));
-    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(201));
+    const sent = await Promise.all(Array.from({ length: 6 }, () => h.shopify.sendPaymentSession(fresh.domain, { amount: '88.88' })));
+    const opened = await Promise.all(sent.map((s) => visit(payUrlOf(s))));
+    expect(opened.map((o) => o.status)).toEqual(Array(6).fill(303));
     const prices = await h.prisma.flexCatchAllPrice.findMany({ where: { connection: { shop: { domain: fresh.domain } } } });
     expect(prices).toHaveLength(1);
     const pricesInFlex = h.flex.requests.filter((r) => r.method === 'POST' && r.path === '/v1/prices' && r.status === 200 && !r.replayed && r.accountId === fresh.flexAccountId);
@@ -43,7 +93,7 @@ describe('payment session requests', () => {
   });
 
   it('refuses an id reused with different details, leaving the stored session as it was', async () => {
-    const first = await startCheckout(h, shop, { amount: '15.00' });
+    const first = await h.shopify.sendPaymentSession(shop.domain, { amount: '15.00' });
     const before = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: first.session.id } });
     const conflicting = await h.shopify.sendPaymentSession(shop.domain, {
       id: first.session.id,
@@ -52,38 +102,61 @@ describe('payment session requests', () => {
     });
     expect(conflicting.status).toBe(409);
     expect((conflicting.body as any).error.code).toBe('idempotency_conflict');
-    const after = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: first.session.id } });
-    expect(after).toEqual(before);
+    expect(await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: first.session.id } })).toEqual(before);
   });
 
-  it('recovers when Flex lost its answer: the retry finds the same checkout session', async () => {
+  it('recovers when Flex lost its answer: opening the pay page again finds the same checkout session', async () => {
     // Flex creates the session but the answer never arrives (500 after the work).
     h.flex.faults.failNext({ method: 'POST', path: '/v1/checkout/sessions', status: 500, when: 'after' });
-    const id = `lost${Date.now()}`;
-    const first = await h.shopify.sendPaymentSession(shop.domain, { id, amount: '33.00' });
+    const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '33.00' });
+    const first = await visit(payUrlOf(sent));
     expect(first.status).toBe(503);
-    const retry = await h.shopify.sendPaymentSession(shop.domain, { id, amount: '33.00' });
-    expect(retry.status).toBe(201);
-    expect(h.flex.checkoutSessions({ clientReferenceId: id })).toHaveLength(1);
+    expect(first.body).toContain('Try again');
+    const retry = await visit(payUrlOf(sent));
+    expect(retry.status).toBe(303);
+    expect(checkoutsFor(sent.session.id)).toHaveLength(1);
   });
 
-  it('tells Shopify to retry when Flex is down, and succeeds on the retry', async () => {
+  it('when Flex is down the buyer can try again, and the Shopify session is never rejected', async () => {
     h.flex.faults.failNext({ method: 'POST', path: '/v1/checkout/sessions', status: 503, when: 'before' });
-    const id = `down${Date.now()}`;
-    const first = await h.shopify.sendPaymentSession(shop.domain, { id, amount: '18.00' });
+    const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '18.00' });
+    const first = await visit(payUrlOf(sent));
     expect(first.status).toBe(503);
-    expect((first.body as any).error.code).toBe('flex_unavailable');
-    const retry = await h.shopify.sendPaymentSession(shop.domain, { id, amount: '18.00' });
-    expect(retry.status).toBe(201);
-    expect(h.flex.checkoutSessions({ clientReferenceId: id })).toHaveLength(1);
+    expect(first.body).toContain((sent.session.requestBody as any).payment_method.data.cancel_url.replace(/&/g, '&amp;'));
+    const retry = await visit(payUrlOf(sent));
+    expect(retry.status).toBe(303);
+    expect(checkoutsFor(sent.session.id)).toHaveLength(1);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === sent.session.gid)).toHaveLength(0);
   });
 
-  it('reports a Flex refusal as an upstream error naming the problem', async () => {
+  it('a checkout Flex refuses is explained to the buyer, who goes back to the checkout; Shopify is not told to reject', async () => {
     // Flex's minimum checkout amount is 50 cents.
     const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '0.10' });
-    expect(sent.status).toBe(502);
-    expect((sent.body as any).error).toMatchObject({ code: 'flex_rejected' });
-    expect((sent.body as any).error.message).toMatch(/Flex rejected/);
+    expect(sent.status).toBe(201);
+    const page = await visit(payUrlOf(sent));
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('cannot be paid with Flex');
+    expect(page.body).toMatch(/checkout_amount_too_low|Flex rejected/);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === sent.session.gid)).toHaveLength(0);
+  });
+
+  it('a catch-all price Flex deactivated is replaced by a new one, not replayed', async () => {
+    const first = await h.shopify.sendPaymentSession(shop.domain, { amount: '17.77' });
+    const [line] = await lineItems(checkoutIdOf((await visit(payUrlOf(first))).location!));
+    const oldPrice = line.price.price_id as string;
+    const deactivated = await fetch(`${h.flex.url}/v1/prices/${oldPrice}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${shop.liveKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ price: { active: false } }),
+    });
+    expect(deactivated.status).toBe(200);
+
+    const second = await h.shopify.sendPaymentSession(shop.domain, { amount: '17.77' });
+    const opened = await visit(payUrlOf(second));
+    expect(opened.status).toBe(303);
+    const [newLine] = await lineItems(checkoutIdOf(opened.location!));
+    expect(newLine.price.price_id).not.toBe(oldPrice);
+    expect(newLine.price.unit_amount).toBe(1777);
   });
 
   describe('bad input: a 4xx naming the problem, nothing stored, nothing sent to Flex', () => {

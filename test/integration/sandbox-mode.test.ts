@@ -46,7 +46,9 @@ describe('npm start without credentials (sandbox mode)', () => {
       redirect: 'manual',
     });
     expect(checkout.status).toBe(303);
-    const flexPage = checkout.headers.get('location')!;
+    const payPage = await visit(checkout.headers.get('location')!);
+    expect(payPage.status).toBe(303);
+    const flexPage = payPage.location!;
     expect(flexPage).toContain(`${server.sandboxes.flex.url}/pay/c/`);
 
     const paid = await payOnFlexPage(flexPage, 'hsa_fsa');

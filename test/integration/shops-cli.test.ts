@@ -1,3 +1,4 @@
+import { visit } from '../support/buyer';
 import { runCli } from '../../src/cli/cli';
 import { useHarness } from '../support/harness';
 
@@ -112,6 +113,7 @@ describe('the shops:add command', () => {
     expect(h.flex.webhookEndpoints({ accountId: second.accountId })).toHaveLength(1);
     const sent = await h.shopify.sendPaymentSession('rotate.myshopify.com', { amount: '5.00' });
     expect(sent.status).toBe(201);
+    expect((await visit((sent.body as { redirect_url: string }).redirect_url)).status).toBe(303);
     expect(h.flex.checkoutSessions({ accountId: second.accountId })).toHaveLength(1);
   });
 

@@ -35,14 +35,19 @@ export function checkoutIdOf(redirectUrl: string): string {
   return id;
 }
 
-/** Shopify sends a payment session; the app must answer with a Flex redirect. */
+/**
+ * Shopify sends a payment session and the app answers with its pay page; the buyer's browser opens
+ * it and the app sends it on to the Flex checkout it made (`redirectUrl`).
+ */
 export async function startCheckout(h: Harness, shop: RegisteredShop, input: Parameters<Harness['shopify']['sendPaymentSession']>[1]) {
   const sent = await h.shopify.sendPaymentSession(shop.domain, input);
   if (sent.status !== 201 || typeof (sent.body as { redirect_url?: unknown }).redirect_url !== 'string') {
     throw new Error(`app answered ${sent.status}: ${JSON.stringify(sent.body)}`);
   }
-  const redirectUrl = (sent.body as { redirect_url: string }).redirect_url;
-  return { session: sent.session, redirectUrl, checkoutId: checkoutIdOf(redirectUrl) };
+  const payUrl = (sent.body as { redirect_url: string }).redirect_url;
+  const toFlex = await visit(payUrl);
+  if (toFlex.status !== 303 || !toFlex.location) throw new Error(`the pay page answered ${toFlex.status}: ${toFlex.body.slice(0, 300)}`);
+  return { session: sent.session, payUrl, redirectUrl: toFlex.location, checkoutId: checkoutIdOf(toFlex.location) };
 }
 
 /** Buyer pays on Flex with `outcome`, lands on our success URL, and follows us to Shopify. */

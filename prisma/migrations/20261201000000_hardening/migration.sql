@@ -1,9 +1,6 @@
 -- Issue 9 (hardening): fenced checkout leases, generations in the idempotency keys of objects Flex can
 -- delete, money Flex took after a decision, no state written by unsigned webhooks.
 -- AlterTable
-ALTER TABLE "Shop" ADD COLUMN     "flexEndpointGeneration" INTEGER NOT NULL DEFAULT 0;
-
--- AlterTable
 ALTER TABLE "FlexConnection" DROP COLUMN "webhookRefusalReason",
 DROP COLUMN "webhookRefusedAt",
 ADD COLUMN     "catchAllPriceGeneration" INTEGER NOT NULL DEFAULT 0;

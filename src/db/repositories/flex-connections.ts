@@ -137,6 +137,12 @@ export class FlexConnectionRepository {
     return row.flexPriceId;
   }
 
+  /** Bumps the generation in the idempotency keys of the catch-all prices made from now on. */
+  async nextCatchAllPriceGeneration(id: string): Promise<number> {
+    const row = await this.db.flexConnection.update({ where: { id }, data: { catchAllPriceGeneration: { increment: 1 } }, select: { catchAllPriceGeneration: true } });
+    return row.catchAllPriceGeneration;
+  }
+
   async deleteCatchAllPrice(connectionId: string, currency: string, amountMinor: number): Promise<void> {
     await this.db.flexCatchAllPrice.deleteMany({ where: { connectionId, currency, amountMinor: BigInt(amountMinor) } });
   }

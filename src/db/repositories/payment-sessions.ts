@@ -87,45 +87,50 @@ export class PaymentSessionRepository {
   }
 
   /**
-   * Takes the right to create the Flex checkout session for a while, returning the session as
-   * claimed. Only one request holds it; a request that finds it taken (null) waits for the holder's
-   * result instead of calling Flex too.
+   * Takes the right to create the Flex checkout session for a while, under `token`, returning the
+   * session as claimed. Only one request holds it; a request that finds it taken (null) waits for the
+   * holder's result instead of calling Flex too.
    */
-  async claimCheckoutCreation(id: PaymentId, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
+  async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
     const rows = await this.db.$queryRaw<PaymentSession[]>`
       UPDATE "PaymentSession"
-      SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
-      WHERE id = ${id}::uuid AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
+      SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
+      WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
       RETURNING *`;
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async releaseCheckoutLease(id: PaymentId): Promise<void> {
-    await this.db.paymentSession.updateMany({ where: { id, flexRedirectUrl: null }, data: { checkoutLeaseUntil: null } });
+  /** Gives the lease back (the Flex call failed); only its holder can. */
+  async releaseCheckoutLease(id: PaymentId, token: string): Promise<void> {
+    await this.db.paymentSession.updateMany({ where: { id, checkoutLeaseToken: token, flexRedirectUrl: null }, data: { checkoutLeaseUntil: null, checkoutLeaseToken: null } });
   }
 
-  /** Records the Flex checkout session and its timeline event in one statement. */
+  /**
+   * Records the Flex checkout session and its timeline event in one statement, fenced by the lease:
+   * only while `token` still holds it and nothing was recorded or decided. Null when the lease was
+   * lost (it ran out and another request took it): the caller must not write, and reads again.
+   */
   async recordCheckoutCreated(
     id: PaymentId,
+    token: string,
     flexCheckoutSessionId: FlexCheckoutSessionId,
     redirectUrl: string,
     nextReconcileAt: Date,
     event: { type: string; detail: Prisma.InputJsonValue },
-  ): Promise<PaymentSessionRecord> {
+  ): Promise<PaymentSessionRecord | null> {
     const rows = await this.db.$queryRaw<PaymentSession[]>`
       WITH updated AS (
         UPDATE "PaymentSession"
-        SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL,
+        SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL, "checkoutLeaseToken" = NULL,
           status = 'CHECKOUT_CREATED', "nextReconcileAt" = ${nextReconcileAt}, "updatedAt" = now()
-        WHERE id = ${id}::uuid
+        WHERE id = ${id}::uuid AND "checkoutLeaseToken" = ${token} AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL
         RETURNING *
       ), event AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail")
         SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb FROM updated
       )
       SELECT * FROM updated`;
-    if (!rows[0]) throw new Error(`payment session ${id} not found`);
-    return toRecord(rows[0]);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /**

@@ -1,18 +1,18 @@
 import express, { Router } from 'express';
-import type { CreatePaymentSession } from '../../payments/payment/create-payment-session';
+import type { ReceivePaymentSession } from '../../payments/payment/receive-payment-session';
 import type { SessionRouteAuth } from '../servers';
 import { requireShopifySessionAuth } from '../session-route-auth';
 import { sendProblem } from '../problem';
 import { logFields } from '../request-log';
 
 /** POST /payments/sessions: Shopify starts a payment. */
-export function paymentSessionRoutes(deps: { createPaymentSession: CreatePaymentSession; sessionAuth: SessionRouteAuth }): Router {
+export function paymentSessionRoutes(deps: { receivePaymentSession: ReceivePaymentSession; sessionAuth: SessionRouteAuth }): Router {
   const router = Router();
   router.post('/payments/sessions', requireShopifySessionAuth(deps.sessionAuth), express.json({ limit: '256kb', type: () => true }), async (req, res) => {
     const log = logFields(res);
     log.shop = req.get('shopify-shop-domain');
     log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;
-    const result = await deps.createPaymentSession.execute(req.headers, req.body);
+    const result = await deps.receivePaymentSession.execute(req.headers, req.body);
     if (result.paymentSessionId) log.paymentSessionId = result.paymentSessionId;
     if (!result.ok) {
       log.outcome = result.problem.code;

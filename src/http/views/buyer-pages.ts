@@ -27,6 +27,20 @@ export function waitingForFlexPage(input: { refreshUrl: string; payUrl: string |
   );
 }
 
+/** Flex did not answer while the checkout was being made: nothing happened yet; try again. */
+export function flexUnavailablePage(input: { retryUrl: string; checkoutUrl: string }): string {
+  return messagePage(
+    'Flex is not answering',
+    'We could not reach Flex to start your payment. Nothing was charged. Try again in a moment, or go back to the checkout and choose another way to pay.',
+    `<div class="actions"><a class="button primary" href="${e(input.retryUrl)}">Try again</a><a class="button" href="${e(input.checkoutUrl)}">Back to checkout</a></div>`,
+  );
+}
+
+/** Flex will not take this payment: back to Shopify's checkout, where another method can be chosen. */
+export function cannotPayPage(input: { reason: string; checkoutUrl: string }): string {
+  return messagePage('This order cannot be paid with Flex', `${input.reason} Nothing was charged.`, `<div class="actions"><a class="button primary" href="${e(input.checkoutUrl)}">Back to checkout</a></div>`);
+}
+
 export function notFoundPage(): string {
   return messagePage('Payment not found', 'This payment link is not valid. Return to the store and try again.');
 }

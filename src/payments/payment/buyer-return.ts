@@ -86,6 +86,13 @@ export class HandleBuyerReturn {
     }
   }
 
+  /** Where a buyer goes now for a payment that was decided (the pay page opened again, say). */
+  async current(paymentSessionId: PaymentId): Promise<BuyerReturnOutcome> {
+    const payment = await this.deps.repos.payments.findById(paymentSessionId);
+    if (!payment) return { type: 'not_found' };
+    return this.nextStep(payment.id, payment.cancelUrl);
+  }
+
   private async nextStep(paymentSessionId: PaymentId, fallbackUrl: string | undefined): Promise<BuyerReturnOutcome> {
     let payment = (await this.deps.repos.payments.findById(paymentSessionId))!;
     const dedupeKey = decisionJobKey(payment.status, payment.gid);

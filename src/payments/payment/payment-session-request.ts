@@ -18,6 +18,15 @@ const address = z.looseObject({
   company: optionalText,
 });
 
+/** The buyer Shopify sends with the session (all optional). */
+export const customerSchema = z.looseObject({
+  email: optionalText,
+  phone_number: optionalText,
+  locale: optionalText,
+  billing_address: address.nullish(),
+  shipping_address: address.nullish(),
+});
+
 /** Shopify's offsite payment session request (Payments Apps API, reference §3.2). */
 export const paymentSessionRequestSchema = z
   .looseObject({
@@ -34,15 +43,7 @@ export const paymentSessionRequestSchema = z
       data: z.looseObject({ cancel_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }) }),
     }),
     proposed_at: isoDateTime.nullish(),
-    customer: z
-      .looseObject({
-        email: optionalText,
-        phone_number: optionalText,
-        locale: optionalText,
-        billing_address: address.nullish(),
-        shipping_address: address.nullish(),
-      })
-      .nullish(),
+    customer: customerSchema.nullish(),
     kind: z.enum(['sale', 'authorization']),
   })
   .refine((body) => body.gid.endsWith(`/${body.id}`), { message: 'gid must end with the session id', path: ['gid'] });
@@ -59,7 +60,7 @@ export function paymentRequestFingerprint(shopDomain: string, body: PaymentSessi
 }
 
 /** Buyer details to pre-fill Flex's hosted page with. */
-export function buyerDefaults(customer: PaymentSessionRequest['customer']): { email?: string; first_name?: string; last_name?: string; phone?: string } | undefined {
+export function buyerDefaults(customer: z.infer<typeof customerSchema> | null | undefined): { email?: string; first_name?: string; last_name?: string; phone?: string } | undefined {
   if (!customer) return undefined;
   const address = customer.billing_address ?? customer.shipping_address ?? undefined;
   const defaults = {

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Repositories } from '../../db/repositories';
+import type { FlexConnectionWithSecrets } from '../../db/repositories/flex-connections';
+import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
+import type { CatchAllCatalog } from '../../flex/catch-all-catalog';
+import { FlexApiError, type FlexAccountClient, type FlexClient } from '../../flex/flex-client';
+import type { FlexCheckoutSession } from '../../flex/flex-types';
+import type { Clock } from '../../lib/clock';
+import { flexCheckoutSessionId, paymentIdFrom } from '../../lib/ids';
+import type { Logger } from '../../lib/logger';
+import { sleep } from '../../lib/sleep';
+import type { BuyerReturnOutcome, HandleBuyerReturn } from './buyer-return';
+import { buyerDefaults, customerSchema } from './payment-session-request';
+
+export type PayStepOutcome =
+  | BuyerReturnOutcome
+  /** Flex did not answer: the buyer can try again; nothing was decided. */
+  | { type: 'flex_unavailable'; payment: PaymentSessionRecord }
+  /** Flex will not take this payment (a refused key, a refused checkout): back to Shopify's checkout. */
+  | { type: 'cannot_pay'; payment: PaymentSessionRecord; reason: string }
+  /** Another request is making the checkout right now and did not finish in time. */
+  | { type: 'busy'; payment: PaymentSessionRecord };
+
+export interface PayStepDeps {
+  repos: Repositories;
+  flex: FlexClient;
+  catalog: CatchAllCatalog;
+  buyerReturn: HandleBuyerReturn;
+  clock: Clock;
+  logger: Logger;
+  appUrl: string;
+  reconcileAfterMs: number;
+  /** How long a concurrent opening of the page waits for the one making the checkout. */
+  waitForConcurrentMs?: number;
+  checkoutLeaseMs?: number;
+}
+
+/**
+ * The buyer lands on `/pay/{id}` (Shopify's redirect): the app makes the Flex checkout session once
+ * and sends the buyer to it. Opening the page twice, or concurrently, makes one checkout: a lease
+ * lets one request call Flex while the others wait for its result, every write after the Flex call
+ * is fenced by the lease's token (a holder whose lease ran out writes nothing), and the Flex call
+ * carries an Idempotency-Key derived from Shopify's session id.
+ *
+ * A failure here is ours or Flex's, never the buyer's: the Shopify session is never rejected for it.
+ * The buyer sees what happened and can try again or go back to Shopify's checkout.
+ */
+export class PayStep {
+  constructor(private readonly deps: PayStepDeps) {}
+
+  async execute(paymentIdText: string): Promise<PayStepOutcome> {
+    const id = paymentIdFrom(paymentIdText);
+    let payment = id ? await this.deps.repos.payments.findById(id) : null;
+    if (!payment) return { type: 'not_found' };
+    const deadline = Date.now() + (this.deps.waitForConcurrentMs ?? 15_000);
+    for (;;) {
+      if (payment.flexRedirectUrl) return { type: 'redirect', url: payment.flexRedirectUrl };
+      if (payment.status !== 'RECEIVED') return this.deps.buyerReturn.current(payment.id);
+      const token = randomUUID();
+      const now = this.deps.clock.now();
+      const claimed = await this.deps.repos.payments.claimCheckoutCreation(payment.id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
+      if (claimed) {
+        const made = await this.makeCheckout(claimed, token);
+        if (made) return made;
+      } else if (Date.now() > deadline) {
+        return { type: 'busy', payment };
+      } else {
+        await sleep(25);
+      }
+      // Another request holds (or took over) the lease, or finished: read again.
+      payment = (await this.deps.repos.payments.findById(payment.id))!;
+    }
+  }
+
+  /** The checkout made and recorded, the buyer's next step; undefined when the lease was lost meanwhile. */
+  private async makeCheckout(payment: PaymentSessionRecord, token: string): Promise<PayStepOutcome | undefined> {
+    const { repos, clock } = this.deps;
+    const shop = await repos.shops.findById(payment.shopId);
+    const connection = shop?.status === 'ACTIVE' ? await repos.flexConnections.find(shop.id, payment.test ? 'TEST' : 'LIVE') : null;
+    if (!shop || !connection) {
+      await repos.payments.releaseCheckoutLease(payment.id, token);
+      return { type: 'cannot_pay', payment, reason: 'The store has no Flex account connected for this kind of payment any more.' };
+    }
+    try {
+      const checkout = await this.createCheckout(payment, shop.domain, connection);
+      const redirectUrl = checkout.redirect_url;
+      if (!redirectUrl) throw new FlexApiError('unavailable', 'Flex created the checkout session without a redirect_url');
+      const saved = await repos.payments.recordCheckoutCreated(
+        payment.id,
+        token,
+        flexCheckoutSessionId(checkout.checkout_session_id),
+        redirectUrl,
+        new Date(clock.now().getTime() + this.deps.reconcileAfterMs),
+        { type: 'flex_checkout_created', detail: { flexCheckoutSessionId: checkout.checkout_session_id, amountTotal: checkout.amount_total ?? null } },
+      );
+      if (connection.keyRejectedAt) await repos.flexConnections.clearKeyRejected(connection.id);
+      return saved ? { type: 'redirect', url: redirectUrl } : undefined;
+    } catch (error) {
+      await repos.payments.releaseCheckoutLease(payment.id, token);
+      if (!(error instanceof FlexApiError)) throw error;
+      await repos.payments.addEvent(payment.id, 'flex_checkout_failed', { kind: error.kind, status: error.status ?? null, code: error.code ?? null, message: error.message });
+      this.deps.logger.warn({ paymentSessionId: payment.id, flexError: { kind: error.kind, status: error.status, code: error.code } }, 'could not create the Flex checkout session');
+      if (error.kind === 'unauthorized') {
+        await repos.flexConnections.markKeyRejected(connection.id, clock.now());
+        return { type: 'cannot_pay', payment, reason: 'Flex is not accepting payments for this store right now.' };
+      }
+      if (error.kind === 'unavailable') return { type: 'flex_unavailable', payment };
+      return { type: 'cannot_pay', payment, reason: `Flex could not take this payment: ${error.message}` };
+    }
+  }
+
+  private async createCheckout(record: PaymentSessionRecord, shopDomain: string, connection: FlexConnectionWithSecrets): Promise<FlexCheckoutSession> {
+    const flex = this.deps.flex.forKey(connection.apiKey);
+    // A previous attempt may have reached Flex and then lost its answer (timeout, crash). Flex's
+    // idempotency replay covers that, and so does looking the session up by our reference.
+    if (record.checkoutAttempts > 1) {
+      const earlier = await this.findEarlierCheckout(flex, record);
+      if (earlier) return earlier;
+    }
+    const customer = customerSchema.safeParse(record.customer);
+    const body = (priceId: string) => ({
+      mode: 'payment' as const,
+      line_items: [{ price: priceId, quantity: 1 }],
+      success_url: `${this.deps.appUrl}/payments/return/${record.id}?checkout_session={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${this.deps.appUrl}/payments/cancel/${record.id}`,
+      client_reference_id: record.shopifyId,
+      // Flex documents only "automatic"; "manual" for Shopify authorizations is our assumption (README).
+      capture_method: record.kind === 'AUTHORIZATION' ? ('manual' as const) : ('automatic' as const),
+      defaults: buyerDefaults(customer.success ? customer.data : null),
+      metadata: {
+        shopify_shop_domain: shopDomain,
+        shopify_payment_session_gid: record.gid,
+        shopify_payment_session_id: record.shopifyId,
+        shopify_payment_group: record.groupId,
+        app_payment_session_id: record.id,
+      },
+    });
+    const idempotencyKey = `shopify-payment-session:${shopDomain}:${record.shopifyId}`;
+    const priceId = await this.deps.catalog.priceFor(connection, flex, shopDomain, record.amountMinor, record.currency);
+    try {
+      return await flex.createCheckoutSession(body(priceId), idempotencyKey);
+    } catch (error) {
+      // A price deleted in Flex: forget it and make a new one, once (as Flex's own plugin does).
+      if (!(error instanceof FlexApiError) || error.code !== 'price_not_found') throw error;
+      await this.deps.catalog.forgetPrice(connection, record.amountMinor, record.currency);
+      const freshPrice = await this.deps.catalog.priceFor(connection, flex, shopDomain, record.amountMinor, record.currency);
+      return flex.createCheckoutSession(body(freshPrice), `${idempotencyKey}:price-${freshPrice}`);
+    }
+  }
+
+  private async findEarlierCheckout(flex: FlexAccountClient, record: PaymentSessionRecord): Promise<FlexCheckoutSession | undefined> {
+    const sessions = await flex.listCheckoutSessionsByReference(record.shopifyId);
+    return sessions.find((s) => s.metadata?.app_payment_session_id === record.id && s.status !== 'expired' && s.status !== 'canceled' && s.redirect_url);
+  }
+}
