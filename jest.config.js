@@ -1,5 +1,8 @@
 // Four projects: fast standalone tests (pure logic and the sandboxes), the integration suite twice,
 // once on the PostgreSQL server and once on the embedded default (PGlite), and the browser test.
+// scripts/test-setup.mjs is the globalSetup of the projects that need the machine: it starts
+// PostgreSQL when it is down, and finds (or installs) the Chromium the browser test drives. Jest runs
+// a project's globalSetup only when tests of that project run.
 /** @type {import('jest').Config} */
 const transform = {
   '^.+\\.ts$': [
@@ -11,6 +14,8 @@ const transform = {
     },
   ],
 };
+
+const machineSetup = '<rootDir>/scripts/test-setup.mjs';
 
 const common = {
   transform,
@@ -31,6 +36,7 @@ module.exports = {
       displayName: 'postgres',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
+      globalSetup: machineSetup,
     },
     {
       ...common,
@@ -39,11 +45,12 @@ module.exports = {
       setupFiles: ['<rootDir>/test/support/use-embedded.ts'],
     },
     {
-      // The merchant's journey in headless Chromium (Debian's /usr/bin/chromium), against PostgreSQL.
+      // The merchant's journey in headless Chromium (CHROMIUM_PATH, set by the set-up), against PostgreSQL.
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
+      globalSetup: machineSetup,
     },
   ],
 };
