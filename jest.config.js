@@ -1,8 +1,9 @@
 // Four projects: fast standalone tests (pure logic and the sandboxes), the integration suite twice,
 // once on the PostgreSQL server and once on the embedded default (PGlite), and the browser test.
-// scripts/test-setup.mjs is the globalSetup of the projects that need the machine: it starts
-// PostgreSQL when it is down, and finds (or installs) the Chromium the browser test drives. Jest runs
-// a project's globalSetup only when tests of that project run.
+// The projects that need the machine set it up first (scripts/test-setup.mjs, through their
+// globalSetup in scripts/jest-setup/): PostgreSQL started when it is down, and the Chromium the browser
+// test drives found (or installed). Jest runs a project's globalSetup only when tests of that project
+// run, and each globalSetup module once per run: hence one module per project.
 /** @type {import('jest').Config} */
 const transform = {
   '^.+\\.ts$': [
@@ -14,8 +15,6 @@ const transform = {
     },
   ],
 };
-
-const machineSetup = '<rootDir>/scripts/test-setup.mjs';
 
 const common = {
   transform,
@@ -36,7 +35,7 @@ module.exports = {
       displayName: 'postgres',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
-      globalSetup: machineSetup,
+      globalSetup: '<rootDir>/scripts/jest-setup/postgres.mjs',
     },
     {
       ...common,
@@ -50,7 +49,7 @@ module.exports = {
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
-      globalSetup: machineSetup,
+      globalSetup: '<rootDir>/scripts/jest-setup/browser.mjs',
     },
   ],
 };

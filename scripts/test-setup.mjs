@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// What `npm test` needs from the machine, made ready before the tests run: jest runs this as the
-// globalSetup of the projects that need it (jest.config.js), and `node scripts/test-setup.mjs` runs
-// it by hand (it says what it found, and how long that took).
+// What `npm test` needs from the machine, made ready before the tests run: the projects that need it
+// have it as their jest globalSetup (scripts/jest-setup/, named in jest.config.js), and
+// `node scripts/test-setup.mjs [postgres] [chromium]` runs it by hand (it says what it found, and how
+// long that took).
 //
 // - PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432), for the postgres and browser projects.
 //   When `pg_isready` says it is down, it is started the way the machine's services are started
@@ -24,9 +25,6 @@ import { createBrotliDecompress } from 'node:zlib';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 const isRoot = process.getuid?.() === 0;
-
-/** What each jest project (by displayName) needs. */
-const NEEDS = { postgres: ['postgres'], browser: ['postgres', 'chromium'] };
 
 class Missing extends Error {}
 
@@ -163,17 +161,22 @@ async function setUp(needs) {
   return found;
 }
 
-/** jest globalSetup: what this project needs; on failure, one line and no stack. */
-export default async function globalSetup(_globalConfig, projectConfig) {
-  const name = typeof projectConfig.displayName === 'string' ? projectConfig.displayName : projectConfig.displayName?.name;
-  try {
-    await setUp(NEEDS[name] ?? []);
-  } catch (error) {
-    if (!(error instanceof Missing)) throw error;
-    const line = new Error(`test set-up: ${error.message}`);
-    line.stack = line.message;
-    throw line;
-  }
+/**
+ * A jest globalSetup doing `needs`. Jest runs each globalSetup module once per run, whichever projects
+ * name it, so each project that needs something else has a module of its own (scripts/jest-setup/).
+ * On failure: one line, no stack.
+ */
+export function jestGlobalSetup(...needs) {
+  return async () => {
+    try {
+      await setUp(needs);
+    } catch (error) {
+      if (!(error instanceof Missing)) throw error;
+      const line = new Error(`test set-up: ${error.message}`);
+      line.stack = line.message;
+      throw line;
+    }
+  };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
