@@ -1,5 +1,9 @@
 // Four projects: fast standalone tests (pure logic and the sandboxes), the integration suite twice,
 // once on the PostgreSQL server and once on the embedded default (PGlite), and the browser test.
+// The projects that need the machine set it up first (scripts/test-setup.mjs, through their
+// globalSetup in scripts/jest-setup/): PostgreSQL started when it is down, and the Chromium the browser
+// test drives found (or installed). Jest runs a project's globalSetup only when tests of that project
+// run, and each globalSetup module once per run: hence one module per project.
 /** @type {import('jest').Config} */
 const transform = {
   '^.+\\.ts$': [
@@ -31,6 +35,7 @@ module.exports = {
       displayName: 'postgres',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
+      globalSetup: '<rootDir>/scripts/jest-setup/postgres.mjs',
     },
     {
       ...common,
@@ -39,11 +44,12 @@ module.exports = {
       setupFiles: ['<rootDir>/test/support/use-embedded.ts'],
     },
     {
-      // The merchant's journey in headless Chromium (Debian's /usr/bin/chromium), against PostgreSQL.
+      // The merchant's journey in headless Chromium (CHROMIUM_PATH, set by the set-up), against PostgreSQL.
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
+      globalSetup: '<rootDir>/scripts/jest-setup/browser.mjs',
     },
   ],
 };

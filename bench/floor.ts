@@ -1,13 +1,12 @@
 import http from 'node:http';
 import express from 'express';
+import { SCENARIOS } from './scenarios';
 
 /**
- * THE FLOOR: the least any server can do for POST /payments/sessions. It makes the one Flex call the
- * app must make per payment (create the checkout session, with the same body shape and
- * Idempotency-Key, at a price created up front, as the app's cached catch-all price) and answers
- * 201 {redirect_url}. No persistence, no validation, no logging. Same Node, same Express, same HTTP
- * client (global fetch) as the app, in a process of its own, so the difference to the app is what
- * the app adds.
+ * THE FLOOR: the least any server can do for each request scenario (bench/scenarios/), e.g. for
+ * POST /payments/sessions the one Flex call the app must make per payment and the 201 answer. No
+ * persistence, no validation, no logging. Same Node, same Express, same HTTP client (global fetch)
+ * as the app, in a process of its own, so the difference to the app is what the app adds.
  *
  * Env: PORT, FLEX_API_URL, FLEX_API_KEY, APP_URL, AMOUNT_MINOR.
  */
@@ -36,45 +35,12 @@ async function flexPost(path: string, body: unknown, idempotencyKey: string): Pr
 }
 
 async function main(): Promise<void> {
-  // The app keeps a catch-all product and one price per amount; the floor makes them once, up front.
-  const { product } = await flexPost(
-    '/v1/products',
-    { product: { name: 'Floor catch-all', description: 'benchmark floor', client_reference_id: 'floor', metadata: {} } },
-    'floor-product',
-  );
-  const { price } = await flexPost('/v1/prices', { price: { product: product.product_id, unit_amount: amountMinor, description: 'floor price' } }, `floor-price-${amountMinor}`);
-  const priceId: string = price.price_id;
-
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), async (req, res) => {
-    const body = req.body as Record<string, any>;
-    const shop = req.get('shopify-shop-domain');
-    try {
-      const { checkout_session } = await flexPost(
-        '/v1/checkout/sessions',
-        {
-          checkout_session: {
-            mode: 'payment',
-            line_items: [{ price: priceId, quantity: 1 }],
-            success_url: `${appUrl}/payments/return/${body.id}?checkout_session={CHECKOUT_SESSION_ID}`,
-            cancel_url: `${appUrl}/payments/cancel/${body.id}`,
-            client_reference_id: body.id,
-            capture_method: 'automatic',
-            defaults: { email: body.customer?.email, first_name: body.customer?.billing_address?.given_name, last_name: body.customer?.billing_address?.family_name, phone: body.customer?.phone_number },
-            metadata: { shopify_shop_domain: shop, shopify_payment_session_gid: body.gid, shopify_payment_session_id: body.id, shopify_payment_group: body.group },
-          },
-        },
-        `shopify-payment-session:${shop}:${body.id}`,
-      );
-      res.status(201).json({ redirect_url: checkout_session.redirect_url });
-    } catch (error) {
-      res.status(502).json({ error: (error as Error).message });
-    }
-  });
+  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor });
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;

@@ -5,7 +5,7 @@ import { BENCH_API_VERSION } from './lib/payment-request';
 /**
  * The benchmark's other side of the wire, in a process of its own so that neither the load
  * generator nor the app shares an event loop with it: the Flex sandbox and the Shopify simulator,
- * driven by the runner over IPC (`process.send`). See run.ts.
+ * driven by the runner over IPC (`process.send`). See suite.ts.
  */
 
 export interface WebhookRunInput {

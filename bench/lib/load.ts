@@ -1,12 +1,11 @@
 import autocannon from 'autocannon';
-import { paymentSessionBody, paymentSessionHeaders } from './payment-request';
+import type { ScenarioRequest } from '../scenarios/scenario';
 import { summarizeLatencies, type LatencySummary } from './stats';
 
 export interface LoadOptions {
   url: string;
-  shop: string;
-  amount: string;
-  shopifyUrl: string;
+  /** Builds each request anew (a request scenario's `nextRequest`). */
+  nextRequest: () => ScenarioRequest;
   connections: number;
   durationSeconds: number;
 }
@@ -28,8 +27,8 @@ export interface LoadResult {
 }
 
 /**
- * One autocannon run of POST /payments/sessions at a fixed number of connections (= concurrency;
- * no pipelining). Every request is built fresh: new Shopify session id, group, request id.
+ * One autocannon run at a fixed number of connections (= concurrency; no pipelining). Every request
+ * is built fresh by `nextRequest` (for a payment session: new Shopify session id, group, request id).
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -44,19 +43,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     pipelining: 1,
     duration: options.durationSeconds,
     timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: '/payments/sessions',
-        setupRequest: (request) => ({
-          ...request,
-          method: 'POST',
-          path: '/payments/sessions',
-          headers: paymentSessionHeaders(options.shop),
-          body: JSON.stringify(paymentSessionBody({ shop: options.shop, amount: options.amount, shopifyUrl: options.shopifyUrl })),
-        }),
-      },
-    ],
+    // Each request replaces autocannon's template whole: method, path, headers and body.
+    requests: [{ setupRequest: (request) => ({ ...request, ...options.nextRequest() }) }],
   }, (error, result) => finish(error, result));
   // At run time the event carries the client first: (client, statusCode, bytes, responseTimeMs).
   (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_SCENARIO, scenarioTitle } from '../scenarios';
 import type { MachineInfo } from './machine';
 import type { ProfileSummary } from './cpu-profile';
 import type { Spread } from './stats';
@@ -14,6 +15,8 @@ export interface TargetInfo {
 }
 
 export interface LoadRunRecord {
+  /** The request scenario (bench/scenarios/); absent in results saved before there were several. */
+  scenario: string;
   target: TargetName;
   flexLatencyMs: number;
   concurrency: number;
@@ -31,6 +34,7 @@ export interface LoadRunRecord {
 }
 
 export interface LoadCell {
+  scenario: string;
   target: TargetName;
   flexLatencyMs: number;
   concurrency: number;
@@ -183,22 +187,20 @@ function header(r: BenchResults): string[] {
 }
 
 function loadTable(r: BenchResults): string[] {
-  if (r.load.cells.length === 0) return [];
-  const out = [
-    'Payment session requests, POST /payments/sessions (unique Shopify session per request)',
-    '',
-    '| Flex latency | concurrency | server | req/s | p50 | p95 | p99 | req/s vs floor | added p50 | added p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const c of r.load.cells) {
-    const vs = c.vsFloor;
-    const bad = c.non2xx + c.errors > 0 ? ` ⚠ ${c.non2xx} non-2xx, ${c.errors} errors` : '';
-    const ratio = vs ? cell(vs.throughputRatio, (v) => `${num(v, 2)}×`) : '1×';
-    const addedP50 = vs ? cell(vs.addedP50Ms, (v) => signed(v)) : '–';
-    const addedP99 = vs ? cell(vs.addedP99Ms, (v) => signed(v)) : '–';
-    out.push(`| ${c.flexLatencyMs} ms | ${c.concurrency} | ${labelOf(r.targets, c.target)}${bad} | ${cell(c.rps)} | ${cell(c.p50)} | ${cell(c.p95)} | ${cell(c.p99)} | ${ratio} | ${addedP50} | ${addedP99} |`);
+  const out: string[] = [];
+  const scenarios = [...new Set(r.load.cells.map((c) => c.scenario ?? DEFAULT_SCENARIO))];
+  for (const scenario of scenarios) {
+    out.push(scenarioTitle(scenario), '', '| Flex latency | concurrency | server | req/s | p50 | p95 | p99 | req/s vs floor | added p50 | added p99 |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const c of r.load.cells.filter((x) => (x.scenario ?? DEFAULT_SCENARIO) === scenario)) {
+      const vs = c.vsFloor;
+      const bad = c.non2xx + c.errors > 0 ? ` ⚠ ${c.non2xx} non-2xx, ${c.errors} errors` : '';
+      const ratio = vs ? cell(vs.throughputRatio, (v) => `${num(v, 2)}×`) : '1×';
+      const addedP50 = vs ? cell(vs.addedP50Ms, (v) => signed(v)) : '–';
+      const addedP99 = vs ? cell(vs.addedP99Ms, (v) => signed(v)) : '–';
+      out.push(`| ${c.flexLatencyMs} ms | ${c.concurrency} | ${labelOf(r.targets, c.target)}${bad} | ${cell(c.rps)} | ${cell(c.p50)} | ${cell(c.p95)} | ${cell(c.p99)} | ${ratio} | ${addedP50} | ${addedP99} |`);
+    }
+    out.push('');
   }
-  out.push('');
   return out;
 }
 

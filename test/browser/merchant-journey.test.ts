@@ -5,13 +5,14 @@ import { eventually, Harness } from '../support/harness';
 import { BROWSER_UA, uniqueShop } from '../support/merchant';
 
 /**
- * The merchant's path in a real browser (headless Debian Chromium), against the Shopify simulator
+ * The merchant's path in a real browser (headless Chromium: the one scripts/test-setup.mjs found,
+ * handed over as CHROMIUM_PATH), against the Shopify simulator
  * and the Flex sandbox: install from Shopify, land on the settings page, a refused key, good keys
  * and "ready", then a payment through both sandboxes, listed with its timeline. Screenshots go to
  * test-artifacts/merchant-journey/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH;
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/merchant-journey');
 
 jest.setTimeout(180_000);
@@ -23,7 +24,8 @@ describe('merchant journey in a browser', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as .ci/run does`);
+    if (!CHROMIUM) throw new Error('CHROMIUM_PATH is not set: the browser project\'s set-up (scripts/test-setup.mjs, in jest.config.js) sets it');
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at CHROMIUM_PATH=${CHROMIUM}`);
     mkdirSync(ARTIFACTS, { recursive: true });
     h = await Harness.start();
     browser = await chromium.launch({

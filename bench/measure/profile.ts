@@ -1,0 +1,111 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { log, type BenchContext, type RunningTarget } from '../context';
+import { summarizeCpuProfile } from '../lib/cpu-profile';
+import { PgCountingProxy } from '../lib/pg-counting-proxy';
+import { stopServer, waitUntilIdle } from '../lib/processes';
+import { measureQueryCost } from '../lib/query-cost';
+import type { StartupRecord } from '../lib/report';
+import { round } from '../lib/stats';
+import { finishResults } from '../results';
+import { publishProfile } from '../results-store';
+import type { RequestScenario } from '../scenarios/scenario';
+import { launchApp, runningApp, type AppLaunch, type AppStore } from '../targets';
+import { loadTarget } from './requests-vs-floor';
+
+/**
+ * `--profile postgres|embedded`: the app started with `node --cpu-prof`, loaded with one request
+ * scenario (concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
+ * load window: CPU ms per request, inclusive time per package / src/ folder / WASM module, runtime
+ * self time, top functions. On PostgreSQL the app's connection goes through a proxy that counts round
+ * trips and SQL per request; once the app is stopped, one lookup through Prisma is timed against the
+ * same SELECT through pg. Saved as results/profile-<database>.json and .md.
+ */
+
+export interface ProfiledApp {
+  target: RunningTarget;
+  proxy?: PgCountingProxy;
+  profileDir: string;
+}
+
+/** Starts the app once, under the CPU profiler, behind the counting proxy on PostgreSQL. */
+export async function startProfiledApp(ctx: BenchContext, app: AppLaunch, store: AppStore): Promise<ProfiledApp> {
+  let proxy: PgCountingProxy | undefined;
+  let databaseUrl = store.databaseUrl;
+  if (store.db) {
+    // Through a counting proxy, to measure database round trips per request.
+    const target = new URL(store.db.url);
+    const started = (proxy = await PgCountingProxy.start(target.hostname, Number(target.port || 5432)));
+    const proxied = new URL(store.db.url);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    databaseUrl = proxied.toString();
+    ctx.cleanup.add('pg proxy', () => started.stop());
+  }
+  const profileDir = path.join(ctx.tmpRoot, 'profile');
+  mkdirSync(profileDir, { recursive: true });
+  const { server } = await launchApp(app, store.dataDir, databaseUrl, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  return { target: runningApp(ctx, app, store, server), proxy, profileDir };
+}
+
+/** Loads the profiled app, stops everything, and publishes the profile. */
+export async function runProfile(ctx: BenchContext, scenario: RequestScenario, profiled: ProfiledApp, startup: StartupRecord[]): Promise<void> {
+  const { options, warnings, host } = ctx;
+  const { target, proxy, profileDir } = profiled;
+  const concurrency = options.concurrency[0] ?? 8;
+  const before = proxy?.roundTrips ?? 0;
+  proxy?.resetStatements();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  const roundTrips = proxy ? proxy.roundTrips - before : undefined;
+  log(`profiled ${target.info.name}: ${Math.round(result.rps)} req/s at c=${concurrency}${roundTrips !== undefined ? `, ${(roundTrips / Math.max(1, result.requests)).toFixed(1)} DB round trips per request` : ''}`);
+  // Requests autocannon gave up on at the end may still be running in the app: let them finish,
+  // then stop it gracefully (the profile is written on a normal exit only).
+  await waitUntilIdle([target.server.pid]);
+  const exit = await stopServer(target.server);
+  if (exit === 'SIGKILL') warnings.push(`${target.info.label} did not exit within 15 s of SIGTERM and was killed`);
+  await host.stop();
+  // With the app stopped: what one query costs through Prisma and through pg, in this process.
+  const queryCost = target.databaseUrl ? await measureQueryCost(target.databaseUrl, target.shop) : undefined;
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
+  const summary = summarizeCpuProfile(path.join(profileDir, file), { windowUs: [fromUs, toUs] });
+  if (!summary.windowed) warnings.push('Could not cut the CPU profile to the load window: it covers the whole process life (start-up and warm-up included).');
+  const keep = path.join(os.tmpdir(), `flex-bench-${target.info.name}-${Date.now()}.cpuprofile`);
+  writeFileSync(keep, readFileSync(path.join(profileDir, file)));
+  await ctx.cleanup.runAll();
+  const perRequest = (n: number) => round(n / Math.max(1, result.requests), 2);
+  const results = finishResults(ctx, {
+    settings: { flexLatencyMs: [0] },
+    targets: [target.info],
+    load: { cells: [], runs: [] },
+    webhook: { cells: [], runs: [] },
+    startup: { records: startup },
+    memory: [],
+    profile: {
+      ...summary,
+      target: target.info.name,
+      concurrency,
+      seconds: options.durationSeconds,
+      dbRoundTripsPerRequest: roundTrips !== undefined ? perRequest(roundTrips) : undefined,
+      requests: result.requests,
+      rps: round(result.rps, 1),
+      queryCost: queryCost && {
+        queries: queryCost.queries,
+        prisma: { cpuMs: round(queryCost.prisma.cpuMs, 3), wallMs: round(queryCost.prisma.wallMs, 3) },
+        pg: { cpuMs: round(queryCost.pg.cpuMs, 3), wallMs: round(queryCost.pg.wallMs, 3) },
+      },
+      cpuMsPerRequest: summary.windowed ? perRequest(summary.busyMs) : undefined,
+      statementsPerRequest: proxy
+        ? [...proxy.statements.entries()]
+            .map(([sql, count]) => ({ sql, perRequest: perRequest(count) }))
+            .filter((x) => x.perRequest >= 0.05)
+            .sort((a, b) => b.perRequest - a.perRequest)
+        : undefined,
+    },
+  });
+  publishProfile(results, options, `profile-${target.info.name}`);
+  process.stdout.write(`CPU profile kept at ${keep} (open it in Chrome DevTools → Performance, or speedscope)\n`);
+}

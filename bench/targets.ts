@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AMOUNT_MINOR, APP_MAIN, CLI_MAIN, FLOOR_MAIN, LOG_LEVEL, MB, POOL_SIZE, type BenchContext, type RunningTarget } from './context';
+import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
+import { baseEnv, freePort, memoryOf, runNode, startServer, stopServer, type ServerProcess } from './lib/processes';
+import type { TargetInfo, TargetName } from './lib/report';
+
+/**
+ * The servers under load, each with its own Flex account (and, for the apps, its own shop), so no
+ * webhook reaches the wrong one: the floor (floor.ts), and the app on the embedded database and on
+ * PostgreSQL, started exactly as in production (`node dist/src/main.js`, configured by environment
+ * only: NODE_ENV=production, Shopify credentials set so sandbox mode is off, Flex and Shopify
+ * pointing at the sandboxes) with its shop registered through the operator CLI (`shops:add`).
+ */
+
+export type AppName = Exclude<TargetName, 'floor'>;
+
+const LABELS: Record<TargetName, string> = { floor: 'floor', embedded: 'app · embedded', postgres: 'app · PostgreSQL' };
+
+export function targetInfo(ctx: BenchContext, name: TargetName, pgVersion: string | null): TargetInfo {
+  const database: Record<TargetName, string> = {
+    floor: 'none (no persistence)',
+    embedded: `PGlite ${ctx.machine.pglite} (embedded, WASM, inside the app process, one connection)`,
+    postgres: `PostgreSQL ${pgVersion ?? '?'} at ${hostOf(ctx.options.postgresUrl)} (pool ${POOL_SIZE}, same machine)`,
+  };
+  return { name, label: LABELS[name], database: database[name] };
+}
+
+export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<RunningTarget> {
+  const account = await ctx.host.createAccount(`bench ${info.name}`);
+  const port = await freePort();
+  const env = { ...baseEnv(), FLEX_API_URL: ctx.flexUrl, FLEX_API_KEY: account.liveKey, APP_URL: `http://127.0.0.1:${port}`, AMOUNT_MINOR: String(AMOUNT_MINOR) };
+  const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log') });
+  ctx.cleanup.add('floor', () => stopServer(server));
+  return { info, flexAccountId: account.accountId, server, shop: 'bench-floor.myshopify.com', idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB, loadPeakRssMB: 0 };
+}
+
+/** Everything one app target needs before it starts: its Flex account, shop, port and environment. */
+export interface AppLaunch {
+  name: AppName;
+  info: TargetInfo;
+  account: { accountId: string; liveKey: string; testKey: string };
+  shop: string;
+  accessToken: string;
+  port: number;
+  logFile: string;
+  /** The app's production environment on this data directory / PostgreSQL database. */
+  env(dataDir: string, databaseUrl: string | undefined): Record<string, string>;
+}
+
+export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<AppLaunch> {
+  const name = info.name as AppName;
+  const account = await ctx.host.createAccount(`bench ${name}`);
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const shop = `bench-${name}.myshopify.com`;
+  const installed = await ctx.host.createShop(shop);
+  const encryptionKey = randomBytes(32).toString('hex');
+  return {
+    name,
+    info,
+    account,
+    shop,
+    accessToken: installed.accessToken,
+    port,
+    logFile: path.join(ctx.tmpRoot, `app-${name}.log`),
+    env: (dataDir, databaseUrl) => ({
+      ...baseEnv(),
+      NODE_ENV: 'production',
+      LOG_LEVEL,
+      HOST: '127.0.0.1',
+      APP_URL: appUrl,
+      DATA_DIR: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(POOL_SIZE) } : {}),
+      ENCRYPTION_KEY: encryptionKey,
+      SHOPIFY_API_KEY: 'bench-api-key',
+      SHOPIFY_API_SECRET: 'bench-api-secret',
+      SHOPIFY_API_ORIGIN: ctx.shopifyUrl,
+      FLEX_API_URL: ctx.flexUrl,
+    }),
+  };
+}
+
+/** Where an app keeps its data during the load runs. */
+export interface AppStore {
+  dataDir: string;
+  /** PostgreSQL only. */
+  db?: BenchDatabase;
+  /** What the app is given as DATABASE_URL (the database itself, or the profiling proxy in front of it). */
+  databaseUrl?: string;
+}
+
+/** The database the load runs use, with the app's shop registered through the operator CLI. */
+export async function createAppStore(ctx: BenchContext, app: AppLaunch): Promise<AppStore> {
+  const dataDir = path.join(ctx.tmpRoot, `${app.name}-data`);
+  let db: BenchDatabase | undefined;
+  if (app.name === 'postgres') {
+    const bench = (db = await createBenchDatabase(ctx.options.postgresUrl, 'load'));
+    ctx.cleanup.add(`database ${bench.name}`, () => bench.drop());
+  }
+  runNode(
+    CLI_MAIN,
+    ['shops:add', '--shop', app.shop, '--access-token', app.accessToken, '--flex-api-key', app.account.liveKey, '--flex-test-api-key', app.account.testKey],
+    { ...app.env(dataDir, db?.url), LOG_LEVEL: 'warn' },
+  );
+  return { dataDir, db, databaseUrl: db?.url };
+}
+
+/** Spawns the app on a data directory / database; resolves once /healthz answers 200. */
+export function launchApp(app: AppLaunch, dataDir: string, databaseUrl: string | undefined, execArgv?: string[]): Promise<{ server: ServerProcess; startupMs: number }> {
+  return startServer({ name: app.name, script: APP_MAIN, port: app.port, env: app.env(dataDir, databaseUrl), logFile: app.logFile, execArgv });
+}
+
+/** The app, started on its load store, as a target of the measurements (stopped at cleanup). */
+export function runningApp(ctx: BenchContext, app: AppLaunch, store: AppStore, server: ServerProcess): RunningTarget {
+  ctx.cleanup.add(app.name, () => stopServer(server));
+  return { info: app.info, flexAccountId: app.account.accountId, databaseUrl: store.db?.url, server, shop: app.shop, idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB, loadPeakRssMB: 0 };
+}
+
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}`;
+  } catch {
+    return '?';
+  }
+}
+
+/** Errors the app logged during the run (pino level ≥ 50), so a broken run does not pass as slow. */
+export function appLogProblems(t: RunningTarget): string[] {
+  if (t.info.name === 'floor') return [];
+  let text = '';
+  try {
+    text = readFileSync(t.server.logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const errors = text.split('\n').filter((line) => /"level":(50|60)/.test(line));
+  if (errors.length === 0) return [];
+  const first = (() => {
+    try {
+      return String((JSON.parse(errors[0]) as { msg?: string }).msg ?? errors[0]).slice(0, 200);
+    } catch {
+      return errors[0].slice(0, 200);
+    }
+  })();
+  return [`${t.info.label} logged ${errors.length} error line(s); first: ${first}`];
+}
