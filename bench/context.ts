@@ -9,8 +9,9 @@ import type { Options } from './options';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const DIST = path.resolve(__dirname, '..');
-export const APP_MAIN = path.join(DIST, 'src', 'main.js');
-export const CLI_MAIN = path.join(DIST, 'src', 'cli', 'main.js');
+// The production build (dist/), as deployed; the runner itself is part of the development build.
+export const APP_MAIN = path.join(REPO, 'dist', 'src', 'main.js');
+export const CLI_MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 export const FLOOR_MAIN = path.join(__dirname, 'floor.js');
 export const RESULTS_DIR = path.join(REPO, 'bench', 'results');
 

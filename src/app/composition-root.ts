@@ -32,6 +32,7 @@ import { HandleBuyerReturn } from '../payments/payment/buyer-return';
 import { CHECKOUT_COMPLETED_EVENTS, checkoutCompletedEvents } from '../payments/payment/checkout-completed-event';
 import { PayStep } from '../payments/payment/pay-step';
 import { ReceivePaymentSession } from '../payments/payment/receive-payment-session';
+import { CancelGroupCheckoutsJob, ReturnLatePaymentJob } from '../payments/payment/late-payment';
 import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
 import { ReconcilePaymentSessions } from '../payments/payment/reconcile-payment-sessions';
 import { flexRefund } from '../payments/refund/flex-refund';
@@ -121,6 +122,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new FlexOperationJob(flexJobDeps('refunds'), flexRefund(refundOutcomes)),
       new FlexOperationJob(flexJobDeps('captures'), flexCapture),
       new FlexOperationJob(flexJobDeps('voids'), flexVoid),
+      new ReturnLatePaymentJob(flexJobDeps('payments')),
+      new CancelGroupCheckoutsJob(flexJobDeps('payments')),
     ],
     clock,
     logger: logger.child({ component: 'outbox' }),

@@ -75,6 +75,7 @@ export interface SettingsView {
 
 const RECENT_PAYMENTS = 20;
 const RECONCILER_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+const PAID_LATE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 const STUCK_AFTER_ATTEMPTS = 3;
 
 /** Everything the settings page shows, for the signed-in shop only. */
@@ -93,6 +94,8 @@ export class LoadSettingsView {
     const retrying = (await repos.jobs.list({ shopId: shop.id, status: ['QUEUED'], limit: 50 })).filter((j) => j.attempts >= STUCK_AFTER_ATTEMPTS);
     const recent = await repos.payments.listRecentForShop(shop.id, RECENT_PAYMENTS);
     const reconciled = await repos.payments.countResolvedByReconciler(shop.id, new Date(now.getTime() - RECONCILER_WINDOW_MS));
+    const paidLate = await repos.payments.listPaidAfterDecision(shop.id, new Date(now.getTime() - PAID_LATE_WINDOW_MS));
+    const paidLateTimelines = await repos.payments.listEventsForPayments(paidLate.map((p) => p.id));
 
     const connectionViews: ConnectionView[] = connections.map((c) => ({
       mode: c.mode,
@@ -126,6 +129,27 @@ export class LoadSettingsView {
         title: `${reconciled} payment${reconciled === 1 ? ' was' : 's were'} confirmed without a Flex webhook`,
         detail: `In the last 7 days the app confirmed ${reconciled === 1 ? 'a paid checkout' : 'paid checkouts'} only through its periodic check with Flex, because neither the buyer's return nor a webhook reached it. Orders were confirmed late.`,
         whatToDo: 'Make sure the app is reachable from the internet at its webhook address, then enter your keys again below to re-register the webhook endpoint.',
+      });
+    }
+    for (const p of paidLate) {
+      const events = paidLateTimelines.get(p.id) ?? [];
+      const returned = events.find((e) => e.type === 'late_payment_returned' || e.type === 'late_payment_nothing_taken');
+      const stuck = events.find((e) => e.type === 'late_payment_needs_decision');
+      const why = detailText(events.find((e) => e.type === 'flex_paid_after_decision')?.detail, 'why');
+      problems.push({
+        key: `paid-late-${p.id}`,
+        severity: stuck ? 'critical' : 'warning',
+        title: `A buyer paid ${formatMoney(p.amountMinor, p.currency)} in Flex after payment ${p.shopifyId} was declined`,
+        detail: `${why ?? 'Flex took the money after the app had decided the payment'}. ${
+          stuck
+            ? `Flex refused to return it: ${detailText(stuck.detail, 'why') ?? 'no reason given'}.`
+            : returned
+              ? 'The money was returned to the buyer in Flex (or nothing had been taken).'
+              : 'The app is returning the money to the buyer in Flex.'
+        }`,
+        whatToDo: stuck
+          ? 'Decide in the Flex dashboard: refund the buyer there, or keep the money and create the order by hand in Shopify. Then mark the job done from the Retry button once Flex shows it settled.'
+          : 'Nothing: no order was created in Shopify, and the buyer gets their money back. Tell the buyer if they ask.',
       });
     }
     for (const job of needsAttention) {
@@ -262,6 +286,11 @@ function steps(status: PaymentStatus, hasCheckout: boolean, kind: PaymentKind): 
     { label: 'Flex checkout', state: hasCheckout ? 'done' : status === 'REJECTED' ? 'failed' : 'current' },
     outcome,
   ];
+}
+
+function detailText(detail: unknown, key: string): string | undefined {
+  const value = asObject(detail)[key];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function asObject(value: unknown): Record<string, unknown> {

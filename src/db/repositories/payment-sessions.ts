@@ -154,6 +154,39 @@ export class PaymentSessionRepository {
     return count === 1;
   }
 
+  /**
+   * Serializes decisions about the payments of one Shopify checkout (a `group`) until the
+   * transaction ends, so two Flex checkouts of one group paid at once cannot both be resolved.
+   */
+  async lockGroup(shopId: ShopId, groupId: string): Promise<void> {
+    await this.db.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
+  }
+
+  /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */
+  async paidInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord | null> {
+    const row = await this.db.paymentSession.findFirst({ where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: { in: ['RESOLVED', 'PENDING'] } } });
+    return row ? toRecord(row) : null;
+  }
+
+  /** The group's other payments whose Flex checkout the buyer could still pay. */
+  async openInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord[]> {
+    const rows = await this.db.paymentSession.findMany({
+      where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: 'CHECKOUT_CREATED', flexCheckoutSessionId: { not: null } },
+    });
+    return rows.map(toRecord);
+  }
+
+  /** Flex took money for a payment the app had already decided against; true the first time. */
+  async markPaidAfterDecision(id: PaymentId, now: Date): Promise<boolean> {
+    const { count } = await this.db.paymentSession.updateMany({ where: { id, flexPaidAfterDecisionAt: null }, data: { flexPaidAfterDecisionAt: now } });
+    return count === 1;
+  }
+
+  async listPaidAfterDecision(shopId: ShopId, since: Date): Promise<PaymentSessionRecord[]> {
+    const rows = await this.db.paymentSession.findMany({ where: { shopId, flexPaidAfterDecisionAt: { gte: since } }, orderBy: { flexPaidAfterDecisionAt: 'desc' }, take: 20 });
+    return rows.map(toRecord);
+  }
+
   /** Marks the session pending (once); it stays open for a final decision. */
   async decidePending(id: PaymentId, pendingExpiresAt: Date, source: DecisionSource, now: Date, nextReconcileAt: Date): Promise<boolean> {
     const { count } = await this.db.paymentSession.updateMany({

@@ -5,17 +5,26 @@ import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import type { FlexCheckoutSessionId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
+import { enqueueJob } from '../../outbox/job-type';
 import { reportDedupeKey, reportToShopify, type SessionMutation } from '../report-to-shopify';
 import type { PaymentDecision } from './decide-payment-outcome';
+import { CANCEL_GROUP_CHECKOUTS, RETURN_LATE_PAYMENT } from './late-payment';
 
 export type ApplyResult =
   | { applied: true; job: JobRecord }
-  | { applied: false; reason: 'already_decided' | 'nothing_to_do' | 'needs_attention' };
+  | { applied: false; reason: 'already_decided' | 'nothing_to_do' | 'needs_attention' | 'paid_after_decision' };
 
 /**
  * Turns a decision about a payment into state and a Shopify mutation, in one transaction: the
  * session row is updated only if no final decision was made before (so buyer return, webhook and
  * reconciler can race and the first wins), and the mutation is written to the outbox with it.
+ *
+ * Money that arrives after a decision is never lost silently. When Flex shows the buyer paid a
+ * checkout whose Shopify session was already rejected (an expiry at the boundary, clock skew, a
+ * split cart finishing late), or a second checkout of a Shopify checkout that another one already
+ * paid, the payment is flagged for the merchant and the money goes back (late-payment.ts). And once
+ * one checkout of a group is paid, the group's other open Flex checkouts are canceled, so the buyer
+ * cannot pay twice.
  */
 export class PaymentOutcomes {
   constructor(
@@ -35,13 +44,19 @@ export class PaymentOutcomes {
   async applyWithin(repos: Repositories, payment: PaymentSessionRecord, decision: PaymentDecision, source: DecisionSource, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<ApplyResult> {
     const now = this.deps.clock.now();
     const log = this.deps.logger.child({ paymentSessionId: payment.id, shopifyPaymentSessionId: payment.shopifyId, source });
+    if (decision.type === 'resolve' || decision.type === 'pending') {
+      await repos.payments.lockGroup(payment.shopId, payment.groupId);
+      const paidSibling = await repos.payments.paidInGroup(payment);
+      if (paidSibling) return this.secondPaymentOfGroup(repos, payment, paidSibling, source, now, flexCheckoutSessionId);
+    }
     switch (decision.type) {
       case 'resolve': {
         const won = await repos.payments.decideFinal(payment.id, { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt }, source, now, flexCheckoutSessionId);
-        if (!won) return { applied: false, reason: 'already_decided' };
+        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         await repos.payments.addEvent(payment.id, 'decided_resolve', { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null });
         const variables: Record<string, unknown> = {};
         if (payment.kind === 'AUTHORIZATION' && decision.authorizationExpiresAt) variables.authorizationExpiresAt = decision.authorizationExpiresAt.toISOString();
+        await this.closeGroup(repos, payment, now);
         log.info('payment decided: resolve');
         return { applied: true, job: await this.enqueue(repos, payment, 'paymentSessionResolve', variables, now) };
       }
@@ -64,18 +79,13 @@ export class PaymentOutcomes {
       case 'pending': {
         const nextCheck = new Date(now.getTime() + this.deps.reconcileRetryMs);
         const won = await repos.payments.decidePending(payment.id, decision.pendingExpiresAt, source, now, nextCheck);
-        if (!won) return { applied: false, reason: 'already_decided' };
+        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
         await repos.payments.addEvent(payment.id, 'decided_pending', { source, pendingExpiresAt: decision.pendingExpiresAt.toISOString() });
+        await this.closeGroup(repos, payment, now);
         log.info('payment decided: pending');
         return {
           applied: true,
-          job: await this.enqueue(
-            repos,
-            payment,
-            'paymentSessionPending',
-            { pendingExpiresAt: decision.pendingExpiresAt.toISOString(), reason: 'PARTNER_ACTION_REQUIRED' },
-            now,
-          ),
+          job: await this.enqueue(repos, payment, 'paymentSessionPending', { pendingExpiresAt: decision.pendingExpiresAt.toISOString(), reason: 'PARTNER_ACTION_REQUIRED' }, now),
         };
       }
       case 'needs_attention':
@@ -85,6 +95,60 @@ export class PaymentOutcomes {
       case 'wait':
         return { applied: false, reason: 'nothing_to_do' };
     }
+  }
+
+  /** Flex shows money for a payment decided before: if the app had rejected it, the money goes back. */
+  private async moneyAfterDecision(repos: Repositories, payment: PaymentSessionRecord, what: string, now: Date): Promise<ApplyResult> {
+    const current = await repos.payments.findById(payment.id);
+    if (current?.status !== 'REJECTED') return { applied: false, reason: 'already_decided' };
+    await this.returnMoney(repos, current, `${what} after the app had rejected the Shopify session (${current.rejectionMessage ?? current.rejectionCode ?? 'rejected'})`, now);
+    return { applied: false, reason: 'paid_after_decision' };
+  }
+
+  /**
+   * The buyer paid a second Flex checkout of one Shopify checkout: the first stays, this one's
+   * Shopify session is rejected (Shopify keeps one payment per group) and its money goes back.
+   */
+  private async secondPaymentOfGroup(
+    repos: Repositories,
+    payment: PaymentSessionRecord,
+    kept: PaymentSessionRecord,
+    source: DecisionSource,
+    now: Date,
+    flexCheckoutSessionId?: FlexCheckoutSessionId,
+  ): Promise<ApplyResult> {
+    const merchantMessage = `The buyer paid this checkout twice with Flex; payment ${kept.shopifyId} was kept and this one is returned to the buyer.`;
+    const won = await repos.payments.decideFinal(payment.id, { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage }, source, now, flexCheckoutSessionId);
+    if (won) {
+      await repos.payments.addEvent(payment.id, 'decided_reject', { source, code: 'PROCESSING_ERROR', merchantMessage });
+      await this.enqueue(repos, payment, 'paymentSessionReject', { reason: { code: 'PROCESSING_ERROR', merchantMessage } }, now);
+    }
+    const current = (await repos.payments.findById(payment.id))!;
+    if (current.status === 'REJECTED') await this.returnMoney(repos, current, `another Flex checkout of the same Shopify checkout (payment ${kept.shopifyId}) was already paid`, now);
+    return { applied: false, reason: 'paid_after_decision' };
+  }
+
+  private async returnMoney(repos: Repositories, payment: PaymentSessionRecord, why: string, now: Date): Promise<void> {
+    if (!(await repos.payments.markPaidAfterDecision(payment.id, now))) return;
+    await repos.payments.addEvent(payment.id, 'flex_paid_after_decision', { why });
+    await enqueueJob(repos.jobs, RETURN_LATE_PAYMENT, { paymentId: payment.id }, {
+      dedupeKey: `${RETURN_LATE_PAYMENT.kind}:${payment.id}`,
+      shopId: payment.shopId,
+      subject: { type: 'payment_session', id: payment.id },
+      runAt: now,
+    });
+    this.deps.logger.warn({ paymentSessionId: payment.id, why }, 'Flex took money after the payment was decided; returning it');
+  }
+
+  /** The group is paid: its other open Flex checkouts are canceled, so the buyer cannot pay twice. */
+  private async closeGroup(repos: Repositories, payment: PaymentSessionRecord, now: Date): Promise<void> {
+    if ((await repos.payments.openInGroup(payment)).length === 0) return;
+    await enqueueJob(repos.jobs, CANCEL_GROUP_CHECKOUTS, { paymentId: payment.id }, {
+      dedupeKey: `${CANCEL_GROUP_CHECKOUTS.kind}:${payment.id}`,
+      shopId: payment.shopId,
+      subject: { type: 'payment_session', id: payment.id },
+      runAt: now,
+    });
   }
 
   private enqueue(repos: Repositories, payment: PaymentSessionRecord, mutation: SessionMutation, variables: Record<string, unknown>, now: Date): Promise<JobRecord> {
