@@ -2,6 +2,7 @@ import type { Prisma } from '@prisma/client';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
+import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { FlexClient } from '../flex-client';
 import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEventRegistry } from './flex-event-registry';
@@ -30,6 +31,10 @@ export class HandleFlexWebhook {
     // One answer for every refusal: an unsigned request learns nothing (not even whether the shop
     // uses the app), and nothing is stored for it.
     const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
+    // Bounded before anything parses it (the signature check included), and before the shop is looked
+    // up, so that the answer to a hostile body says nothing about the shop either.
+    const parsedBody = parseBoundedJson(input.rawBody.toString('utf8'));
+    if (!parsedBody.ok && parsedBody.problem.code !== 'invalid_json') return { status: 400, body: { error: { code: parsedBody.problem.code, message: parsedBody.problem.message } } };
     const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
     const shopDomain = normalizeShopDomain(input.shopDomain);
     if (!shopDomain || !mode) return refused;
@@ -45,11 +50,8 @@ export class HandleFlexWebhook {
       return refused;
     }
 
-    let event: FlexEvent;
-    try {
-      event = JSON.parse(input.rawBody.toString('utf8')) as FlexEvent;
-      if (!event || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) throw new Error('shape');
-    } catch {
+    const event = parsedBody.ok ? (parsedBody.value as FlexEvent) : undefined;
+    if (!event || typeof event !== 'object' || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) {
       return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
     }
 

@@ -1,4 +1,5 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { boundedJson } from '../json-body';
 import type { ReceivePaymentSession } from '../../payments/payment/receive-payment-session';
 import type { SessionRouteAuth } from '../servers';
 import { requireShopifySessionAuth } from '../session-route-auth';
@@ -8,7 +9,7 @@ import { logFields } from '../request-log';
 /** POST /payments/sessions: Shopify starts a payment. */
 export function paymentSessionRoutes(deps: { receivePaymentSession: ReceivePaymentSession; sessionAuth: SessionRouteAuth }): Router {
   const router = Router();
-  router.post('/payments/sessions', requireShopifySessionAuth(deps.sessionAuth), express.json({ limit: '256kb', type: () => true }), async (req, res) => {
+  router.post('/payments/sessions', requireShopifySessionAuth(deps.sessionAuth), ...boundedJson('64kb'), async (req, res) => {
     const log = logFields(res);
     log.shop = req.get('shopify-shop-domain');
     log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;

@@ -1,4 +1,5 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { boundedJson } from '../json-body';
 import type { ReceiveOperationResult } from '../../payments/operation/store-operation';
 import type { SessionRouteAuth } from '../servers';
 import { requireShopifySessionAuth } from '../session-route-auth';
@@ -22,7 +23,7 @@ export function refundCaptureVoidRoutes(deps: { receiveRefund: ReceiveUseCase; r
     ['/payments/voids', 'voidSessionId', deps.receiveVoid],
   ];
   for (const [path, idField, useCase] of routes) {
-    router.post(path, requireShopifySessionAuth(deps.sessionAuth), express.json({ limit: '64kb', type: () => true }), async (req, res) => {
+    router.post(path, requireShopifySessionAuth(deps.sessionAuth), ...boundedJson('64kb'), async (req, res) => {
       const log = logFields(res);
       log.shop = req.get('shopify-shop-domain');
       log.shopifySessionId = typeof req.body?.id === 'string' ? req.body.id : undefined;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Prisma } from '@prisma/client';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
+import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
 import type { Transactor } from '../../db/transactor';
@@ -51,12 +52,9 @@ export class HandleShopifyWebhook {
     if (!shopDomain) return problem(400, 'invalid_shop', 'X-Shopify-Shop-Domain must be a *.myshopify.com domain');
     if (webhookId.length > 255) return problem(400, 'missing_webhook_id', 'X-Shopify-Webhook-Id is required');
 
-    let body: unknown;
-    try {
-      body = JSON.parse(input.rawBody.toString('utf8'));
-    } catch {
-      return problem(400, 'invalid_json', 'The webhook body is not JSON');
-    }
+    const parsedBody = parseBoundedJson(input.rawBody.toString('utf8'));
+    if (!parsedBody.ok) return problem(400, parsedBody.problem.code === 'invalid_json' ? 'invalid_json' : parsedBody.problem.code, parsedBody.problem.code === 'invalid_json' ? 'The webhook body is not JSON' : parsedBody.problem.message);
+    const body = parsedBody.value;
     const handler = this.handlers.get(topic);
     const parsed = handler ? handler.parse(body, shopDomain) : ({ ok: true, value: null, stored: {} } as const);
     if (!parsed.ok) {
