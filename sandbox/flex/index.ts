@@ -293,6 +293,11 @@ export class FlexSandbox {
     return [...this.state.accounts.values()].map((a) => ({ ...a }));
   }
 
+  /** A new secret key of an existing account, for the same mode (key rotation); objects stay shared. */
+  addKey(accountId: string, options: { testMode?: boolean } = {}): string {
+    return this.state.addKey(accountId, options.testMode ?? false);
+  }
+
   /** The key answers 401 from now on. */
   revokeKey(key: string): void {
     this.state.revokeKey(key);

@@ -84,6 +84,14 @@ export class FlexState {
     return { accountId: entry.accountId, testMode: entry.testMode };
   }
 
+  /** Another secret key of an account (Flex's dashboard lets a merchant make several, to rotate them). */
+  addKey(accountId: string, testMode: boolean): string {
+    if (!this.accounts.has(accountId)) throw new FlexSandboxError('not_found', `No account ${accountId}`, 404);
+    const key = testMode ? `fsk_test_${randomToken(32)}` : `fsk_${randomToken(32)}`;
+    this.keys.set(key, { accountId, testMode, revoked: false });
+    return key;
+  }
+
   revokeKey(key: string): void {
     const entry = this.keys.get(key);
     if (!entry) throw new FlexSandboxError('not_found', 'Unknown API key', 404);

@@ -71,6 +71,8 @@ export class ConnectFlexAccount {
       }
     }
     if (problems.length > 0) return { ok: false, problems };
+    const switching = await this.accountSwitchProblems(shopDomain, entries);
+    if (switching.length > 0) return { ok: false, problems: switching };
 
     const registered: Array<{ mode: FlexMode; key: string; webhookEndpointId: string; signingSecret: string }> = [];
     const generation = randomUUID();
@@ -116,6 +118,34 @@ export class ConnectFlexAccount {
     return { ok: true, shopId, connections: registered.map((r) => ({ mode: r.mode, apiKeyHint: secretHint(r.key), webhookEndpointId: r.webhookEndpointId })) };
   }
 
+  /**
+   * Replacing a key is safe when the new one belongs to the same Flex account (a rotated key sees the
+   * same checkouts). A key of another account would leave open payments, refunds and authorizations
+   * with no key that can finish them: refused, with what is open, until they are final.
+   */
+  private async accountSwitchProblems(shopDomain: ShopDomain, entries: ReadonlyArray<readonly [FlexMode, string]>): Promise<string[]> {
+    const { repos } = this.deps.transactor;
+    const shop = await repos.shops.findByDomain(shopDomain);
+    if (!shop) return [];
+    const problems: string[] = [];
+    for (const [mode, key] of entries) {
+      const current = await repos.flexConnections.find(shop.id, mode);
+      if (!current || current.apiKey.reveal() === key) continue;
+      const checkout = await repos.ledger.checkoutOfOpenMoney(shop.id, mode === 'TEST');
+      if (!checkout) continue;
+      try {
+        await this.deps.flex.forKey(new Secret(key)).getCheckoutSession(checkout);
+      } catch (error) {
+        if (!(error instanceof FlexApiError) || error.kind !== 'not_found') {
+          problems.push(`Could not check that the new ${mode === 'LIVE' ? 'live' : 'test'} key belongs to the same Flex account (${(error as Error).message}); try again`);
+          continue;
+        }
+        problems.push(`${await describeOpenMoney(this.deps.transactor, shop.id, mode)} The new ${mode === 'LIVE' ? 'live' : 'test'} key belongs to another Flex account, which cannot finish them. Finish them first (capture or void authorizations, wait for refunds), or use a new key of the same Flex account.`);
+      }
+    }
+    return problems;
+  }
+
   private async removeEndpoints(endpoints: Array<{ key: string; webhookEndpointId: string }>): Promise<void> {
     for (const e of endpoints) {
       try {
@@ -130,6 +160,23 @@ export class ConnectFlexAccount {
 export function flexWebhookUrl(appUrl: string, shopDomain: string, mode: FlexMode): string {
   const query = new URLSearchParams({ shop: shopDomain, mode: mode.toLowerCase() });
   return `${appUrl}/webhooks/flex?${query}`;
+}
+
+/** "3 payments and 1 refund are still open in Flex (live)." */
+export async function describeOpenMoney(transactor: Transactor, shopId: string, mode: FlexMode): Promise<string> {
+  const open = await transactor.repos.ledger.openMoneyOfShop(shopId, mode === 'TEST');
+  const parts = (
+    [
+      [open.payments, 'payment'],
+      [open.authorizations, 'authorization not yet captured or voided'],
+      [open.refunds, 'refund'],
+      [open.captures, 'capture'],
+      [open.voids, 'void'],
+    ] as const
+  )
+    .filter(([count]) => count > 0)
+    .map(([count, what]) => `${count} ${what.replace(/^(\w+)/, (w) => (count === 1 ? w : `${w}s`))}`);
+  return parts.length === 0 ? '' : `${parts.join(', ')} ${parts.length === 1 && (open.payments + open.authorizations + open.refunds + open.captures + open.voids) === 1 ? 'is' : 'are'} still open in Flex (${mode === 'LIVE' ? 'live' : 'test'}).`;
 }
 
 function describeKeyProblem(mode: FlexMode, error: unknown): string {

@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock';
 import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import type { RunNowResult } from '../outbox/outbox-worker';
-import type { ConnectFlexAccount } from './connect-flex-account';
+import { describeOpenMoney, type ConnectFlexAccount } from './connect-flex-account';
 import type { FlexConnectionWithSecrets } from '../db/repositories/flex-connections';
 import { desiredConfiguration, enqueueConfiguration, type PaymentsAppConfiguration } from './payments-app-configuration';
 
@@ -49,6 +49,11 @@ export class MerchantFlexAccount {
     if (!shop) return { ok: false, problem: 'This shop has not installed the app' };
     const existing = (await repos.flexConnections.listForShop(shop.id)).filter((c) => which === 'ALL' || c.mode === which);
     if (existing.length === 0) return { ok: true, removed: [], shopifyAttempt: null };
+    // The key is what finishes open payments, refunds and authorizations: it stays until they are final.
+    for (const connection of existing) {
+      const open = await describeOpenMoney(this.deps.transactor, shop.id, connection.mode);
+      if (open) return { ok: false, problem: `${open} Disconnecting would leave them with no way to finish. Finish them first (capture or void authorizations, wait for refunds), then disconnect.` };
+    }
 
     // Best effort, before the keys are dropped (deleting an endpoint needs its key). A failure leaves
     // an endpoint whose deliveries this app refuses: no connection, no secret.

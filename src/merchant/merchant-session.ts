@@ -76,6 +76,25 @@ export class MerchantSessions {
     return typeof token === 'string' && safeEqual(token, this.csrfToken(session));
   }
 
+  /**
+   * A signed link for another shop must not replace a signed-in session silently (login CSRF: the
+   * merchant would go on to work in a shop that is not theirs). The page that asks them to confirm
+   * carries this ticket: it names both sessions' shops, is bound to the current session and expires
+   * in five minutes, so only that confirmation, from that browser, can make the switch.
+   */
+  switchTicket(session: MerchantSession, toShop: ShopDomain): string {
+    const exp = Math.floor(this.clock.now().getTime() / 1000) + 5 * 60;
+    return `${exp}.${this.mac(`switch:${session.sid}:${session.shop}:${toShop}:${exp}`)}`;
+  }
+
+  checkSwitchTicket(session: MerchantSession, toShop: ShopDomain, ticket: unknown): boolean {
+    if (typeof ticket !== 'string') return false;
+    const [expText, mac] = ticket.split('.');
+    const exp = Number(expText);
+    if (!Number.isInteger(exp) || exp * 1000 <= this.clock.now().getTime() || !mac) return false;
+    return safeEqual(mac, this.mac(`switch:${session.sid}:${session.shop}:${toShop}:${exp}`));
+  }
+
   private mac(text: string): string {
     return createHmac('sha256', this.key).update(text).digest('base64url');
   }

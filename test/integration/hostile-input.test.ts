@@ -92,7 +92,7 @@ describe('hostile input on every public route', () => {
         const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
         const headers: Record<string, string> = { ...route.headers(bytes) };
         if (PROXY_AUTH_HEADER in headers) headers[PROXY_AUTH_HEADER] = proxySecret;
-        const res = await fetch(route.url, { method: 'POST', headers, body: bytes });
+        const res = await fetch(route.url, { method: 'POST', headers, body: new Uint8Array(bytes) });
         await res.arrayBuffer();
         if (res.status < 400 || res.status >= 500) failures.push(`${route.name} with ${label}: HTTP ${res.status}`);
       }

@@ -125,6 +125,35 @@ describe('merchant install', () => {
     expect(h.shopify.paymentsAppConfiguration(registered.domain)).toMatchObject({ ready: true });
   });
 
+  it('a signed link for another shop does not replace the session silently: the merchant confirms the switch (login CSRF)', async () => {
+    const mine = await h.registerShop(uniqueShop('mine'));
+    const theirs = await h.registerShop(uniqueShop('theirs'));
+    const browser = new MerchantBrowser(h.appUrl);
+    expect((await browser.get(h.shopify.installUrl(mine.domain))).status).toBe(303);
+    const cookieBefore = browser.cookieHeader();
+
+    // Someone sends the merchant a genuine, signed link of their own shop.
+    const asked = await browser.get(h.shopify.installUrl(theirs.domain));
+    expect(asked.status).toBe(200);
+    expect(asked.body).toContain(`You are signed in to ${mine.domain}`);
+    expect(browser.cookieHeader()).toBe(cookieBefore);
+    expect((await browser.get(`${h.appUrl}/settings`)).body).toContain(mine.domain);
+
+    const form = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(asked.body)![1]!.replace(/&amp;/g, '&');
+    const fields = { _csrf: form('_csrf'), to_shop: form('to_shop'), ticket: form('ticket') };
+    // A cross-site post, or one without this session's token or ticket, switches nothing.
+    expect((await browser.post('/switch-shop', fields, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await browser.post('/switch-shop', { ...fields, ticket: `${Math.floor(Date.now() / 1000) + 60}.forged` })).status).toBe(403);
+    expect((await browser.post('/switch-shop', { ...fields, to_shop: uniqueShop('third') })).status).toBe(403);
+    expect(browser.cookieHeader()).toBe(cookieBefore);
+
+    // The merchant's own click switches.
+    const switched = await browser.post('/switch-shop', fields);
+    expect(switched.status).toBe(303);
+    const settings = (await browser.get(`${h.appUrl}/settings`)).body;
+    expect(settings).toContain(theirs.domain);
+  });
+
   describe('refused, with nothing changed', () => {
     it('an application URL with a tampered HMAC, another shop, or an old timestamp', async () => {
       const shop = uniqueShop('tamper');

@@ -35,6 +35,23 @@ export interface OpenMoney {
 export class PaymentLedger {
   constructor(private readonly db: DbClient) {}
 
+  /** A Flex checkout session behind the shop's open money in one mode, if any (to test a new key against). */
+  async checkoutOfOpenMoney(shopId: string, test: boolean): Promise<string | null> {
+    const [row] = await this.db.$queryRaw<Array<{ id: string }>>`
+      SELECT p."flexCheckoutSessionId" AS id FROM "PaymentSession" p
+      WHERE p."shopId" = ${shopId}::uuid AND p.test = ${test} AND p."flexCheckoutSessionId" IS NOT NULL AND (
+        p.status IN ('CHECKOUT_CREATED', 'PENDING')
+        OR (p.status = 'RESOLVED' AND p.kind = 'AUTHORIZATION' AND (p."authorizationExpiresAt" IS NULL OR p."authorizationExpiresAt" > now())
+            AND NOT EXISTS (SELECT 1 FROM "CaptureSession" c WHERE c."paymentSessionId" = p.id AND c.status IN ('RECEIVED', 'SUCCEEDED'))
+            AND NOT EXISTS (SELECT 1 FROM "VoidSession" v WHERE v."paymentSessionId" = p.id AND v.status IN ('RECEIVED', 'SUCCEEDED')))
+        OR EXISTS (SELECT 1 FROM "RefundSession" r WHERE r."paymentSessionId" = p.id AND r.status IN ('RECEIVED', 'PENDING'))
+        OR EXISTS (SELECT 1 FROM "CaptureSession" c WHERE c."paymentSessionId" = p.id AND c.status = 'RECEIVED')
+        OR EXISTS (SELECT 1 FROM "VoidSession" v WHERE v."paymentSessionId" = p.id AND v.status = 'RECEIVED'))
+      ORDER BY p."createdAt" DESC
+      LIMIT 1`;
+    return row?.id ?? null;
+  }
+
   async openMoneyOfShop(shopId: string, test: boolean): Promise<OpenMoney> {
     const [row] = await this.db.$queryRaw<Array<Record<keyof OpenMoney, bigint>>>`
       SELECT

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { ShopDomain } from '../../lib/ids';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import { OAUTH_STATE_COOKIE, type OAuthCallbackFailure } from '../../shopify/oauth';
-import { MERCHANT_COOKIE, merchantPageHeaders, readCookie, startMerchantSession, type MerchantRoutesDeps } from '../merchant-auth';
-import { botPage, installFailedPage, welcomePage } from '../views/merchant-pages';
+import { currentMerchant, MERCHANT_COOKIE, merchantPageHeaders, readCookie, requireMerchant, requireSameOriginForm, startMerchantSession, type MerchantRoutesDeps } from '../merchant-auth';
+import { botPage, confirmSwitchPage, forbiddenPage, installFailedPage, welcomePage } from '../views/merchant-pages';
 import { logFields } from '../request-log';
 
 /**
@@ -37,12 +37,36 @@ export function merchantInstallRoutes(deps: { merchant: MerchantRoutesDeps }): R
       return;
     }
     if (await merchant.install.isInstalled(shop)) {
+      const current = merchant.sessions.verify(readCookie(req, MERCHANT_COOKIE));
+      if (current && current.shop !== shop) {
+        // Signed in to another shop: ask, never switch silently (a link can be sent by anyone).
+        logFields(res).outcome = 'switch_confirmation';
+        res.status(200).type('html').send(
+          confirmSwitchPage({ from: current.shop, to: shop, csrfToken: merchant.sessions.csrfToken(current), ticket: merchant.sessions.switchTicket(current, shop) }),
+        );
+        return;
+      }
       startMerchantSession(res, merchant, shop);
       logFields(res).outcome = 'signed_in';
       res.redirect(303, '/settings');
       return;
     }
     await beginOAuth(req, res, merchant, shop);
+  });
+
+  /** The merchant confirmed switching to another shop (the form of the confirmation page). */
+  router.post('/switch-shop', requireMerchant(merchant), express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }), requireSameOriginForm(merchant), async (req, res) => {
+    const current = currentMerchant(res);
+    const body = req.body as Record<string, unknown>;
+    const to = normalizeShopDomain(body.to_shop);
+    if (!to || !merchant.sessions.checkSwitchTicket(current, to, body.ticket) || !(await merchant.install.isInstalled(to))) {
+      logFields(res).outcome = 'switch_refused';
+      res.status(403).type('html').send(forbiddenPage('This switch was not confirmed in time from this browser. Nothing changed; open the app again from the other store’s Shopify admin.'));
+      return;
+    }
+    startMerchantSession(res, merchant, to);
+    logFields(res).outcome = 'switched';
+    res.redirect(303, '/settings');
   });
 
   router.get('/auth', async (req, res) => {

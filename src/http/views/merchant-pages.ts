@@ -1,3 +1,4 @@
+import { escapeHtml as e } from './html';
 import { messagePage } from './layout';
 
 /** The merchant's pages around the settings page: signing in, refusals, install failures. */
@@ -22,6 +23,15 @@ export function forbiddenPage(message: string): string {
 export function installFailedPage(message: string, shop?: string): string {
   const retry = shop ? `<p><a class="button primary" href="/auth?shop=${encodeURIComponent(shop)}">Start again</a></p>` : '';
   return messagePage('Installation did not complete', message, retry);
+}
+
+/** Signed in to one shop, the merchant opened a link for another: they confirm the switch. */
+export function confirmSwitchPage(input: { from: string; to: string; csrfToken: string; ticket: string }): string {
+  return messagePage(
+    'Switch store?',
+    `You are signed in to ${input.from}. This link opens ${input.to}. Switch only if you manage ${input.to} and opened it from its Shopify admin yourself.`,
+    `<form method="post" action="/switch-shop" class="actions"><input type="hidden" name="_csrf" value="${e(input.csrfToken)}"><input type="hidden" name="to_shop" value="${e(input.to)}"><input type="hidden" name="ticket" value="${e(input.ticket)}"><button class="button primary" type="submit">Switch to ${e(input.to)}</button><a class="button" href="/settings">Stay in ${e(input.from)}</a></form>`,
+  );
 }
 
 export function botPage(): string {

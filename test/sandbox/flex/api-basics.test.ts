@@ -154,3 +154,22 @@ describe('state of the money settings', () => {
     expect(t.flex.requests.at(-1)).toMatchObject({ route: '/v1/payouts', status: 200, rateLimited: false });
   });
 });
+
+describe('more keys for one account', () => {
+  const bed = t;
+
+  it('a second key of an account sees the same objects; a key of another account does not', async () => {
+    const account = bed.flex.createAccount({ name: 'Rotating' });
+    const other = bed.flex.createAccount({ name: 'Other' });
+    const created = await fetch(`${bed.flex.url}/v1/products`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${account.liveKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ product: { name: 'Thermometer' } }),
+    });
+    const { product } = (await created.json()) as { product: { product_id: string } };
+    const read = (key: string) => fetch(`${bed.flex.url}/v1/products/${product.product_id}`, { headers: { Authorization: `Bearer ${key}` } });
+    expect((await read(bed.flex.addKey(account.accountId))).status).toBe(200);
+    expect((await read(other.liveKey)).status).toBe(404);
+    expect(bed.flex.addKey(account.accountId, { testMode: true })).toMatch(/^fsk_test_/);
+  });
+});
