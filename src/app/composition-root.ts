@@ -1,6 +1,7 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
+import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
 import { CatchAllCatalog } from '../flex/catch-all-catalog';
 import { FlexClient } from '../flex/flex-client';
@@ -69,7 +70,7 @@ export interface AppTuning {
  */
 export function composeApp(config: AppConfig, database: Database, logger: Logger, tuning: AppTuning = {}) {
   const clock = tuning.clock ?? systemClock;
-  const secrets = new SecretBox(config.encryptionKey);
+  const secrets = new SecretBox(config.encryptionKeys);
   const transactor = new Transactor(database.prisma, secrets);
   const { repos } = transactor;
 
@@ -158,7 +159,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   const registerShop = new RegisterShop({ transactor, tokens, connectFlex, configuration, clock });
   const merchant: MerchantRoutesDeps = {
     oauth,
-    sessions: new MerchantSessions(config.encryptionKey, clock),
+    sessions: new MerchantSessions(config.encryptionKeys.map((k) => k.key), clock),
     install: new MerchantInstall({ transactor, sessionStorage, tokens, clock, logger: merchantLogger }),
     configuration,
     flexAccount: new MerchantFlexAccount({ transactor, connectFlex, configuration, flex, clock, logger: merchantLogger, runNow }),
@@ -189,6 +190,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     shopifyWebhooks,
     connectFlex,
     registerShop,
+    secretRotation: new SecretRotation(database.prisma, secrets),
     reconcileIntervalMs: tuning.reconcileIntervalMs ?? 30_000,
     refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
   };

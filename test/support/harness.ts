@@ -46,6 +46,8 @@ export class Harness {
   readonly logs: string[] = [];
   readonly clock = new AdjustableClock();
   config!: AppConfig;
+  /** Environment changes made by the test, applied from the next start of the app on. */
+  private readonly envChanges: Record<string, string> = {};
 
   private constructor(
     readonly flex: FlexSandbox,
@@ -129,6 +131,7 @@ export class Harness {
       SHOPIFY_TIMEOUT_MS: '1500',
       RECONCILE_AFTER_SECONDS: '3600',
       ...this.options.env,
+      ...this.envChanges,
     };
     this.config = loadConfig(env);
     this.options.configure?.(this.config);
@@ -160,6 +163,11 @@ export class Harness {
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
     });
+  }
+
+  /** Changes the app's environment (new encryption keys, say) from its next start on; '' unsets a variable. */
+  setEnv(changes: Record<string, string>): void {
+    Object.assign(this.envChanges, changes);
   }
 
   async restartApp(): Promise<void> {
