@@ -1,6 +1,7 @@
 import type { Prisma } from '@prisma/client';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
+import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { FlexClient } from '../flex-client';
@@ -8,6 +9,7 @@ import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEven
 import { verifyFlexWebhook } from './signature';
 
 export type FlexWebhookResult = { status: 200 | 400 | 401 | 503; body: Record<string, unknown> };
+type FlexWebhookInput = { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> };
 
 /**
  * A Flex webhook: verify first, on the raw bytes, with the secret of the endpoint it was sent to;
@@ -26,7 +28,12 @@ export class HandleFlexWebhook {
     },
   ) {}
 
-  async execute(input: { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> }): Promise<FlexWebhookResult> {
+  /** Every line logged while handling the delivery names it, its shop and (once an event handler finds it) the payment. */
+  execute(input: FlexWebhookInput): Promise<FlexWebhookResult> {
+    return withLogContext({ flexWebhook: { mode: input.mode } }, () => this.handle(input));
+  }
+
+  private async handle(input: FlexWebhookInput): Promise<FlexWebhookResult> {
     const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
     const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
     const shopDomain = normalizeShopDomain(input.shopDomain);
@@ -34,6 +41,7 @@ export class HandleFlexWebhook {
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findByDomain(shopDomain);
     if (!shop) return refused;
+    addLogContext({ shop: shop.domain, shopId: shop.id });
     const connection = await repos.flexConnections.find(shop.id, mode);
     if (!connection?.webhookSecret) return refused;
 
@@ -53,6 +61,7 @@ export class HandleFlexWebhook {
       return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
     }
 
+    addLogContext({ flexWebhook: { mode: input.mode, deliveryId: verification.deliveryId, eventType: event.event_type } });
     const handler = this.deps.registry.handlerFor(event.event_type);
     const context: FlexEventContext = { shopId: shop.id, mode, event, flex: this.deps.flex.forKey(connection.apiKey) };
     let prepared: unknown;

@@ -3,6 +3,7 @@ import { expandedPaymentIntents, flexCheckoutSessionSchema, type FlexCheckoutSes
 import { eventObject, FlexEventNotReady, type FlexEvent, type FlexEventHandler } from '../../flex/webhooks/flex-event-registry';
 import type { Clock } from '../../lib/clock';
 import { flexCheckoutSessionId, shopifySessionId } from '../../lib/ids';
+import { addLogContext } from '../../lib/log-context';
 import { decidePaymentOutcome } from './decide-payment-outcome';
 import type { PaymentOutcomes } from './payment-outcomes';
 
@@ -44,6 +45,7 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
         if (candidate && checkout.metadata?.app_payment_session_id === candidate.id && !candidate.flexCheckoutSessionId) payment = candidate;
       }
       if (!payment) return 'unknown_checkout_session';
+      addLogContext({ paymentSessionId: payment.id });
       await repos.payments.addEvent(payment.id, 'flex_webhook', { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status });
       const decision = decidePaymentOutcome({ payment, checkout, source: 'FLEX_WEBHOOK', now: deps.clock.now(), apiVersion: deps.apiVersion });
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);
