@@ -1,6 +1,7 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
+import { BuyerDataRetention } from '../db/retention';
 import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
 import { CatchAllCatalog } from '../flex/catch-all-catalog';
@@ -61,6 +62,8 @@ export interface AppTuning {
   refundPollIntervalMs?: number;
   /** Wait before asking Flex again about a pending refund, doubling (default: reconcileCheckIntervalMs). */
   refundCheckIntervalMs?: number;
+  /** How often to prune buyer data past the retention period (default: hourly). */
+  retentionIntervalMs?: number;
 }
 
 /**
@@ -191,6 +194,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     connectFlex,
     registerShop,
     secretRotation: new SecretRotation(database.prisma, secrets),
+    retention: new BuyerDataRetention(database.prisma, { clock, logger: logger.child({ component: 'retention' }), retentionDays: config.retentionDays }),
+    retentionIntervalMs: tuning.retentionIntervalMs ?? 60 * 60 * 1000,
     reconcileIntervalMs: tuning.reconcileIntervalMs ?? 30_000,
     refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
   };

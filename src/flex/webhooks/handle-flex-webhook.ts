@@ -81,6 +81,7 @@ export class HandleFlexWebhook {
         eventId: typeof event.event_id === 'string' ? event.event_id : null,
         eventType: event.event_type,
         payload: event as unknown as Prisma.InputJsonValue,
+        receivedAt: this.deps.clock.now(),
       });
       if (!delivery) return 'duplicate';
       const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';

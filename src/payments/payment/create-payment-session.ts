@@ -95,6 +95,7 @@ export class CreatePaymentSession {
       requestFingerprint: fingerprint,
       apiVersion,
       shopifyRequestId: requestId,
+      createdAt: this.deps.clock.now(),
     }, { type: 'shopify_session_received', detail: { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId } });
     if (!created && record.requestFingerprint !== fingerprint) {
       return {
