@@ -16,7 +16,7 @@ const CLAIMED_JOB_COLUMNS = Prisma.sql`
   *,
   (SELECT s.domain FROM "Shop" s WHERE s.id = "Job"."shopId") AS "shopDomain",
   CASE
-    WHEN "Job"."subjectId" IS NULL OR "Job"."subjectId" !~ '^[0-9a-fA-F-]{36}$' THEN NULL
+    WHEN "Job"."subjectId" IS NULL OR "Job"."subjectId" !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN NULL
     WHEN "Job"."subjectType" = 'payment_session' THEN "Job"."subjectId"
     WHEN "Job"."subjectType" = 'refund_session' THEN (SELECT r."paymentSessionId"::text FROM "RefundSession" r WHERE r.id = "Job"."subjectId"::uuid)
     WHEN "Job"."subjectType" = 'capture_session' THEN (SELECT c."paymentSessionId"::text FROM "CaptureSession" c WHERE c.id = "Job"."subjectId"::uuid)
