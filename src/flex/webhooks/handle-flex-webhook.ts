@@ -30,7 +30,7 @@ export class HandleFlexWebhook {
 
   /** Every line logged while handling the delivery names it, its shop and (once an event handler finds it) the payment. */
   execute(input: FlexWebhookInput): Promise<FlexWebhookResult> {
-    return withLogContext({ flexWebhook: { mode: input.mode } }, () => this.handle(input));
+    return withLogContext({}, () => this.handle(input));
   }
 
   private async handle(input: FlexWebhookInput): Promise<FlexWebhookResult> {
@@ -41,7 +41,7 @@ export class HandleFlexWebhook {
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findByDomain(shopDomain);
     if (!shop) return refused;
-    addLogContext({ shop: shop.domain, shopId: shop.id });
+    addLogContext({ shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } });
     const connection = await repos.flexConnections.find(shop.id, mode);
     if (!connection?.webhookSecret) return refused;
 
