@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { MutualTlsConfig, SessionRouteAuth } from './http/servers';
+import { derivedKeyId, KEY_ID_PATTERN, type EncryptionKey } from './lib/secret-box';
 
 /**
  * Configuration comes only from environment variables, parsed once at start-up. A missing or
@@ -69,6 +70,19 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v))
     .pipe(encryptionKey.optional()),
+  ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const parsed = parseKeyList(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  RETENTION_DAYS: positiveInt.default(90),
   SHOPIFY_API_KEY: optionalString,
   SHOPIFY_API_SECRET: optionalString,
   SHOPIFY_API_VERSION: z
@@ -105,6 +119,9 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   dataDir: string;
+  /** Keys for secrets at rest, newest last: new secrets use the newest, older ones still open. */
+  encryptionKeys: EncryptionKey[];
+  /** The newest of `encryptionKeys` (merchant session cookies are signed with a key derived from it). */
   encryptionKey: Buffer;
   shopify: {
     apiKey: string;
@@ -125,6 +142,8 @@ export interface AppConfig {
   sandboxMode: boolean;
   sandbox: { flexPort: number; shopifyPort: number };
   reconcileAfterSeconds: number;
+  /** Raw requests and webhook payloads (buyer data) are pruned once older than this. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +151,28 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * ENCRYPTION_KEYS: "<id>:<key>,<id>:<key>", newest last. The problem with it (never naming a key),
+ * or the keys.
+ */
+function parseKeyList(text: string): EncryptionKey[] | string {
+  const keys: EncryptionKey[] = [];
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const [index, entry] of entries.entries()) {
+    const separator = entry.indexOf(':');
+    const id = separator < 0 ? '' : entry.slice(0, separator).trim();
+    const where = `entry ${index + 1}${id ? ` ("${id}")` : ''}`;
+    if (separator < 0) return `${where}: must be <id>:<key> (a list of <id>:<key> separated by commas, newest last)`;
+    if (!KEY_ID_PATTERN.test(id)) return `${where}: the id must be 1 to 64 letters, digits, "-" or "_"`;
+    const key = decodeKey(entry.slice(separator + 1));
+    if (!key) return `${where}: the key must be 32 bytes, given as 64 hex characters or base64`;
+    if (keys.some((k) => k.id === id)) return `${where}: the id "${id}" is used twice`;
+    if (keys.some((k) => k.key.equals(key))) return `${where}: the same key is listed twice`;
+    keys.push({ id, key });
+  }
+  return keys;
 }
 
 /** Decodes a 32-byte key given as hex or base64; undefined when it is neither. */
@@ -178,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     if (!e.SHOPIFY_API_KEY) problems.push('SHOPIFY_API_KEY: required when SHOPIFY_API_SECRET is set');
     if (!e.SHOPIFY_API_SECRET) problems.push('SHOPIFY_API_SECRET: required when SHOPIFY_API_KEY is set');
     if (!e.APP_URL) problems.push('APP_URL: required when Shopify credentials are configured');
-    if (!e.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY: required when Shopify credentials are configured');
+    if (!e.ENCRYPTION_KEY && !e.ENCRYPTION_KEYS) problems.push('ENCRYPTION_KEY: required when Shopify credentials are configured (or ENCRYPTION_KEYS)');
   }
 
   const mtlsValues = [e.PAYMENTS_MTLS_CA, e.PAYMENTS_MTLS_CERT, e.PAYMENTS_MTLS_KEY];
@@ -205,14 +246,24 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   }
 
   const sessionAuth = sessionRouteAuth(e, mtls, sandboxMode || options.commandLine === true, problems);
+  // ENCRYPTION_KEY, when set alongside ENCRYPTION_KEYS, is the oldest key: the one being rotated away from.
+  const encryptionKeys: EncryptionKey[] = [];
+  if (e.ENCRYPTION_KEY) {
+    const key = decodeKey(e.ENCRYPTION_KEY)!;
+    encryptionKeys.push({ id: derivedKeyId(key), key });
+  }
+  for (const listed of e.ENCRYPTION_KEYS ?? []) {
+    if (encryptionKeys.some((k) => k.key.equals(listed.key))) problems.push(`ENCRYPTION_KEYS: "${listed.id}" is the key ENCRYPTION_KEY already gives; list it once`);
+    else if (encryptionKeys.some((k) => k.id === listed.id)) problems.push(`ENCRYPTION_KEYS: the id "${listed.id}" is the id derived for ENCRYPTION_KEY; choose another`);
+    else encryptionKeys.push(listed);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-
-  const encryptionKey = e.ENCRYPTION_KEY
-    ? decodeKey(e.ENCRYPTION_KEY)!
-    : options.sandboxEncryptionKey
-      ? options.sandboxEncryptionKey(e.DATA_DIR)
-      : undefined;
-  if (!encryptionKey) throw new ConfigError(['ENCRYPTION_KEY: required']);
+  // The sandbox-mode key file is made only for a configuration that is otherwise good.
+  if (encryptionKeys.length === 0 && options.sandboxEncryptionKey) {
+    const key = options.sandboxEncryptionKey(e.DATA_DIR);
+    encryptionKeys.push({ id: derivedKeyId(key), key });
+  }
+  if (encryptionKeys.length === 0) throw new ConfigError(['ENCRYPTION_KEY: required (or ENCRYPTION_KEYS)']);
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -223,7 +274,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,
-    encryptionKey,
+    encryptionKeys,
+    encryptionKey: encryptionKeys[encryptionKeys.length - 1]!.key,
     shopify: {
       apiKey: e.SHOPIFY_API_KEY ?? 'sandbox-api-key',
       apiSecret: e.SHOPIFY_API_SECRET ?? 'sandbox-api-secret',
@@ -236,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     sandboxMode,
     sandbox: { flexPort: e.SANDBOX_FLEX_PORT, shopifyPort: e.SANDBOX_SHOPIFY_PORT },
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 

@@ -1,6 +1,8 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
+import { BuyerDataRetention } from '../db/retention';
+import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
 import { CatchAllCatalog } from '../flex/catch-all-catalog';
 import { FlexClient } from '../flex/flex-client';
@@ -67,6 +69,8 @@ export interface AppTuning {
   checkoutLeaseMs?: number;
   /** After an uninstall, how often to look whether the shop's Flex connections can be released (default 10 min). */
   uninstallRecheckMs?: number;
+  /** How often to prune buyer data past the retention period (default: hourly). */
+  retentionIntervalMs?: number;
 }
 
 /**
@@ -76,7 +80,7 @@ export interface AppTuning {
  */
 export function composeApp(config: AppConfig, database: Database, logger: Logger, tuning: AppTuning = {}) {
   const clock = tuning.clock ?? systemClock;
-  const secrets = new SecretBox(config.encryptionKey);
+  const secrets = new SecretBox(config.encryptionKeys);
   const transactor = new Transactor(database.prisma, secrets);
   const { repos } = transactor;
 
@@ -136,7 +140,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
 
   const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
   const payments = {
-    receivePaymentSession: new ReceivePaymentSession({ repos, appUrl: config.appUrl }),
+    receivePaymentSession: new ReceivePaymentSession({ repos, appUrl: config.appUrl, clock }),
     payStep: new PayStep({
       repos,
       flex,
@@ -173,7 +177,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   const registerShop = new RegisterShop({ transactor, tokens, connectFlex, configuration, clock });
   const merchant: MerchantRoutesDeps = {
     oauth,
-    sessions: new MerchantSessions(config.encryptionKey, clock),
+    sessions: new MerchantSessions(config.encryptionKeys.map((k) => k.key), clock),
     install: new MerchantInstall({ transactor, sessionStorage, tokens, clock, logger: merchantLogger }),
     configuration,
     flexAccount: new MerchantFlexAccount({ transactor, connectFlex, configuration, flex, clock, logger: merchantLogger, runNow }),
@@ -204,6 +208,9 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     shopifyWebhooks,
     connectFlex,
     registerShop,
+    secretRotation: new SecretRotation(database.prisma, secrets),
+    retention: new BuyerDataRetention(database.prisma, { clock, logger: logger.child({ component: 'retention' }), retentionDays: config.retentionDays }),
+    retentionIntervalMs: tuning.retentionIntervalMs ?? 60 * 60 * 1000,
     reconcileIntervalMs: tuning.reconcileIntervalMs ?? 30_000,
     refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
   };

@@ -68,6 +68,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   reconciliation.start();
   const refundPolling = new PeriodicTask('poll-pending-refunds', components.refundPollIntervalMs, () => payments.refundPoller.runOnce(), logger);
   refundPolling.start();
+  const retention = new PeriodicTask('prune-buyer-data', components.retentionIntervalMs, () => components.retention.runOnce(), logger);
+  retention.start();
 
   return {
     components,
@@ -76,6 +78,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await servers.close();
       await reconciliation.stop();
       await refundPolling.stop();
+      await retention.stop();
       await components.worker.stop();
       if (ownsDatabase) await database.close();
     },

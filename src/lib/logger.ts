@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { currentLogContext } from './log-context';
 
 export type { Logger } from 'pino';
 
@@ -37,7 +38,21 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin: contextFields,
     },
     options.destination,
   );
+}
+
+/**
+ * The fields of the work in progress (lib/log-context.ts) for a log line. A field the line gives
+ * itself wins; one the logger is bound to (a child logger's) is left out, so no key appears twice.
+ */
+function contextFields(_line: object, _level: number, logger: Logger): Record<string, unknown> {
+  const context = currentLogContext();
+  if (!context) return {};
+  const bound = logger.bindings();
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) if (!(key in bound)) fields[key] = value;
+  return fields;
 }

@@ -19,21 +19,29 @@ export const MERCHANT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 /**
  * The settings page's session: a cookie `v1.<payload>.<mac>` where the payload (shop, session id,
  * expiry) is base64url JSON and the MAC is HMAC-SHA256 over "v1.<payload>" with a key derived from
- * ENCRYPTION_KEY. Nothing is stored server-side; the shop in the cookie is the only shop its holder
+ * the newest encryption key. Nothing is stored server-side; the shop in the cookie is the only shop its holder
  * can see or change, and a changed byte anywhere fails the constant-time check.
  *
  * CSRF: every form carries a synchronizer token, HMAC("csrf", session id), so a token only works
  * with the session it was rendered for.
  */
 export class MerchantSessions {
-  private readonly key: Buffer;
+  /** Newest last: cookies are signed with the newest, and those signed before a key rotation still verify. */
+  private readonly keys: Buffer[];
 
   constructor(
-    encryptionKey: Buffer,
+    encryptionKeys: Buffer | Buffer[],
     private readonly clock: Clock,
     private readonly ttlMs = MERCHANT_SESSION_TTL_MS,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'flex-payments-app/merchant-session/v1', 32));
+    this.keys = (Buffer.isBuffer(encryptionKeys) ? [encryptionKeys] : encryptionKeys).map((key) =>
+      Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'flex-payments-app/merchant-session/v1', 32)),
+    );
+    if (this.keys.length === 0) throw new Error('MerchantSessions needs a key');
+  }
+
+  private get key(): Buffer {
+    return this.keys[this.keys.length - 1]!;
   }
 
   get ttlSeconds(): number {
@@ -54,7 +62,7 @@ export class MerchantSessions {
     const parts = cookieValue.split('.');
     if (parts.length !== 3 || parts[0] !== 'v1') return null;
     const signed = `${parts[0]}.${parts[1]}`;
-    if (!safeEqual(parts[2]!, this.mac(signed))) return null;
+    if (!this.keys.some((key) => safeEqual(parts[2]!, mac(key, signed)))) return null;
     let parsed: z.infer<typeof payloadSchema>;
     try {
       const result = payloadSchema.safeParse(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
@@ -96,8 +104,12 @@ export class MerchantSessions {
   }
 
   private mac(text: string): string {
-    return createHmac('sha256', this.key).update(text).digest('base64url');
+    return mac(this.key, text);
   }
+}
+
+function mac(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url');
 }
 
 function safeEqual(a: string, b: string): boolean {

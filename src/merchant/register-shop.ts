@@ -42,8 +42,8 @@ export class RegisterShop {
     const shopDomain = normalizeShopDomain(input.shopDomain);
     const problems: string[] = [];
     if (!shopDomain) problems.push(`--shop must be a *.myshopify.com domain (got "${input.shopDomain}")`);
-    if (!input.accessToken.trim()) problems.push('--access-token is required');
-    if (!input.flexApiKey.trim()) problems.push('--flex-api-key is required');
+    if (!input.accessToken.trim()) problems.push("the shop's Shopify access token is required");
+    if (!input.flexApiKey.trim()) problems.push('the Flex live API key is required');
     if (!shopDomain || problems.length > 0) return { ok: false, problems };
 
     const connected = await this.deps.connectFlex.execute(shopDomain, { live: input.flexApiKey, test: input.flexTestApiKey }, { createShop: true });

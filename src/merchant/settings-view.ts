@@ -225,7 +225,8 @@ export class LoadSettingsView {
           receivedAt: r.receivedAt,
           customerEmail: typeof customer.email === 'string' ? customer.email : null,
           paymentsFound: Array.isArray(report.payments) ? report.payments.length : null,
-          status: r.outcome ?? 'processing',
+          // Past the retention period the report is gone; what was asked and done stays.
+          status: r.prunedAt && !Array.isArray(report.payments) ? 'report_removed_after_the_retention_period' : (r.outcome ?? 'processing'),
           downloadable: Array.isArray(report.payments),
         };
       }),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
-import type { JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Clock } from '../lib/clock';
+import { outsideLogContext, withOwnLogContext } from '../lib/log-context';
 import { sleep } from '../lib/sleep';
 import type { Logger } from '../lib/logger';
 import type { JobType } from './job-type';
@@ -126,7 +127,8 @@ export class OutboxWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.polling = this.pollOnce().finally(() => {
+      // A wake-up from a request or a job must not lend it that work's log context.
+      this.polling = outsideLogContext(() => this.pollOnce()).finally(() => {
         this.polling = undefined;
         const again = this.wakeRequested;
         this.wakeRequested = false;
@@ -141,7 +143,7 @@ export class OutboxWorker {
     this.lastHeartbeat = Date.now();
     const token = randomUUID();
     const now = this.options.clock.now();
-    let jobs: JobRecord[];
+    let jobs: ClaimedJob[];
     try {
       jobs = await this.options.jobs.claimDue(now, this.batchSize, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
     } catch (error) {
@@ -158,9 +160,20 @@ export class OutboxWorker {
     );
   }
 
-  private async execute(job: JobRecord, token: string): Promise<RunNowResult> {
+  /** Runs a job; every line logged while it runs, however deep, names the job, its shop and its payment. */
+  private execute(job: ClaimedJob, token: string): Promise<RunNowResult> {
+    const context = {
+      shop: job.shopDomain ?? undefined,
+      shopId: job.shopId ?? undefined,
+      paymentSessionId: job.paymentSessionId ?? undefined,
+      job: { id: job.id, kind: job.kind, attempt: job.attempts, subjectType: job.subjectType, subject: job.subjectId },
+    };
+    return withOwnLogContext(context, () => this.executeInContext(job, token));
+  }
+
+  private async executeInContext(job: JobRecord, token: string): Promise<RunNowResult> {
     const handler = this.handlers.get(job.kind);
-    const log = this.options.logger.child({ job: { id: job.id, kind: job.kind, attempt: job.attempts, subject: job.subjectId } });
+    const log = this.options.logger;
     const parsed = handler?.type.payload.safeParse(job.payload);
     let result: JobResult;
     try {

@@ -1,6 +1,7 @@
 import { Session } from '@shopify/shopify-api';
 import type { SessionStorage } from '@shopify/shopify-app-session-storage';
 import type { SecretBox } from '../lib/secret-box';
+import { secretContexts } from '../lib/secret-contexts';
 
 /**
  * Shopify OAuth sessions are kept by Shopify's Prisma session storage, with the access and refresh
@@ -46,6 +47,4 @@ export class EncryptedSessionStorage implements SessionStorage {
   }
 }
 
-function context(sessionId: string, field: string): string {
-  return `shopify-session:${sessionId}:${field}`;
-}
+const context = secretContexts.shopifySessionToken;

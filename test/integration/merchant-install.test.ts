@@ -58,7 +58,7 @@ describe('merchant install', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: `offline_${shop}`, isOnline: false });
     expect(rows[0]!.accessToken).not.toContain(token[0]!.token);
-    expect(rows[0]!.accessToken).toMatch(/^v1\./);
+    expect(rows[0]!.accessToken).toMatch(new RegExp(`^v2\\.${h.config.encryptionKeys.at(-1)!.id}\\.`));
     expect((await h.components.tokens.forShop(shop as never))?.reveal()).toBe(token[0]!.token);
     expect(await h.prisma.shop.findUnique({ where: { domain: shop } })).toMatchObject({ status: 'ACTIVE', paymentsAppReady: false });
     expect(await stateRows(shop)).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { eventually, useHarness } from '../support/harness';
-import { payAndReturn, startCheckout } from '../support/buyer';
+import { payAndReturn, payOnFlexPage, startCheckout } from '../support/buyer';
 
 /** What an on-call engineer relies on: structured request logs without secrets, health and readiness. */
 describe('logs and health', () => {
@@ -20,6 +20,58 @@ describe('logs and health', () => {
     expect(typeof line.ms).toBe('number');
     const returnLine = parsedLogs().find((l) => l.msg === 'request' && l.req?.path === `/payments/return/${line.paymentSessionId}`);
     expect(returnLine).toMatchObject({ res: { status: 303 }, outcome: 'redirect' });
+  });
+
+  it('names the shop, the payment and the job on every line written while running a job or handling a Flex webhook', async () => {
+    // Paid on Flex, but the buyer never comes back: Flex's webhook is what decides the payment.
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '30.00' });
+    expect((await payOnFlexPage(redirectUrl, 'hsa_fsa')).status).toBe(303);
+    expect((await h.shopify.waitForPaymentSession(session.id, { timeoutMs: 20_000 })).status).toBe('resolved');
+    const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
+    const shopId = payment.shopId;
+
+    const refund = await h.shopify.sendRefundSession(shop.domain, { paymentId: session.id, amount: '30.00' });
+    expect(refund.status).toBe(201);
+    expect((await h.shopify.waitForFollowUpSession(refund.session.id, { timeoutMs: 20_000 })).status).toBe('resolved');
+    const refundRow = await h.prisma.refundSession.findFirstOrThrow({ where: { shopifyId: refund.session.id } });
+    const jobs = await h.prisma.job.findMany({ where: { subjectId: refundRow.id } });
+    const flexJob = jobs.find((j) => j.kind === 'flex.refund')!;
+    const reportJob = jobs.find((j) => j.kind === 'shopify.payments-mutation')!;
+    await eventually(async () => parsedLogs().some((l) => l.job?.id === reportJob.id && l.msg === 'outbox job succeeded'), 10_000, 'the report job logged');
+
+    const ofThisWork = { shop: shop.domain, shopId, paymentSessionId: payment.id };
+    // The refund's Flex call, as a job: the Flex client's own line, deep inside, carries it all.
+    const flexJobLines = parsedLogs().filter((l) => l.job?.id === flexJob.id);
+    expect(flexJobLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['Flex request', 'outbox job succeeded']));
+    const flexCall = flexJobLines.find((l) => l.msg === 'Flex request')!;
+    expect(flexCall).toMatchObject({ component: 'flex-client', flex: { method: 'POST', path: `/v1/checkout/sessions/${payment.flexCheckoutSessionId}/refund` } });
+    for (const line of flexJobLines) {
+      expect(line).toMatchObject({ ...ofThisWork, job: { id: flexJob.id, kind: 'flex.refund', subjectType: 'refund_session', subject: refundRow.id } });
+    }
+    // The refundSessionResolve job names the payment its refund belongs to.
+    const reportLines = parsedLogs().filter((l) => l.job?.id === reportJob.id);
+    expect(reportLines.length).toBeGreaterThan(0);
+    for (const line of reportLines) expect(line).toMatchObject({ ...ofThisWork, job: { kind: 'shopify.payments-mutation' } });
+
+    // The checkout.session.completed webhook: the decision it made, and its own summary line.
+    const completed = parsedLogs().find((l) => l.msg === 'Flex webhook' && l.eventType === 'checkout.session.completed' && l.paymentSessionId === payment.id);
+    expect(completed).toBeDefined();
+    const webhookLines = parsedLogs().filter((l) => l.flexWebhook?.deliveryId === completed!.deliveryId);
+    expect(webhookLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['payment decided: resolve', 'Flex webhook']));
+    for (const line of webhookLines) {
+      expect(line).toMatchObject({ ...ofThisWork, flexWebhook: { mode: 'live', eventType: 'checkout.session.completed' } });
+    }
+    // The refund's webhooks are found by their refund, then its payment.
+    const refundWebhookLines = parsedLogs().filter((l) => l.flexWebhook?.eventType?.startsWith('refund.') && l.refundSessionId === refundRow.id);
+    expect(refundWebhookLines.length).toBeGreaterThan(0);
+    for (const line of refundWebhookLines) expect(line).toMatchObject(ofThisWork);
+
+    // A context ends with its work: request lines carry none, and no line names a field twice.
+    for (const line of parsedLogs().filter((l) => l.msg === 'request')) {
+      expect(line.job).toBeUndefined();
+      expect(line.flexWebhook).toBeUndefined();
+    }
+    for (const raw of h.logs) expect(raw.match(/"paymentSessionId":/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 
   it('never logs a secret, even at debug level', async () => {

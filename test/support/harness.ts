@@ -47,6 +47,8 @@ export class Harness {
   readonly logs: string[] = [];
   readonly clock = new AdjustableClock();
   config!: AppConfig;
+  /** Environment changes made by the test, applied from the next start of the app on. */
+  private readonly envChanges: Record<string, string> = {};
 
   /** The TLS proxy in front of the session listener (proxy mode, the harness's default). */
   readonly sessionProxy: SessionProxy;
@@ -160,6 +162,7 @@ export class Harness {
       RECONCILE_AFTER_SECONDS: '3600',
       ...(this.mtls ? {} : { PAYMENTS_PROXY_SECRET: this.proxySecret, PAYMENTS_PROXY_HOST: '127.0.0.1', PAYMENTS_PROXY_PORT: String(await freePort()) }),
       ...this.options.env,
+      ...this.envChanges,
     };
     this.config = loadConfig(env);
     this.options.configure?.(this.config);
@@ -192,6 +195,11 @@ export class Harness {
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
     });
+  }
+
+  /** Changes the app's environment (new encryption keys, say) from its next start on; '' unsets a variable. */
+  setEnv(changes: Record<string, string>): void {
+    Object.assign(this.envChanges, changes);
   }
 
   async restartApp(): Promise<void> {

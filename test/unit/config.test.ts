@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../src/config';
+import { derivedKeyId } from '../../src/lib/secret-box';
 
 const key = randomBytes(32).toString('hex');
 const production = {
@@ -92,5 +93,62 @@ describe('loadConfig', () => {
   it('accepts the encryption key as base64 too', () => {
     const base64 = randomBytes(32).toString('base64');
     expect(loadConfig({ ...production, ENCRYPTION_KEY: base64 }).encryptionKey.toString('base64')).toBe(base64);
+  });
+
+  describe('encryption keys', () => {
+    const k1 = randomBytes(32);
+    const k2 = randomBytes(32);
+
+    it('keeps ENCRYPTION_KEY working as one key with an id derived from it', () => {
+      const config = loadConfig(production);
+      expect(config.encryptionKeys).toEqual([{ id: derivedKeyId(Buffer.from(key, 'hex')), key: Buffer.from(key, 'hex') }]);
+    });
+
+    it('reads ENCRYPTION_KEYS as <id>:<key> pairs, newest last, in hex or base64', () => {
+      const config = loadConfig({ ...production, ENCRYPTION_KEY: '', ENCRYPTION_KEYS: ` 2026-01:${k1.toString('hex')} , 2026-07:${k2.toString('base64')}` });
+      expect(config.encryptionKeys.map((k) => k.id)).toEqual(['2026-01', '2026-07']);
+      expect(config.encryptionKeys[1]!.key.equals(k2)).toBe(true);
+      expect(config.encryptionKey.equals(k2)).toBe(true);
+    });
+
+    it('puts ENCRYPTION_KEY before ENCRYPTION_KEYS when both are set: it is the key being rotated away from', () => {
+      const config = loadConfig({ ...production, ENCRYPTION_KEYS: `next:${k1.toString('hex')}` });
+      expect(config.encryptionKeys.map((k) => k.id)).toEqual([derivedKeyId(Buffer.from(key, 'hex')), 'next']);
+      expect(config.encryptionKey.equals(k1)).toBe(true);
+    });
+
+    it('accepts ENCRYPTION_KEYS alone once Shopify credentials are configured', () => {
+      const env: Record<string, string | undefined> = { ...production, ENCRYPTION_KEYS: `a:${k1.toString('hex')}` };
+      delete env.ENCRYPTION_KEY;
+      expect(loadConfig(env).encryptionKeys.map((k) => k.id)).toEqual(['a']);
+    });
+
+    it.each([
+      ['no-colon-here', 'entry 1: must be <id>:<key>'],
+      [`bad.id:${k1.toString('hex')}`, 'the id must be'],
+      ['a:short', 'entry 1 ("a"): the key must be 32 bytes'],
+      [`a:${k1.toString('hex')},a:${k2.toString('hex')}`, 'entry 2 ("a"): the id "a" is used twice'],
+      [`a:${k1.toString('hex')},b:${k1.toString('base64')}`, 'the same key is listed twice'],
+      [`x:${key}`, 'is the key ENCRYPTION_KEY already gives'],
+    ])('refuses ENCRYPTION_KEYS=%s, naming the problem but never the key', (value, message) => {
+      const problems = problemsOf({ ...production, ENCRYPTION_KEYS: value });
+      const problem = problems.find((p) => p.startsWith('ENCRYPTION_KEYS:'));
+      expect(problem).toContain(message);
+      for (const secret of [k1.toString('hex'), k1.toString('base64'), k2.toString('hex'), key]) expect(problem).not.toContain(secret);
+    });
+
+    it('uses the sandbox-mode key file, with a derived id, only when no key is configured', () => {
+      const fileKey = randomBytes(32);
+      expect(loadConfig({}, { sandboxEncryptionKey: () => fileKey }).encryptionKeys).toEqual([{ id: derivedKeyId(fileKey), key: fileKey }]);
+      const configured = loadConfig({ ENCRYPTION_KEYS: `mine:${k1.toString('hex')}` }, { sandboxEncryptionKey: () => fileKey });
+      expect(configured.encryptionKeys.map((k) => k.id)).toEqual(['mine']);
+    });
+  });
+
+  it('reads the retention period in days, 90 by default', () => {
+    expect(loadConfig(production).retentionDays).toBe(90);
+    expect(loadConfig({ ...production, RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+    expect(problemsOf({ ...production, RETENTION_DAYS: '0' }).some((p) => p.startsWith('RETENTION_DAYS:'))).toBe(true);
+    expect(problemsOf({ ...production, RETENTION_DAYS: 'ninety' }).some((p) => p.startsWith('RETENTION_DAYS:'))).toBe(true);
   });
 });

@@ -16,6 +16,18 @@ describe('merchant session cookie', () => {
     expect(session.expiresAt.getTime() - clock.now().getTime()).toBeGreaterThan(7.9 * 3600_000);
   });
 
+  it('keeps merchants signed in across a key rotation, and signs new cookies with the newest key', () => {
+    const next = randomBytes(32);
+    const before = sessions.issue(shop('a-shop.myshopify.com'));
+    const rotated = new MerchantSessions([key, next], clock);
+    expect(rotated.verify(before.cookieValue)).toEqual(before.session);
+    const after = rotated.issue(shop('a-shop.myshopify.com'));
+    expect(new MerchantSessions(next, clock).verify(after.cookieValue)).toEqual(after.session);
+    expect(sessions.verify(after.cookieValue)).toBeNull();
+    // Once the old key is removed, its cookies are refused.
+    expect(new MerchantSessions([next], clock).verify(before.cookieValue)).toBeNull();
+  });
+
   it('refuses any change, another key, garbage and expiry', () => {
     const { cookieValue } = sessions.issue(shop('a-shop.myshopify.com'));
     const [v, payload, mac] = cookieValue.split('.');

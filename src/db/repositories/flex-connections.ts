@@ -3,6 +3,7 @@ import type { DbClient } from '../db-client';
 import type { ShopId } from '../../lib/ids';
 import { Secret } from '../../lib/secret';
 import type { SecretBox } from '../../lib/secret-box';
+import { secretContexts } from '../../lib/secret-contexts';
 
 export type { FlexMode } from '@prisma/client';
 
@@ -166,10 +167,5 @@ export class FlexConnectionRepository {
   }
 }
 
-function apiKeyContext(shopId: string, mode: FlexMode): string {
-  return `shop:${shopId}:flex-${mode.toLowerCase()}-api-key`;
-}
-
-function webhookSecretContext(shopId: string, mode: FlexMode): string {
-  return `shop:${shopId}:flex-${mode.toLowerCase()}-webhook-secret`;
-}
+const apiKeyContext = secretContexts.flexApiKey;
+const webhookSecretContext = secretContexts.flexWebhookSecret;

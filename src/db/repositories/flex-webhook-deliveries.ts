@@ -8,6 +8,8 @@ export interface NewFlexWebhookDelivery {
   eventId: string | null;
   eventType: string;
   payload: Prisma.InputJsonValue;
+  /** By the app's clock (retention counts from it); the database's time otherwise. */
+  receivedAt?: Date;
 }
 
 export class FlexWebhookDeliveryRepository {

@@ -1,8 +1,27 @@
-import type { Job, JobStatus, Prisma } from '@prisma/client';
+import { Prisma, type Job, type JobStatus } from '@prisma/client';
 import type { CommitHooks, DbClient } from '../db-client';
 
 export type JobRecord = Job;
 export type { JobStatus } from '@prisma/client';
+
+/** A job as claimed by a worker, with what it concerns for the log lines written while it runs. */
+export type ClaimedJob = JobRecord & { shopDomain: string | null; paymentSessionId: string | null };
+
+/**
+ * The shop's domain and the payment a job is about, read in the claiming statement itself (no
+ * extra round trip). Jobs name their subject: a payment session, or a refund, capture or void
+ * session of a payment. The cast to uuid is guarded: a subject id of another form reads as no payment.
+ */
+const CLAIMED_JOB_COLUMNS = Prisma.sql`
+  *,
+  (SELECT s.domain FROM "Shop" s WHERE s.id = "Job"."shopId") AS "shopDomain",
+  CASE
+    WHEN "Job"."subjectId" IS NULL OR "Job"."subjectId" !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN NULL
+    WHEN "Job"."subjectType" = 'payment_session' THEN "Job"."subjectId"
+    WHEN "Job"."subjectType" = 'refund_session' THEN (SELECT r."paymentSessionId"::text FROM "RefundSession" r WHERE r.id = "Job"."subjectId"::uuid)
+    WHEN "Job"."subjectType" = 'capture_session' THEN (SELECT c."paymentSessionId"::text FROM "CaptureSession" c WHERE c.id = "Job"."subjectId"::uuid)
+    WHEN "Job"."subjectType" = 'void_session' THEN (SELECT v."paymentSessionId"::text FROM "VoidSession" v WHERE v.id = "Job"."subjectId"::uuid)
+  END AS "paymentSessionId"`;
 
 export interface NewJob {
   kind: string;
@@ -58,9 +77,9 @@ export class JobRepository {
    * ran out (their worker died). SKIP LOCKED lets several instances claim side by side, and the
    * lease token makes a late worker's result count for nothing once the job was reclaimed.
    */
-  async claimDue(now: Date, limit: number, leaseUntil: Date, lockToken: string, kinds: string[]): Promise<JobRecord[]> {
+  async claimDue(now: Date, limit: number, leaseUntil: Date, lockToken: string, kinds: string[]): Promise<ClaimedJob[]> {
     if (kinds.length === 0) return [];
-    return this.db.$queryRaw<JobRecord[]>`
+    return this.db.$queryRaw<ClaimedJob[]>`
       UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
         attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
       WHERE id IN (
@@ -71,15 +90,15 @@ export class JobRepository {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING *`;
+      RETURNING ${CLAIMED_JOB_COLUMNS}`;
   }
 
   /**
    * Claims one job now (a buyer is waiting on it), if it is not running elsewhere. Its first few
    * attempts may jump the retry schedule; after that a waiting buyer cannot make us hammer Shopify.
    */
-  async claimOne(id: string, now: Date, leaseUntil: Date, lockToken: string, eagerAttempts = 3): Promise<JobRecord | null> {
-    const rows = await this.db.$queryRaw<JobRecord[]>`
+  async claimOne(id: string, now: Date, leaseUntil: Date, lockToken: string, eagerAttempts = 3): Promise<ClaimedJob | null> {
+    const rows = await this.db.$queryRaw<ClaimedJob[]>`
       UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
         attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
       WHERE id = (
@@ -89,7 +108,7 @@ export class JobRepository {
             OR (status = 'RUNNING' AND "lockedUntil" < ${now}))
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING *`;
+      RETURNING ${CLAIMED_JOB_COLUMNS}`;
     return rows[0] ?? null;
   }
 

@@ -21,6 +21,8 @@ export interface NewOperationSession {
   rejectionCode?: string;
   rejectionMessage?: string;
   decidedAt?: Date;
+  /** When it was received, by the app's clock (retention counts from it). */
+  createdAt?: Date;
 }
 
 /** The part of a Prisma model delegate these reads and writes use (refundSession, captureSession, voidSession). */

@@ -32,6 +32,8 @@ export interface NewPaymentSession {
   requestFingerprint: string;
   apiVersion: string;
   shopifyRequestId: string | null;
+  /** When it was received, by the app's clock (retention counts from it); the database's time otherwise. */
+  createdAt?: Date;
 }
 
 export type FinalDecision =
@@ -51,11 +53,11 @@ export class PaymentSessionRepository {
       WITH inserted AS (
         INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
           "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
-          "apiVersion", "shopifyRequestId")
+          "apiVersion", "shopifyRequestId", "createdAt")
         VALUES (${input.shopId}::uuid, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
           ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl},
           ${input.merchantLocale}, ${input.proposedAt}, ${json(input.customer)}::jsonb, ${json(input.rawRequest)}::jsonb,
-          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId})
+          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId}, coalesce(${input.createdAt ?? null}::timestamptz, now()))
         ON CONFLICT ("shopId", "shopifyId") DO NOTHING
         RETURNING *
       ), event AS (

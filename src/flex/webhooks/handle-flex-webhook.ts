@@ -1,6 +1,7 @@
 import type { Prisma } from '@prisma/client';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
+import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
 import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
@@ -9,6 +10,7 @@ import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEven
 import { verifyFlexWebhook } from './signature';
 
 export type FlexWebhookResult = { status: 200 | 400 | 401 | 503; body: Record<string, unknown> };
+type FlexWebhookInput = { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> };
 
 /**
  * A Flex webhook: verify first, on the raw bytes, with the secret of the endpoint it was sent to;
@@ -27,7 +29,12 @@ export class HandleFlexWebhook {
     },
   ) {}
 
-  async execute(input: { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> }): Promise<FlexWebhookResult> {
+  /** Every line logged while handling the delivery names it, its shop and (once an event handler finds it) the payment. */
+  execute(input: FlexWebhookInput): Promise<FlexWebhookResult> {
+    return withLogContext({}, () => this.handle(input));
+  }
+
+  private async handle(input: FlexWebhookInput): Promise<FlexWebhookResult> {
     // One answer for every refusal: an unsigned request learns nothing (not even whether the shop
     // uses the app), and nothing is stored for it.
     const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
@@ -41,6 +48,7 @@ export class HandleFlexWebhook {
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findByDomain(shopDomain);
     if (!shop) return refused;
+    addLogContext({ shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } });
     const connection = await repos.flexConnections.find(shop.id, mode);
     if (!connection?.webhookSecret) return refused;
 
@@ -55,6 +63,7 @@ export class HandleFlexWebhook {
       return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
     }
 
+    addLogContext({ flexWebhook: { mode: input.mode, deliveryId: verification.deliveryId, eventType: event.event_type } });
     const handler = this.deps.registry.handlerFor(event.event_type);
     const context: FlexEventContext = { shopId: shop.id, mode, event, flex: this.deps.flex.forKey(connection.apiKey) };
     let prepared: unknown;
@@ -74,6 +83,7 @@ export class HandleFlexWebhook {
         eventId: typeof event.event_id === 'string' ? event.event_id : null,
         eventType: event.event_type,
         payload: event as unknown as Prisma.InputJsonValue,
+        receivedAt: this.deps.clock.now(),
       });
       if (!delivery) return 'duplicate';
       const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';

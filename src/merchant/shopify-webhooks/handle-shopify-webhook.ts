@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Prisma } from '@prisma/client';
 import type { Clock } from '../../lib/clock';
+import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
 import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
@@ -33,7 +34,12 @@ export class HandleShopifyWebhook {
     this.handlers.set('shop/redact', shopRedact({ logger }));
   }
 
-  async execute(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
+  /** Every line logged while handling the webhook (and its follow-up after answering) names it and its shop. */
+  execute(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
+    return withLogContext({}, () => this.handle(input));
+  }
+
+  private async handle(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
     const validation = await this.deps.validator.validate(input.rawBody, input.request);
     if (!validation.valid && validation.reason === 'invalid_hmac') {
       this.deps.logger.warn({ topic: input.pathTopic }, 'refused a Shopify webhook: HMAC does not match');
@@ -51,6 +57,7 @@ export class HandleShopifyWebhook {
     if (topic !== input.pathTopic) return problem(400, 'topic_mismatch', 'X-Shopify-Topic does not match the webhook address');
     if (!shopDomain) return problem(400, 'invalid_shop', 'X-Shopify-Shop-Domain must be a *.myshopify.com domain');
     if (webhookId.length > 255) return problem(400, 'missing_webhook_id', 'X-Shopify-Webhook-Id is required');
+    addLogContext({ shop: shopDomain, shopifyWebhook: { topic, webhookId } });
 
     const parsedBody = parseBoundedJson(input.rawBody.toString('utf8'));
     if (!parsedBody.ok) return problem(400, parsedBody.problem.code === 'invalid_json' ? 'invalid_json' : parsedBody.problem.code, parsedBody.problem.code === 'invalid_json' ? 'The webhook body is not JSON' : parsedBody.problem.message);

@@ -28,6 +28,7 @@ export interface StoredOperationFields {
   rejectionCode?: string;
   rejectionMessage?: string;
   decidedAt?: Date;
+  createdAt?: Date;
 }
 
 /** The small part of receiving an operation that differs by kind. */
@@ -87,6 +88,7 @@ export class ReceiveOperation<K extends OperationKind> {
         requestFingerprint: request.fingerprint,
         apiVersion: request.apiVersion,
         shopifyRequestId: request.shopifyRequestId,
+        createdAt: now,
         ...(refusal ? { status: 'REJECTED', rejectionCode: refusal.code, rejectionMessage: refusal.merchantMessage, decidedAt: now } : { status: 'RECEIVED' }),
       };
       const inserted = await this.policy.insert(tx, fields, request, { payment: current, balance });

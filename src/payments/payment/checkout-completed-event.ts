@@ -3,6 +3,7 @@ import { expandedPaymentIntents, flexCheckoutSessionSchema, type FlexCheckoutSes
 import { eventObject, FlexEventNotReady, type FlexEvent, type FlexEventHandler } from '../../flex/webhooks/flex-event-registry';
 import type { Clock } from '../../lib/clock';
 import { flexCheckoutSessionId, shopifySessionId } from '../../lib/ids';
+import { addLogContext } from '../../lib/log-context';
 import { decidePaymentOutcome } from './decide-payment-outcome';
 import type { PaymentOutcomes } from './payment-outcomes';
 
@@ -46,6 +47,7 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       if (!payment) return 'unknown_checkout_session';
       // Test and live never cross: only the endpoint of the payment's own mode may move it.
       if (payment.test !== (mode === 'TEST')) return 'mode_mismatch';
+      addLogContext({ paymentSessionId: payment.id });
       await repos.payments.addEvent(payment.id, 'flex_webhook', { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status });
       const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);

@@ -1,6 +1,7 @@
 import type { Prisma } from '@prisma/client';
 import type { Repositories } from '../../db/repositories';
 import { flexAcceptsCurrency } from '../../flex/flex-currency';
+import type { Clock } from '../../lib/clock';
 import { shopifySessionId, type PaymentId } from '../../lib/ids';
 import { parseDecimalAmount } from '../../lib/money';
 import { describeZodError, invalidRequest, readShopifyHeaders, type RequestProblem } from '../shopify-session-request';
@@ -20,7 +21,7 @@ export type ReceivePaymentSessionResult =
  * same id with other details is a conflict.
  */
 export class ReceivePaymentSession {
-  constructor(private readonly deps: { repos: Repositories; appUrl: string }) {}
+  constructor(private readonly deps: { repos: Repositories; appUrl: string; clock: Clock }) {}
 
   async execute(headers: Record<string, string | string[] | undefined>, body: unknown): Promise<ReceivePaymentSessionResult> {
     const headerCheck = readShopifyHeaders(headers);
@@ -70,6 +71,7 @@ export class ReceivePaymentSession {
         requestFingerprint: fingerprint,
         apiVersion,
         shopifyRequestId: requestId,
+        createdAt: this.deps.clock.now(),
       },
       { type: 'shopify_session_received', detail: { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId } },
     );

@@ -1,5 +1,6 @@
 import { eventObject, type FlexEventHandler } from '../../flex/webhooks/flex-event-registry';
 import { flexRefundSchema } from '../../flex/flex-types';
+import { addLogContext } from '../../lib/log-context';
 import { REFUND_METADATA_KEY, type RefundOutcomes } from './refund-outcomes';
 
 /** Flex's refund events; each carries the refund as it was when the event happened. */
@@ -27,6 +28,7 @@ export function refundEvents(outcomes: RefundOutcomes): FlexEventHandler {
       }
       // Refunds made elsewhere (the Flex dashboard) are not ours to report.
       if (!refund) return 'unknown_refund';
+      addLogContext({ paymentSessionId: refund.paymentSessionId, refundSessionId: refund.id });
       if (refund.test !== (mode === 'TEST')) return 'mode_mismatch';
       const progress = await outcomes.recordFlexRefunds(repos, refund, [flexRefund], 'webhook');
       return progress === 'resolved' || progress === 'failed' ? 'applied' : `refund_${progress}`;
