@@ -103,7 +103,7 @@ const envSchema = z.object({
   PAYMENTS_PROXY_PORT: port.optional(),
   SANDBOX_FLEX_PORT: port.default(4100),
   SANDBOX_SHOPIFY_PORT: port.default(4200),
-  RECONCILE_AFTER_SECONDS: positiveInt.default(600),
+  RECONCILE_AFTER_SECONDS: positiveInt.default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -59,8 +59,10 @@ export interface AppTuning {
   retryPolicy?: RetryPolicy;
   workerPollIntervalMs?: number;
   reconcileIntervalMs?: number;
-  /** Wait before re-checking a session Flex still has open (doubles each time). */
+  /** Wait before re-checking a session Flex still has open (doubles each time; default 1 min). */
   reconcileCheckIntervalMs?: number;
+  /** Sessions the reconciler claims at a time (default 100). */
+  reconcileBatchSize?: number;
   /** How often to look for refunds still pending in Flex (default: reconcileIntervalMs). */
   refundPollIntervalMs?: number;
   /** Wait before asking Flex again about a pending refund, doubling (default: reconcileCheckIntervalMs). */
@@ -106,7 +108,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   });
 
   // Payments: the four Shopify hooks, their Flex jobs and outcomes.
-  const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 5 * 60 * 1000;
+  const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 60 * 1000;
   const refundCheckIntervalMs = tuning.refundCheckIntervalMs ?? reconcileCheckIntervalMs;
   const paymentOutcomes = new PaymentOutcomes({ transactor, clock, logger, reconcileRetryMs: reconcileCheckIntervalMs });
   const refundOutcomes = new RefundOutcomes({ clock, logger: logger.child({ component: 'refunds' }), pollIntervalMs: refundCheckIntervalMs });
@@ -161,6 +163,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       logger: logger.child({ component: 'reconciler' }),
       apiVersion: config.shopify.apiVersion,
       checkIntervalMs: reconcileCheckIntervalMs,
+      batchSize: tuning.reconcileBatchSize,
     }),
     receiveRefund: new ReceiveOperation({ transactor, clock, logger }, refundPolicy),
     receiveCapture: new ReceiveOperation({ transactor, clock, logger }, capturePolicy()),
@@ -211,7 +214,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     secretRotation: new SecretRotation(database.prisma, secrets),
     retention: new BuyerDataRetention(database.prisma, { clock, logger: logger.child({ component: 'retention' }), retentionDays: config.retentionDays }),
     retentionIntervalMs: tuning.retentionIntervalMs ?? 60 * 60 * 1000,
-    reconcileIntervalMs: tuning.reconcileIntervalMs ?? 30_000,
+    reconcileIntervalMs: tuning.reconcileIntervalMs ?? 10_000,
     refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
   };
 }

@@ -64,7 +64,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   }
 
   components.worker.start();
-  const reconciliation = new PeriodicTask('reconcile-payment-sessions', components.reconcileIntervalMs, () => payments.reconciler.runOnce(), logger);
+  const reconciliation = new PeriodicTask('reconcile-payment-sessions', components.reconcileIntervalMs, () => payments.reconciler.runOnce(), logger, (pass) => pass.more);
   reconciliation.start();
   const refundPolling = new PeriodicTask('poll-pending-refunds', components.refundPollIntervalMs, () => payments.refundPoller.runOnce(), logger);
   refundPolling.start();

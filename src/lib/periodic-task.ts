@@ -1,7 +1,10 @@
 import type { Logger } from './logger';
 
-/** Runs `task` every `intervalMs`, never overlapping itself; `stop()` waits for a run in progress. */
-export class PeriodicTask {
+/**
+ * Runs `task` every `intervalMs`, never overlapping itself; `stop()` waits for a run in progress.
+ * A task that reports more work waiting (`runAgainAtOnce` on its result) runs again at once.
+ */
+export class PeriodicTask<T = unknown> {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | undefined;
   private running = false;
@@ -9,8 +12,9 @@ export class PeriodicTask {
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
-    private readonly task: () => Promise<unknown>,
+    private readonly task: () => Promise<T>,
     private readonly logger: Logger,
+    private readonly runAgainAtOnce: (result: T) => boolean = () => false,
   ) {}
 
   start(initialDelayMs = this.intervalMs): void {
@@ -29,11 +33,15 @@ export class PeriodicTask {
   private schedule(delayMs: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
+      let again = false;
       this.current = this.task()
+        .then((result) => {
+          again = this.runAgainAtOnce(result);
+        })
         .catch((error: unknown) => this.logger.error({ err: error, task: this.name }, 'periodic task failed'))
         .finally(() => {
           this.current = undefined;
-          this.schedule(this.intervalMs);
+          this.schedule(again ? 0 : this.intervalMs);
         });
     }, delayMs);
     this.timer.unref?.();

@@ -59,12 +59,14 @@ describe('the outbox of Shopify mutations', () => {
   });
 
   it('treats a timeout as a failure to retry', async () => {
-    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
-    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
-    await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, 'delivery after a timeout');
-    const job = await resolveJobOf(session.id);
-    expect(job.attempts).toBeGreaterThanOrEqual(2);
+    await h.withShortTimeouts({ shopifyMs: 1_000 }, async () => {
+      h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
+      const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
+      await payOnFlexPage(redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 15_000, 'delivery after a timeout');
+      const job = await resolveJobOf(session.id);
+      expect(job.attempts).toBeGreaterThanOrEqual(2);
+    });
   });
 
   it('picks up pending work after a restart', async () => {

@@ -53,3 +53,71 @@ describe('the reconciler', () => {
     expect(failed).toHaveLength(2);
   });
 });
+
+/**
+ * After an outage the reconciler has a backlog: it looks early (about a minute after the checkout
+ * was made), drains in batches with several reads in flight, and lets Flex's rate limit set the pace.
+ * The periodic pass is off here (a one-hour interval); the tests run passes themselves.
+ */
+describe('the reconciler with a backlog', () => {
+  const { h, shop } = useHarness({ env: { RECONCILE_AFTER_SECONDS: '60' }, tuning: { reconcileIntervalMs: 60 * 60 * 1000, reconcileBatchSize: 5 } });
+
+  /** Buyers who paid on Flex and closed the tab, their webhooks lost. */
+  async function paidAndLost(count: number, amount: string) {
+    h.flex.faults.dropWebhooks({ eventType: 'checkout.session.completed', times: Infinity });
+    const sessions = [];
+    for (let i = 0; i < count; i++) {
+      const { session, redirectUrl } = await startCheckout(h, shop, { amount });
+      expect((await payOnFlexPage(redirectUrl, 'hsa_fsa')).status).toBe(303);
+      sessions.push(session);
+    }
+    return sessions;
+  }
+  const resolveMutations = (gid: string) => h.shopify.mutations.filter((m) => m.name === 'paymentSessionResolve' && (m.variables as any).id === gid);
+
+  it('looks about a minute after the checkout was made, not before', async () => {
+    const [session] = await paidAndLost(1, '50.00');
+    expect((await h.components.payments.reconciler.runOnce()).looked).toBe(0);
+    h.clock.advance(61_000);
+    expect(await h.components.payments.reconciler.runOnce()).toEqual({ looked: 1, more: false });
+    expect(await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session!.id } })).toMatchObject({ status: 'RESOLVED', decisionSource: 'RECONCILER' });
+    await eventually(async () => h.shopify.paymentSession(session!.id)?.status === 'resolved', 10_000, 'resolved at Shopify');
+  });
+
+  it('drains a backlog batch after batch, two passes at once never taking the same session', async () => {
+    const sessions = await paidAndLost(12, '51.00');
+    h.clock.advance(61_000);
+    const reconciler = h.components.payments.reconciler;
+    const passes = await Promise.all([reconciler.runOnce(), reconciler.runOnce()]);
+    expect(passes[0]!.looked + passes[1]!.looked).toBe(12);
+    await eventually(async () => sessions.every((s) => h.shopify.paymentSession(s.id)?.status === 'resolved'), 20_000, 'all resolved');
+    for (const s of sessions) expect(resolveMutations(s.gid)).toHaveLength(1);
+  });
+
+  it("paces itself by Flex's rate limit: a 429 pauses the key for Retry-After, and every session is still decided once", async () => {
+    const sessions = await paidAndLost(10, '52.00');
+    h.flex.faults.set({ rateLimit: { requestsPerSecond: 4, burst: 2 } });
+    h.clock.advance(61_000);
+    const reconciler = h.components.payments.reconciler;
+    const readsSoFar = () => h.flex.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/checkout/sessions/')).length;
+    const before = readsSoFar();
+    // The first batch's reads run into the limit; the second batch, in the same pass, waits out the
+    // Retry-After instead of asking: fewer reads than sessions looked at.
+    const first = await reconciler.runOnce();
+    expect(first.looked).toBe(10);
+    expect(readsSoFar() - before).toBeLessThan(10);
+    await eventually(async () => {
+      await reconciler.runOnce();
+      return sessions.every((s) => h.shopify.paymentSession(s.id)?.status === 'resolved');
+    }, 30_000, 'all resolved under the rate limit');
+    for (const s of sessions) expect(resolveMutations(s.gid)).toHaveLength(1);
+    const reads = h.flex.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/checkout/sessions/'));
+    const limited = reads.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    // After a 429 the sessions of that key wait instead of each asking again: the refused reads are
+    // at most one round of the reads in flight per pause, never one per session per pass.
+    expect(limited.length).toBeLessThan(reads.length);
+    const payments = await h.prisma.paymentSession.findMany({ where: { shopifyId: { in: sessions.map((s) => s.id) } } });
+    expect(payments.every((p) => p.decisionSource === 'RECONCILER')).toBe(true);
+  });
+});

@@ -157,8 +157,10 @@ export class Harness {
       SHOPIFY_API_SECRET: 'test-api-secret',
       SHOPIFY_API_ORIGIN: this.shopify.url,
       FLEX_API_URL: this.flex.url,
-      FLEX_TIMEOUT_MS: '2000',
-      SHOPIFY_TIMEOUT_MS: '1500',
+      // As long as production's: on a busy machine (the suite beside a benchmark) a sandbox can take
+      // seconds to answer, and a test that needs a call to time out sets a short timeout itself.
+      FLEX_TIMEOUT_MS: '10000',
+      SHOPIFY_TIMEOUT_MS: '10000',
       RECONCILE_AFTER_SECONDS: '3600',
       ...(this.mtls ? {} : { PAYMENTS_PROXY_SECRET: this.proxySecret, PAYMENTS_PROXY_HOST: '127.0.0.1', PAYMENTS_PROXY_PORT: String(await freePort()) }),
       ...this.options.env,
@@ -200,6 +202,22 @@ export class Harness {
   /** Changes the app's environment (new encryption keys, say) from its next start on; '' unsets a variable. */
   setEnv(changes: Record<string, string>): void {
     Object.assign(this.envChanges, changes);
+  }
+
+  /**
+   * Runs `work` with the app restarted on short Flex/Shopify timeouts (the suite's are long, for a
+   * busy machine), for a test that needs a hanging call to give up soon; restores them after.
+   */
+  async withShortTimeouts<T>(timeouts: { flexMs?: number; shopifyMs?: number }, work: () => Promise<T>): Promise<T> {
+    const long = { FLEX_TIMEOUT_MS: this.config.flex.timeoutMs, SHOPIFY_TIMEOUT_MS: this.config.shopify.timeoutMs };
+    this.setEnv({ FLEX_TIMEOUT_MS: String(timeouts.flexMs ?? long.FLEX_TIMEOUT_MS), SHOPIFY_TIMEOUT_MS: String(timeouts.shopifyMs ?? long.SHOPIFY_TIMEOUT_MS) });
+    await this.restartApp();
+    try {
+      return await work();
+    } finally {
+      this.setEnv({ FLEX_TIMEOUT_MS: String(long.FLEX_TIMEOUT_MS), SHOPIFY_TIMEOUT_MS: String(long.SHOPIFY_TIMEOUT_MS) });
+      await this.restartApp();
+    }
   }
 
   async restartApp(): Promise<void> {

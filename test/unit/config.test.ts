@@ -151,4 +151,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, RETENTION_DAYS: '0' }).some((p) => p.startsWith('RETENTION_DAYS:'))).toBe(true);
     expect(problemsOf({ ...production, RETENTION_DAYS: 'ninety' }).some((p) => p.startsWith('RETENTION_DAYS:'))).toBe(true);
   });
+
+  it('first asks Flex about an unfinished checkout a minute after it was made, by default', () => {
+    expect(loadConfig(production).reconcileAfterSeconds).toBe(60);
+    expect(loadConfig({ ...production, RECONCILE_AFTER_SECONDS: '5' }).reconcileAfterSeconds).toBe(5);
+  });
 });
