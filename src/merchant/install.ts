@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock';
 import type { ShopDomain, ShopId } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import { normalizeShopDomain } from '../lib/shop-domain';
+import { ADMIN_API_SCOPES } from '../shopify/access-scopes';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
 import type { Transactor } from '../db/transactor';
 
@@ -26,11 +27,15 @@ export class MerchantInstall {
     },
   ) {}
 
-  /** Installed = the shop is active here and its offline token is stored. */
+  /**
+   * Installed = the shop is active here and its offline token is stored, granted the scopes the app
+   * asks for now. A shop installed before the app asked for more is sent through OAuth again, where
+   * Shopify asks the merchant to approve the new scopes.
+   */
   async isInstalled(shopDomain: ShopDomain): Promise<boolean> {
     const shop = await this.deps.transactor.repos.shops.findByDomain(shopDomain);
     if (shop?.status !== 'ACTIVE') return false;
-    return (await this.deps.tokens.forShop(shopDomain)) !== null;
+    return this.deps.tokens.coversScopes(shopDomain, ADMIN_API_SCOPES);
   }
 
   async shopId(shopDomain: ShopDomain): Promise<ShopId | null> {

@@ -15,6 +15,17 @@ export class ShopifyAccessTokens {
     return session?.accessToken ? new Secret(session.accessToken) : null;
   }
 
+  /**
+   * Whether the shop's stored grant covers the scopes the app needs now. A token stored without a
+   * scope (registered by an operator with `shops:add`) is taken to cover them: the operator vouched.
+   */
+  async coversScopes(shopDomain: string, scopes: readonly string[]): Promise<boolean> {
+    const session = await this.storage.loadSession(ShopifyAccessTokens.offlineSessionId(shopDomain));
+    if (!session?.accessToken) return false;
+    if (!session.scope) return true;
+    return session.isScopeIncluded([...scopes]);
+  }
+
   async store(shopDomain: string, accessToken: string, scope: string | undefined): Promise<void> {
     const session = new Session({
       id: ShopifyAccessTokens.offlineSessionId(shopDomain),

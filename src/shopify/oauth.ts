@@ -1,4 +1,5 @@
 import '@shopify/shopify-api/adapters/node';
+import { ADMIN_API_SCOPES } from './access-scopes';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -86,8 +87,7 @@ export class ShopifyOAuth {
     this.api = shopifyApi({
       apiKey: options.apiKey,
       apiSecretKey: options.apiSecret,
-      // Payments scopes come with the payments extension; the app asks for no Admin API scopes.
-      scopes: [],
+      scopes: [...ADMIN_API_SCOPES],
       hostName: app.host,
       hostScheme: this.secureCookies ? 'https' : 'http',
       apiVersion: options.apiVersion as ApiVersion,

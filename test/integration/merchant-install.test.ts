@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { AuthScopes } from '@shopify/shopify-api';
+import { ADMIN_API_SCOPES } from '../../src/shopify/access-scopes';
 import { eventually, useHarness } from '../support/harness';
 import { approveInstall, BROWSER_UA, installThroughOAuth, MerchantBrowser, uniqueShop } from '../support/merchant';
 
@@ -91,6 +93,26 @@ describe('merchant install', () => {
     expect(browser.cookies.has('flex_merchant_session')).toBe(true);
     expect((await browser.get(`${h.appUrl}/settings`)).status).toBe(200);
     expect(oauthTokens(shop)).toHaveLength(tokensBefore);
+  });
+
+  it('asks for the scopes granted at install (the catalog, orders and the cart pixel need them)', async () => {
+    const shop = uniqueShop('scopes');
+    await installThroughOAuth(h, shop);
+    // Shopify names a write scope and not the read it implies, so compare as the library does.
+    expect(new AuthScopes(oauthTokens(shop)[0]!.scope).has([...ADMIN_API_SCOPES])).toBe(true);
+  });
+
+  it('a shop installed before the app asked for these scopes is sent through OAuth again to approve them', async () => {
+    const shop = uniqueShop('rescope');
+    await installThroughOAuth(h, shop);
+    // What an install of the earlier app version left: a token with the payments scopes only.
+    const token = (await h.components.tokens.forShop(shop as never))!.reveal();
+    await h.components.tokens.store(shop, token, 'write_payment_gateways,write_payment_sessions');
+    const browser = new MerchantBrowser(h.appUrl);
+    const landing = await browser.get(h.shopify.installUrl(shop));
+    expect([302, 303]).toContain(landing.status);
+    expect(new URL(landing.location!).pathname).toBe('/admin/oauth/authorize');
+    expect(new AuthScopes(new URL(landing.location!).searchParams.get('scope')!).has([...ADMIN_API_SCOPES])).toBe(true);
   });
 
   it('reinstalls after an uninstall: the old session is refused, the new install works', async () => {

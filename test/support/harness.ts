@@ -13,6 +13,8 @@ import { openDatabase, type Database } from '../../src/db/database';
 import { AdjustableClock } from '../../src/lib/clock';
 import type { PaymentId } from '../../src/lib/ids';
 import { createLogger } from '../../src/lib/logger';
+import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/shopify-webhooks/handle-shopify-webhook';
+import { ADMIN_API_SCOPES } from '../../src/shopify/access-scopes';
 import { SessionProxy } from './session-proxy';
 import { normalizeShopDomain } from '../../src/lib/shop-domain';
 
@@ -196,6 +198,8 @@ export class Harness {
       apiKey: 'test-api-key',
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
+      // The app's subscriptions (shopify.app.toml): the webhooks Shopify sends by itself go only to these.
+      webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS],
     });
   }
 
@@ -253,7 +257,8 @@ export class Harness {
   /** Installs a shop in the simulator and registers it with the app the way an operator would. */
   async registerShop(domain = `shop-${randomUUID().slice(0, 8)}.myshopify.com`): Promise<RegisteredShop> {
     const account = this.flex.createAccount({ name: domain });
-    const installed = this.shopify.createShop(domain);
+    // Installed as through OAuth: granted the scopes the app asks for.
+    const installed = this.shopify.createShop(domain, { scopes: [...ADMIN_API_SCOPES] });
     const result = await this.components.registerShop.execute({
       shopDomain: normalizeShopDomain(domain)!,
       accessToken: installed.accessToken,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SHOPIFY_API_VERSION } from '../../src/config';
 import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/shopify-webhooks/handle-shopify-webhook';
+import { ADMIN_API_SCOPES } from '../../src/shopify/access-scopes';
 import { OAUTH_CALLBACK_PATH } from '../../src/shopify/oauth';
 
 /** shopify.app.toml must describe the app as the code serves it. */
@@ -19,7 +20,8 @@ describe('shopify.app.toml', () => {
     expect(toml).toMatch(/\[pos\]\s*\nembedded = false/);
     const redirects = JSON.parse(value('redirect_urls')!) as string[];
     expect(redirects).toEqual([`${new URL(appUrl).origin}${OAUTH_CALLBACK_PATH}`]);
-    expect(toml).toMatch(/\[access_scopes\][\s\S]*scopes = ""/);
+    const scopes = JSON.parse(/\[access_scopes\][^[]*?\nscopes = ("[^"]*")/.exec(toml)![1]!) as string;
+    expect(scopes.split(',')).toEqual([...ADMIN_API_SCOPES]);
     expect(toml).toMatch(/\[build\]/);
   });
 
