@@ -36,6 +36,10 @@ import { PayStep } from '../payments/payment/pay-step';
 import { ReceivePaymentSession } from '../payments/payment/receive-payment-session';
 import { CancelGroupCheckoutsJob, ReturnLatePaymentJob } from '../payments/payment/late-payment';
 import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
+import { ActivateWebPixelJob } from '../cart/activate-web-pixel';
+import { RecordPixelPost } from '../cart/record-pixel-post';
+import type { PixelRouteLimits } from '../http/routes/pixel';
+import { ShopifyWebPixels } from '../shopify/web-pixel-api';
 import { ReconcilePaymentSessions } from '../payments/payment/reconcile-payment-sessions';
 import { flexRefund } from '../payments/refund/flex-refund';
 import { PollPendingRefunds } from '../payments/refund/poll-pending-refunds';
@@ -73,6 +77,8 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** Rate limits of the public pixel endpoint (defaults in http/routes/pixel.ts). */
+  pixelLimits?: PixelRouteLimits;
 }
 
 /**
@@ -95,6 +101,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'shopify-payments-client' }),
     fetch: tuning.fetch,
   });
+  const webPixels = new ShopifyWebPixels({ apiVersion: config.shopify.apiVersion, apiOrigin: config.shopify.apiOrigin, timeoutMs: config.shopify.timeoutMs, fetch: tuning.fetch });
   const sessionStorage = new EncryptedSessionStorage(new PrismaSessionStorage(database.prisma, { connectionRetries: 1 }), secrets);
   const tokens = new ShopifyAccessTokens(sessionStorage);
   const oauth = new ShopifyOAuth({
@@ -130,6 +137,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new FlexOperationJob(flexJobDeps('voids'), flexVoid),
       new ReturnLatePaymentJob(flexJobDeps('payments')),
       new CancelGroupCheckoutsJob(flexJobDeps('payments')),
+      new ActivateWebPixelJob({ transactor, tokens, webPixels, appUrl: config.appUrl, clock, logger: logger.child({ component: 'cart' }) }),
     ],
     clock,
     logger: logger.child({ component: 'outbox' }),
@@ -171,6 +179,11 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     refundPoller: new PollPendingRefunds({ transactor, flex, outcomes: refundOutcomes, clock, logger: logger.child({ component: 'refund-poller' }), checkIntervalMs: refundCheckIntervalMs }),
     outcomes: paymentOutcomes,
   };
+  // The buyer's cart: pixel posts and checkout webhooks kept as snapshots, joined on the pay page.
+  const cart = {
+    recordPixelPost: new RecordPixelPost({ repos, clock }),
+    pixelLimits: tuning.pixelLimits,
+  };
   const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger });
 
   // Merchant: install, the settings page, Flex connection, Shopify's webhooks.
@@ -206,6 +219,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     tokens,
     worker,
     payments,
+    cart,
     handleFlexWebhook,
     merchant,
     shopifyWebhooks,

@@ -6,6 +6,7 @@ import { buyerRoutes } from '../http/routes/buyer-pages';
 import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
 import { healthRoutes } from '../http/routes/health';
 import { merchantInstallRoutes } from '../http/routes/merchant-install';
+import { pixelRoutes } from '../http/routes/pixel';
 import { paymentSessionRoutes } from '../http/routes/payment-sessions';
 import { refundCaptureVoidRoutes } from '../http/routes/refund-capture-void-sessions';
 import { settingsRoutes } from '../http/routes/settings';
@@ -48,6 +49,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       paymentSessionRoutes({ receivePaymentSession: payments.receivePaymentSession, sessionAuth: config.sessionAuth }),
       refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, sessionAuth: config.sessionAuth }),
       buyerRoutes({ payStep: payments.payStep, buyerReturn: payments.buyerReturn }),
+      pixelRoutes({ recordPixelPost: components.cart.recordPixelPost, limits: components.cart.pixelLimits }),
       flexWebhookRoutes({ handleFlexWebhook: components.handleFlexWebhook }),
       shopifyWebhookRoutes({ handleShopifyWebhook: components.shopifyWebhooks }),
       merchantInstallRoutes({ merchant }),

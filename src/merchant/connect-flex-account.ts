@@ -1,3 +1,4 @@
+import { enqueueWebPixelActivation } from '../cart/activate-web-pixel';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FlexMode } from '@prisma/client';
 import type { Transactor } from '../db/transactor';
@@ -110,6 +111,8 @@ export class ConnectFlexAccount {
         });
         if (saved.previous) replaced.push({ key: saved.previous.apiKey.reveal(), webhookEndpointId: saved.previous.webhookEndpointId });
       }
+      // The cart pixel, so that Flex gets the buyer's real cart (a shop installed before the pixel existed gets it here).
+      await enqueueWebPixelActivation(repos, stored.id, now);
       return { shopId: stored.id, previous: replaced };
     });
     // The endpoints of replaced keys would keep signing events with secrets we no longer hold.

@@ -1,3 +1,4 @@
+import { enqueueWebPixelActivation } from '../cart/activate-web-pixel';
 import type { Session } from '@shopify/shopify-api';
 import type { SessionStorage } from '@shopify/shopify-app-session-storage';
 import type { Clock } from '../lib/clock';
@@ -61,6 +62,7 @@ export class MerchantInstall {
     const before = await shops.findByDomain(shopDomain);
     const shop = await shops.upsertActive(shopDomain, this.deps.clock.now());
     const reinstalled = before !== null;
+    await enqueueWebPixelActivation(this.deps.transactor.repos, shop.id, this.deps.clock.now());
     this.deps.logger.info({ shop: shopDomain, reinstalled, scope: session.scope }, reinstalled ? 'app reinstalled' : 'app installed');
     return { shopId: shop.id, reinstalled };
   }

@@ -31,7 +31,7 @@ describe('shopify.app.toml', () => {
     expect(subscriptions.map((s) => s.topic).sort()).toEqual([...SHOPIFY_WEBHOOK_TOPICS].sort());
     for (const s of subscriptions) {
       expect(s.uri).toBe(`/webhooks/shopify/${s.topic}`);
-      expect(s.kind).toBe(s.topic === 'app/uninstalled' ? 'topics' : 'compliance_topics');
+      expect(s.kind).toBe(['customers/data_request', 'customers/redact', 'shop/redact'].includes(s.topic) ? 'compliance_topics' : 'topics');
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { SecretBox } from '../../lib/secret-box';
 import type { CommitHooks, DbClient } from '../db-client';
 import { CaptureSessionRepository } from './capture-sessions';
+import { CartSnapshotRepository } from './cart-snapshots';
 import { CustomerDataRepository } from './customer-data';
 import { FlexConnectionRepository } from './flex-connections';
 import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
@@ -27,6 +28,7 @@ export interface Repositories {
   shopifyWebhookDeliveries: ShopifyWebhookDeliveryRepository;
   customerData: CustomerDataRepository;
   oauthStates: OAuthStateStore;
+  cartSnapshots: CartSnapshotRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -45,6 +47,7 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
+    cartSnapshots: new CartSnapshotRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }

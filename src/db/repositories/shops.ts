@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Shop } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { ShopDomain, ShopId } from '../../lib/ids';
@@ -26,6 +27,21 @@ export class ShopRepository {
 
   async setPaymentsAppConfiguration(id: ShopId, ready: boolean, externalHandle: string | null): Promise<void> {
     await this.db.shop.update({ where: { id }, data: { paymentsAppReady: ready, externalHandle } });
+  }
+
+  /** The shop's pixel key, made on first use (README "How the cart reaches Flex"). */
+  async ensurePixelKey(id: ShopId): Promise<string> {
+    await this.db.shop.updateMany({ where: { id, pixelKey: null }, data: { pixelKey: randomBytes(24).toString('base64url') } });
+    const shop = await this.db.shop.findUniqueOrThrow({ where: { id }, select: { pixelKey: true } });
+    return shop.pixelKey!;
+  }
+
+  async recordPixelActivated(id: ShopId, webPixelId: string, now: Date): Promise<void> {
+    await this.db.shop.update({ where: { id }, data: { webPixelId, pixelActivatedAt: now, pixelProblem: null } });
+  }
+
+  async recordPixelProblem(id: ShopId, problem: string | null): Promise<void> {
+    await this.db.shop.update({ where: { id }, data: { pixelProblem: problem } });
   }
 
   async delete(id: string): Promise<void> {

@@ -1,0 +1,104 @@
+import type { CartSnapshot, CartSnapshotSource } from '@prisma/client';
+import { randomUUID } from 'node:crypto';
+import type { ShopId } from '../../lib/ids';
+import type { DbClient } from '../db-client';
+
+/** One line of a cart snapshot: what was bought, never at what price (the catalog says that). */
+export interface CartSnapshotLine {
+  /** Null for a line with no product variant (a custom line): such a cart cannot be re-priced. */
+  variantId: string | null;
+  productId: string | null;
+  title: string;
+  quantity: number;
+  /** The discounts Shopify allocated to this line, in minor units. */
+  discountMinor: number;
+}
+
+export interface CartSnapshotInput {
+  shopId: ShopId;
+  source: CartSnapshotSource;
+  checkoutToken: string;
+  cartToken: string | null;
+  urlToken: string | null;
+  currency: string;
+  totalMinor: number;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+  lines: CartSnapshotLine[];
+  observedAt: Date;
+  receivedAt: Date;
+  expiresAt: Date;
+}
+
+export type CartSnapshotRecord = Omit<CartSnapshot, 'lines' | 'totalMinor' | 'subtotalMinor' | 'taxMinor' | 'shippingMinor' | 'discountMinor'> & {
+  lines: CartSnapshotLine[];
+  totalMinor: number;
+  subtotalMinor: number;
+  taxMinor: number;
+  shippingMinor: number;
+  discountMinor: number;
+};
+
+export class CartSnapshotRepository {
+  constructor(private readonly db: DbClient) {}
+
+  /**
+   * Stores the snapshot as the newest description of its checkout from its source, unless a newer
+   * one is already stored (webhooks and pixel posts arrive out of order). True when stored.
+   */
+  async save(input: CartSnapshotInput): Promise<boolean> {
+    const changed = await this.db.$executeRaw`
+      INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
+        "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
+      VALUES (${randomUUID()}::uuid, ${input.shopId}::uuid, ${input.source}::"CartSnapshotSource", ${input.checkoutToken}, ${input.cartToken}, ${input.urlToken},
+        ${input.currency}, ${input.totalMinor}, ${input.subtotalMinor}, ${input.taxMinor}, ${input.shippingMinor}, ${input.discountMinor},
+        ${JSON.stringify(input.lines)}::jsonb, ${input.observedAt}, ${input.receivedAt}, ${input.expiresAt})
+      ON CONFLICT ("shopId", source, "checkoutToken") DO UPDATE SET
+        "cartToken" = COALESCE(EXCLUDED."cartToken", "CartSnapshot"."cartToken"),
+        "urlToken" = COALESCE(EXCLUDED."urlToken", "CartSnapshot"."urlToken"),
+        currency = EXCLUDED.currency, "totalMinor" = EXCLUDED."totalMinor", "subtotalMinor" = EXCLUDED."subtotalMinor",
+        "taxMinor" = EXCLUDED."taxMinor", "shippingMinor" = EXCLUDED."shippingMinor", "discountMinor" = EXCLUDED."discountMinor",
+        lines = EXCLUDED.lines, "observedAt" = EXCLUDED."observedAt", "receivedAt" = EXCLUDED."receivedAt", "expiresAt" = EXCLUDED."expiresAt"
+      WHERE "CartSnapshot"."observedAt" <= EXCLUDED."observedAt"`;
+    return changed > 0;
+  }
+
+  /**
+   * The shop's unexpired snapshots any of whose tokens is `token`, server-trusted (webhook) first,
+   * then newest first.
+   */
+  async findByToken(shopId: ShopId, token: string, now: Date): Promise<CartSnapshotRecord[]> {
+    const rows = await this.db.cartSnapshot.findMany({
+      where: { shopId, expiresAt: { gt: now }, OR: [{ checkoutToken: token }, { cartToken: token }, { urlToken: token }] },
+      orderBy: { observedAt: 'desc' },
+      take: 10,
+    });
+    const trusted = (row: CartSnapshot) => (row.source === 'WEBHOOK' ? 0 : 1);
+    return rows.sort((a, b) => trusted(a) - trusted(b)).map(toRecord);
+  }
+
+  async findById(id: string): Promise<CartSnapshotRecord | null> {
+    const row = await this.db.cartSnapshot.findUnique({ where: { id } });
+    return row ? toRecord(row) : null;
+  }
+
+  /** Deletes expired snapshots, at most `limit`; returns how many. */
+  async deleteExpired(now: Date, limit: number): Promise<number> {
+    return this.db.$executeRaw`
+      DELETE FROM "CartSnapshot" WHERE id IN (SELECT id FROM "CartSnapshot" WHERE "expiresAt" <= ${now} LIMIT ${limit})`;
+  }
+}
+
+function toRecord(row: CartSnapshot): CartSnapshotRecord {
+  return {
+    ...row,
+    lines: row.lines as unknown as CartSnapshotLine[],
+    totalMinor: Number(row.totalMinor),
+    subtotalMinor: Number(row.subtotalMinor),
+    taxMinor: Number(row.taxMinor),
+    shippingMinor: Number(row.shippingMinor),
+    discountMinor: Number(row.discountMinor),
+  };
+}
