@@ -86,10 +86,23 @@ export class BuyerDataRetention {
       }
       counts[target.name] = pruned;
     }
+    counts.cartSnapshots = await this.deleteExpiredCartSnapshots(now, batchSize);
     if (Object.values(counts).some((n) => n > 0)) {
       this.options.logger.info({ pruned: counts, olderThan: cutoff.toISOString(), retentionDays: this.options.retentionDays }, 'retention: pruned buyer data');
     }
     return counts;
+  }
+
+  /** Cart snapshots are joinable until they expire (cart/cart-snapshot.ts); then they are deleted whole. */
+  private async deleteExpiredCartSnapshots(now: Date, batchSize: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const n = await this.prisma.$executeRaw`
+        DELETE FROM "CartSnapshot" WHERE id IN (
+          SELECT id FROM "CartSnapshot" WHERE "expiresAt" <= ${now} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+      deleted += n;
+      if (n < batchSize) return deleted;
+    }
   }
 
   private pruneBatch(target: PruneTarget, at: { cutoff: Date; reportCutoff: Date; now: Date; batchSize: number }): Promise<number> {

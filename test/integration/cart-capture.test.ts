@@ -150,6 +150,18 @@ describe('cart capture', () => {
     expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: 'f'.repeat(32) } })).toBe(0);
   });
 
+  it('a snapshot expires after a day: the retention task deletes it', async () => {
+    const key = await shopPixelKey(shop.domain);
+    const body = post(shop.domain, key);
+    expect((await pixelPost(body)).status).toBe(204);
+    const token = body.event.checkout.token;
+    expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(1);
+    h.clock.advance(25 * 60 * 60 * 1000);
+    const counts = await h.components.retention.runOnce();
+    expect(counts.cartSnapshots).toBeGreaterThanOrEqual(1);
+    expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(0);
+  });
+
   it('rate-limits a flood per client address with 429', async () => {
     const key = await shopPixelKey(shop.domain);
     let limited = 0;

@@ -83,12 +83,6 @@ export class CartSnapshotRepository {
     const row = await this.db.cartSnapshot.findUnique({ where: { id } });
     return row ? toRecord(row) : null;
   }
-
-  /** Deletes expired snapshots, at most `limit`; returns how many. */
-  async deleteExpired(now: Date, limit: number): Promise<number> {
-    return this.db.$executeRaw`
-      DELETE FROM "CartSnapshot" WHERE id IN (SELECT id FROM "CartSnapshot" WHERE "expiresAt" <= ${now} LIMIT ${limit})`;
-  }
 }
 
 function toRecord(row: CartSnapshot): CartSnapshotRecord {

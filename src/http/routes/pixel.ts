@@ -1,6 +1,6 @@
 import cors from 'cors';
 import { Router, type Request } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RecordPixelPost } from '../../cart/record-pixel-post';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import { boundedJson } from '../json-body';
@@ -42,7 +42,7 @@ export function pixelRoutes(deps: { recordPixelPost: RecordPixelPost; limits?: P
   router.post(
     '/pixel/checkout',
     allowAnyOrigin,
-    limited(deps.limits?.perClientPerMinute ?? 300, (req) => req.ip ?? 'unknown', 'from this address'),
+    limited(deps.limits?.perClientPerMinute ?? 300, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'from this address'),
     ...boundedJson('64kb'),
     limited(deps.limits?.perShopPerMinute ?? 6_000, (req) => normalizeShopDomain((req.body as { shop?: unknown } | null)?.shop) ?? 'not-a-shop', 'for this shop'),
     async (req, res) => {
