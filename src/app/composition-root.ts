@@ -37,6 +37,7 @@ import { ReceivePaymentSession } from '../payments/payment/receive-payment-sessi
 import { CancelGroupCheckoutsJob, ReturnLatePaymentJob } from '../payments/payment/late-payment';
 import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
 import { ActivateWebPixelJob } from '../cart/activate-web-pixel';
+import { FindCart, type CatalogLookup } from '../cart/find-cart';
 import { RecordPixelPost } from '../cart/record-pixel-post';
 import type { PixelRouteLimits } from '../http/routes/pixel';
 import { ShopifyWebPixels } from '../shopify/web-pixel-api';
@@ -77,6 +78,8 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** How long the pay page waits for a cart snapshot still on its way (default 3 s). */
+  cartWaitMs?: number;
   /** Rate limits of the public pixel endpoint (defaults in http/routes/pixel.ts). */
   pixelLimits?: PixelRouteLimits;
 }
@@ -113,6 +116,9 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     timeoutMs: config.shopify.timeoutMs,
     logger: logger.child({ component: 'merchant' }),
   });
+
+  // Until the catalog sync lands, no variant is synced: every cart falls back (product_not_synced).
+  const catalogLookup: CatalogLookup = { variantsForCart: async () => new Map() };
 
   // Payments: the four Shopify hooks, their Flex jobs and outcomes.
   const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 60 * 1000;
@@ -155,6 +161,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       repos,
       flex,
       catalog: new CatchAllCatalog(repos.flexConnections),
+      findCart: new FindCart({ repos, catalog: catalogLookup, clock, waitMs: tuning.cartWaitMs ?? 3_000 }),
       buyerReturn,
       clock,
       logger,

@@ -186,6 +186,14 @@ export interface CreateCheckoutSessionInput {
   client_reference_id: string;
   capture_method: 'automatic' | 'manual';
   defaults?: { email?: string; first_name?: string; last_name?: string; phone?: string };
+  /** One shipping charge; Flex does not compute shipping. */
+  shipping_options?: { shipping_rate_data: { display_name: string; amount: number } };
+  /** Flex does not compute tax: the amount we send is the tax charged. */
+  tax_rate?: { amount: number };
+  /** Inline coupons; `applies_to.prices` puts one on the lines of those prices (as Flex's plugin sends). */
+  discounts?: Array<{ coupon_data: { name: string; amount_off: number; applies_to?: { prices: string[] } } }>;
+  /** Extra charges, e.g. a rounding adjustment (as Flex's plugin adds). */
+  fees?: Array<{ amount: number; fee_type: 'custom'; name: string; description: string }>;
   metadata: Record<string, string>;
 }
 

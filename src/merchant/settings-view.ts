@@ -1,3 +1,4 @@
+import { CART_FALLBACK_EXPLANATIONS, type CartFallbackReason } from '../cart/price-cart';
 import type { FlexMode, PaymentKind, PaymentStatus } from '@prisma/client';
 import type { Clock } from '../lib/clock';
 import { z } from 'zod';
@@ -71,11 +72,22 @@ export interface SettingsView {
   payments: PaymentView[];
   dataRequests: DataRequestView[];
   redactions: RedactionView[];
+  cart: CartCaptureView;
+}
+
+/** How the buyers' carts reached Flex: the pixel's state, and the last 30 days' payments by cart source. */
+export interface CartCaptureView {
+  pixel: { active: boolean; activatedAt: Date | null; problem: string | null };
+  withCart: number;
+  catchAll: number;
+  /** Why payments went to Flex as the catch-all line, most frequent first. */
+  fallbacks: Array<{ reason: string; explanation: string; count: number }>;
 }
 
 const RECENT_PAYMENTS = 20;
 const RECONCILER_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 const PAID_LATE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+const CART_STATS_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 const STUCK_AFTER_ATTEMPTS = 3;
 
 /** Everything the settings page shows, for the signed-in shop only. */
@@ -96,6 +108,7 @@ export class LoadSettingsView {
     const reconciled = await repos.payments.countResolvedByReconciler(shop.id, new Date(now.getTime() - RECONCILER_WINDOW_MS));
     const paidLate = await repos.payments.listPaidAfterDecision(shop.id, new Date(now.getTime() - PAID_LATE_WINDOW_MS));
     const paidLateTimelines = await repos.payments.listEventsForPayments(paidLate.map((p) => p.id));
+    const cartSources = await repos.paymentCarts.sourceCounts(shop.id, new Date(now.getTime() - CART_STATS_WINDOW_MS));
 
     const connectionViews: ConnectionView[] = connections.map((c) => ({
       mode: c.mode,
@@ -121,6 +134,15 @@ export class LoadSettingsView {
           whatToDo: `Create a new secret key in the Flex dashboard (Developers → API keys) and enter it below as the ${mode} key.`,
         });
       }
+    }
+    if (shop.pixelProblem) {
+      problems.push({
+        key: 'cart-pixel',
+        severity: 'warning',
+        title: 'The cart pixel could not be activated on your store',
+        detail: `Shopify answered: ${shop.pixelProblem}. Carts still reach Flex through Shopify's checkout webhooks, but later and less often.`,
+        whatToDo: 'Open the app from your Shopify admin so it can ask for the permissions it needs (pixels, customer events), then connect your Flex keys again below to retry.',
+      });
     }
     if (reconciled > 0) {
       problems.push({
@@ -230,6 +252,15 @@ export class LoadSettingsView {
           downloadable: Array.isArray(report.payments),
         };
       }),
+      cart: {
+        pixel: { active: shop.webPixelId !== null && !shop.pixelProblem, activatedAt: shop.pixelActivatedAt, problem: shop.pixelProblem },
+        withCart: cartSources.filter((c) => c.source === 'CART').reduce((sum, c) => sum + c.count, 0),
+        catchAll: cartSources.filter((c) => c.source === 'CATCH_ALL').reduce((sum, c) => sum + c.count, 0),
+        fallbacks: cartSources
+          .filter((c) => c.source === 'CATCH_ALL')
+          .map((c) => ({ reason: c.reason ?? 'unknown', explanation: CART_FALLBACK_EXPLANATIONS[c.reason as CartFallbackReason] ?? 'unknown reason', count: c.count }))
+          .sort((a, b) => b.count - a.count),
+      },
       redactions: redactions.map((r) => {
         const customer = asObject(asObject(asObject(r.payload).request).customer);
         return { receivedAt: r.receivedAt, customerId: customer.id === undefined || customer.id === null ? null : String(customer.id), outcome: r.outcome ?? 'processing' };

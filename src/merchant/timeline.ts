@@ -1,4 +1,5 @@
 import type { Prisma } from '@prisma/client';
+import { CART_FALLBACK_EXPLANATIONS, type CartFallbackReason } from '../cart/price-cart';
 import { toDecimalString } from '../lib/money';
 
 /** One line of a payment's timeline as the merchant reads it. */
@@ -39,6 +40,8 @@ type Detail = Record<string, unknown>;
 const KNOWN: Record<string, (d: Detail) => Omit<TimelineEntry, 'at'>> = {
   shopify_session_received: (d) => ({ label: 'Shopify started the payment', detail: join([kindText(d.kind), d.test === true ? 'test mode' : null]), tone: 'info' }),
   flex_checkout_created: (d) => ({ label: 'Flex checkout created', detail: text(d.flexCheckoutSessionId), tone: 'info' }),
+  cart_joined: (d) => ({ label: "Buyer's cart sent to Flex", detail: join([typeof d.lines === 'number' ? `${d.lines} line${d.lines === 1 ? '' : 's'}` : null, text(d.snapshot) ? `captured by the ${d.snapshot === 'webhook' ? 'checkout webhook' : 'cart pixel'}` : null]), tone: 'info' }),
+  cart_fallback: (d) => ({ label: 'Sent to Flex as one line for the order total', detail: CART_FALLBACK_EXPLANATIONS[d.reason as CartFallbackReason] ?? text(d.reason), tone: 'warning' }),
   flex_checkout_failed: (d) => ({ label: 'Could not create the Flex checkout', detail: text(d.message), tone: 'critical' }),
   buyer_returned: () => ({ label: 'Buyer came back from Flex', detail: null, tone: 'info' }),
   buyer_canceled: () => ({ label: 'Buyer left the Flex checkout', detail: 'they can pick another payment method', tone: 'warning' }),

@@ -50,7 +50,8 @@ describe('merchant settings page', () => {
 
     expect(await connections(shopA)).toHaveLength(0);
     expect(h.flex.webhookEndpoints({ accountId: accountA.accountId })).toHaveLength(0);
-    expect(await h.prisma.job.count({ where: { shopId: (await shopRow(shopA)).id } })).toBe(0);
+    // Nothing for Flex or paymentsAppConfigure (the install's cart pixel activation is not about the keys).
+    expect(await h.prisma.job.count({ where: { shopId: (await shopRow(shopA)).id, kind: { not: 'shopify.activate-web-pixel' } } })).toBe(0);
     expect(h.shopify.paymentsAppConfiguration(shopA)).toBeNull();
   });
 
@@ -74,7 +75,7 @@ describe('merchant settings page', () => {
     expect(h.shopify.paymentsAppConfiguration(shopA)).toMatchObject({ ready: true, externalHandle: `Flex fsk_…${accountA.liveKey.slice(-4)}` });
     const configure = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA);
     expect(configure).toHaveLength(1);
-    const job = await h.prisma.job.findFirstOrThrow({ where: { shopId: (await shopRow(shopA)).id, subjectType: 'shop' } });
+    const job = await h.prisma.job.findFirstOrThrow({ where: { shopId: (await shopRow(shopA)).id, kind: 'shopify.payments-app-configure' } });
     expect(job).toMatchObject({ status: 'SUCCEEDED', dedupeKey: expect.stringMatching(/^shopify:paymentsAppConfigure:/) });
     await eventually(async () => (await shopRow(shopA)).paymentsAppReady, 5_000, 'readiness recorded');
 

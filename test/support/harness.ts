@@ -187,6 +187,8 @@ export class Harness {
         retryPolicy: { baseDelayMs: 50, maxDelayMs: 400, maxAgeMs: 26 * 60 * 60 * 1000, jitter: 0 },
         workerPollIntervalMs: 50,
         reconcileIntervalMs: 100,
+        // Sessions sent without a cart (most tests) fall back to the catch-all line without a long wait.
+        cartWaitMs: 500,
         reconcileCheckIntervalMs: 200,
         uninstallRecheckMs: 200,
         ...this.options.tuning,

@@ -7,6 +7,7 @@ import { FlexConnectionRepository } from './flex-connections';
 import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
 import { JobRepository } from './jobs';
 import { OAuthStateStore } from './oauth-states';
+import { PaymentCartRepository } from './payment-carts';
 import { PaymentLedger } from './payment-ledger';
 import { PaymentSessionRepository } from './payment-sessions';
 import { RefundSessionRepository } from './refund-sessions';
@@ -29,6 +30,7 @@ export interface Repositories {
   customerData: CustomerDataRepository;
   oauthStates: OAuthStateStore;
   cartSnapshots: CartSnapshotRepository;
+  paymentCarts: PaymentCartRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -48,6 +50,7 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
     cartSnapshots: new CartSnapshotRepository(db),
+    paymentCarts: new PaymentCartRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }

@@ -36,6 +36,7 @@ ${banners}
 ${statusCard(view)}
 ${problemsCard(view.problems, form)}
 ${keysCard(view, csrf, form)}
+${cartCard(view)}
 ${paymentsCard(view.payments)}
 ${privacyCard(view)}
 <footer>This page opens in its own tab: Shopify does not let payments apps run inside its admin (since 30 April 2025). Your session here lasts 8 hours and covers ${e(view.shop.domain)} only.</footer>
@@ -100,6 +101,27 @@ function keysCard(view: SettingsView, csrf: string, form: (action: string, butto
 <label for="test_key">Test secret key</label><input type="password" id="test_key" name="test_key" placeholder="fsk_test_…" autocomplete="off" spellcheck="false">
 <div class="actions"><button class="button primary" type="submit">${connected ? 'Save keys' : 'Connect Flex'}</button></div>
 </form>${disconnect}</section>`;
+}
+
+function cartCard(view: SettingsView): string {
+  const { cart } = view;
+  const pixel = cart.pixel.active
+    ? `<span class="badge success">Active</span> <span class="muted small">since ${e(date(cart.pixel.activatedAt!))}</span>`
+    : cart.pixel.problem
+      ? `<span class="badge critical">Not active</span> <span class="muted small">${e(cart.pixel.problem)}</span>`
+      : '<span class="badge warning">Being activated</span>';
+  const total = cart.withCart + cart.catchAll;
+  const share = total === 0 ? '' : ` (${Math.round((cart.withCart / total) * 100)}%)`;
+  const fallbacks =
+    cart.fallbacks.length === 0
+      ? ''
+      : `<table class="small"><thead><tr><th>Sent as one line because</th><th>Payments</th></tr></thead><tbody>${cart.fallbacks
+          .map((f) => `<tr data-reason="${e(f.reason)}"><td>${e(f.explanation)}</td><td>${f.count}</td></tr>`)
+          .join('')}</tbody></table>`;
+  return `<section class="card" id="cart"><h2>How carts reach Flex</h2>
+<p>Cart pixel: ${pixel}</p>
+<p class="muted">Flex judges HSA/FSA eligibility per product, so it needs the buyer's real cart. In the last 30 days <strong data-stat="with-cart">${cart.withCart}</strong> of ${total} payments reached Flex with their cart${share}; <strong data-stat="catch-all">${cart.catchAll}</strong> went as one line for the order total, which Flex treats as not eligible.</p>
+${fallbacks}</section>`;
 }
 
 function paymentsCard(payments: PaymentView[]): string {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Repositories } from '../../db/repositories';
 import type { FlexConnectionWithSecrets } from '../../db/repositories/flex-connections';
 import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
+import type { FindCart } from '../../cart/find-cart';
+import type { StoredPaymentCart } from '../../db/repositories/payment-carts';
 import type { CatchAllCatalog } from '../../flex/catch-all-catalog';
 import { FlexApiError, type FlexAccountClient, type FlexClient } from '../../flex/flex-client';
 import type { FlexCheckoutSession } from '../../flex/flex-types';
@@ -10,7 +12,7 @@ import { flexCheckoutSessionId, paymentIdFrom } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { sleep } from '../../lib/sleep';
 import type { BuyerReturnOutcome, HandleBuyerReturn } from './buyer-return';
-import { buyerDefaults, customerSchema } from './payment-session-request';
+import { expectedAmountTotal, flexCheckoutBody, type CheckoutContent } from './flex-checkout-body';
 
 export type PayStepOutcome =
   | BuyerReturnOutcome
@@ -25,6 +27,7 @@ export interface PayStepDeps {
   repos: Repositories;
   flex: FlexClient;
   catalog: CatchAllCatalog;
+  findCart: FindCart;
   buyerReturn: HandleBuyerReturn;
   clock: Clock;
   logger: Logger;
@@ -45,6 +48,9 @@ export interface PayStepDeps {
  * A failure here is ours or Flex's, never the buyer's: the Shopify session is never rejected for it.
  * The buyer sees what happened and can try again or go back to Shopify's checkout.
  */
+/** Another request took over the pay page's lease: this one writes nothing more. */
+class LeaseLost extends Error {}
+
 export class PayStep {
   constructor(private readonly deps: PayStepDeps) {}
 
@@ -83,8 +89,13 @@ export class PayStep {
       await repos.payments.releaseCheckoutLease(payment.id, token);
       return { type: 'cannot_pay', payment, reason: 'The store has no Flex account connected for this kind of payment any more.' };
     }
+    const cart = await this.cartOf(payment, token);
+    if (!cart) {
+      // The lease ran out while the cart was being looked for: another request holds it now.
+      return undefined;
+    }
     try {
-      const checkout = await this.createCheckout(payment, shop.domain, connection);
+      const checkout = await this.createCheckout(payment, token, shop.domain, connection, cart);
       const redirectUrl = checkout.redirect_url;
       if (!redirectUrl) throw new FlexApiError('unavailable', 'Flex created the checkout session without a redirect_url');
       const saved = await repos.payments.recordCheckoutCreated(
@@ -98,6 +109,7 @@ export class PayStep {
       if (connection.keyRejectedAt) await repos.flexConnections.clearKeyRejected(connection.id);
       return saved ? { type: 'redirect', url: redirectUrl } : undefined;
     } catch (error) {
+      if (error instanceof LeaseLost) return undefined;
       await repos.payments.releaseCheckoutLease(payment.id, token);
       if (!(error instanceof FlexApiError)) throw error;
       await repos.payments.addEvent(payment.id, 'flex_checkout_failed', { kind: error.kind, status: error.status ?? null, code: error.code ?? null, message: error.message });
@@ -111,7 +123,43 @@ export class PayStep {
     }
   }
 
-  private async createCheckout(record: PaymentSessionRecord, shopDomain: string, connection: FlexConnectionWithSecrets): Promise<FlexCheckoutSession> {
+  /**
+   * What the Flex checkout is made of: decided once (the buyer's cart, or the catch-all line and
+   * why) and stored before Flex is called, so that a retry sends Flex the same body under the same
+   * Idempotency-Key. Null when the lease was lost meanwhile.
+   */
+  private async cartOf(payment: PaymentSessionRecord, token: string): Promise<StoredPaymentCart | null> {
+    const { repos } = this.deps;
+    const stored = await repos.paymentCarts.find(payment.id);
+    if (stored) return stored;
+    const decision = await this.deps.findCart.forPayment(payment);
+    const cart: StoredPaymentCart =
+      decision.source === 'CART'
+        ? {
+            source: 'CART',
+            snapshotId: decision.snapshotId,
+            lines: decision.cart.lines,
+            shippingMinor: decision.cart.shippingMinor,
+            taxMinor: decision.cart.taxMinor,
+            discountMinor: decision.cart.lines.reduce((sum, l) => sum + l.discountMinor, 0) + decision.cart.orderDiscountMinor,
+            adjustmentMinor: decision.cart.adjustmentMinor,
+          }
+        : { source: 'CATCH_ALL', reason: decision.reason };
+    const event =
+      decision.source === 'CART'
+        ? { type: 'cart_joined', detail: { snapshot: decision.snapshotSource.toLowerCase(), lines: decision.cart.lines.length, adjustmentMinor: decision.cart.adjustmentMinor } }
+        : { type: 'cart_fallback', detail: { reason: decision.reason, detail: decision.detail } };
+    if (decision.source === 'CATCH_ALL') this.deps.logger.info({ paymentSessionId: payment.id, cartFallback: decision.reason }, 'payment goes to Flex as the catch-all line');
+    return (await repos.paymentCarts.record(payment.id, token, cart, event)) ? cart : null;
+  }
+
+  private async createCheckout(
+    record: PaymentSessionRecord,
+    token: string,
+    shopDomain: string,
+    connection: FlexConnectionWithSecrets,
+    cart: StoredPaymentCart,
+  ): Promise<FlexCheckoutSession> {
     const flex = this.deps.flex.forKey(connection.apiKey);
     // A previous attempt may have reached Flex and then lost its answer (timeout, crash). Flex's
     // idempotency replay covers that, and so does looking the session up by our reference.
@@ -119,25 +167,52 @@ export class PayStep {
       const earlier = await this.findEarlierCheckout(flex, record);
       if (earlier) return earlier;
     }
-    const customer = customerSchema.safeParse(record.customer);
-    const body = (priceId: string) => ({
-      mode: 'payment' as const,
-      line_items: [{ price: priceId, quantity: 1 }],
-      success_url: `${this.deps.appUrl}/payments/return/${record.id}?checkout_session={CHECKOUT_SESSION_ID}`,
-      cancel_url: `${this.deps.appUrl}/payments/cancel/${record.id}`,
-      client_reference_id: record.shopifyId,
-      // Flex documents only "automatic"; "manual" for Shopify authorizations is our assumption (README).
-      capture_method: record.kind === 'AUTHORIZATION' ? ('manual' as const) : ('automatic' as const),
-      defaults: buyerDefaults(customer.success ? customer.data : null),
-      metadata: {
-        shopify_shop_domain: shopDomain,
-        shopify_payment_session_gid: record.gid,
-        shopify_payment_session_id: record.shopifyId,
-        shopify_payment_group: record.groupId,
-        app_payment_session_id: record.id,
-      },
-    });
     const idempotencyKey = `shopify-payment-session:${shopDomain}:${record.shopifyId}`;
+    if (cart.source === 'CART') {
+      const content: CheckoutContent = { kind: 'cart', ...cart };
+      const refused = await this.tryCartCheckout(flex, record, shopDomain, content, idempotencyKey);
+      if (refused.checkout) return refused.checkout;
+      // Flex would not take the cart as we sent it: the buyer still pays, as one catch-all line.
+      const fellBack = await this.deps.repos.paymentCarts.fallBackToCatchAll(record.id, token, 'flex_refused_cart', {
+        type: 'cart_fallback',
+        detail: { reason: 'flex_refused_cart', detail: refused.why },
+      });
+      if (!fellBack) throw new LeaseLost();
+      return this.catchAllCheckout(flex, record, shopDomain, connection, `${idempotencyKey}:catch-all`);
+    }
+    // A catch-all decided after Flex refused the cart keeps its own key: the first key's body was the cart.
+    return this.catchAllCheckout(flex, record, shopDomain, connection, cart.reason === 'flex_refused_cart' ? `${idempotencyKey}:catch-all` : idempotencyKey);
+  }
+
+  /**
+   * The checkout with the buyer's lines, or why Flex will not have it: a refusal (a synced price
+   * Flex no longer has), or a total that is not Shopify's amount (then the checkout is canceled, so
+   * no buyer can ever pay it). Flex being unavailable is thrown: the buyer tries again.
+   */
+  private async tryCartCheckout(
+    flex: FlexAccountClient,
+    record: PaymentSessionRecord,
+    shopDomain: string,
+    content: CheckoutContent,
+    idempotencyKey: string,
+  ): Promise<{ checkout: FlexCheckoutSession; why?: undefined } | { checkout?: undefined; why: string }> {
+    let checkout: FlexCheckoutSession;
+    try {
+      checkout = await flex.createCheckoutSession(flexCheckoutBody(record, shopDomain, this.deps.appUrl, content), idempotencyKey);
+    } catch (error) {
+      if (error instanceof FlexApiError && error.kind === 'rejected') return { why: error.message };
+      throw error;
+    }
+    const expected = expectedAmountTotal(content, record.amountMinor);
+    if (checkout.amount_total === undefined || checkout.amount_total === null || checkout.amount_total === record.amountMinor) return { checkout };
+    await flex.cancelCheckoutSession(checkout.checkout_session_id, `${idempotencyKey}:cancel-wrong-total`).catch((error: unknown) => {
+      this.deps.logger.warn({ paymentSessionId: record.id, err: error }, 'could not cancel a Flex checkout whose total was wrong; it is never shown to the buyer');
+    });
+    return { why: `Flex computed amount_total ${checkout.amount_total}, we expected ${expected} and Shopify asked for ${record.amountMinor}` };
+  }
+
+  private async catchAllCheckout(flex: FlexAccountClient, record: PaymentSessionRecord, shopDomain: string, connection: FlexConnectionWithSecrets, idempotencyKey: string): Promise<FlexCheckoutSession> {
+    const body = (priceId: string) => flexCheckoutBody(record, shopDomain, this.deps.appUrl, { kind: 'catch_all', priceId });
     const priceId = await this.deps.catalog.priceFor(connection, flex, shopDomain, record.amountMinor, record.currency);
     try {
       return await flex.createCheckoutSession(body(priceId), idempotencyKey);

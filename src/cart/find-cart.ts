@@ -1,0 +1,66 @@
+import type { FlexMode } from '@prisma/client';
+import type { Repositories } from '../db/repositories';
+import type { CartSnapshotRecord } from '../db/repositories/cart-snapshots';
+import type { Clock } from '../lib/clock';
+import type { ShopId } from '../lib/ids';
+import { sleep } from '../lib/sleep';
+import { checkoutTokenOf } from './checkout-tokens';
+import { priceCart, type CartFallbackReason, type CatalogPrice, type PricedCart } from './price-cart';
+
+/** The synced catalog, as the join needs it (catalog/ keeps it). */
+export interface CatalogLookup {
+  variantsForCart(shopId: ShopId, mode: FlexMode, shopifyVariantIds: string[]): Promise<ReadonlyMap<string, CatalogPrice>>;
+}
+
+export type CartDecision =
+  | { source: 'CART'; snapshotId: string; snapshotSource: CartSnapshotRecord['source']; cart: PricedCart }
+  | { source: 'CATCH_ALL'; reason: CartFallbackReason; detail: string };
+
+export interface PaymentToJoin {
+  shopId: ShopId;
+  test: boolean;
+  cancelUrl: string;
+  amountMinor: number;
+  currency: string;
+}
+
+/** Reasons that waiting cannot change: a newer description of the same cart would fail the same way. */
+const FINAL: ReadonlySet<CartFallbackReason> = new Set(['currency_differs', 'line_without_product']);
+
+/**
+ * The join (README "How the cart reaches Flex"): the payment session carries no cart, only the
+ * buyer's checkout URL in `cancel_url`. The cart is the newest snapshot holding that URL's token
+ * (under any of its tokens), server-trusted webhook snapshots first, that re-prices from our synced
+ * catalog to exactly the session's amount. The pixel's post and the webhook may still be on their
+ * way when the buyer lands on the pay page (their order is not documented), so this waits up to
+ * `waitMs` for one that fits before falling back to the catch-all line, with the reason.
+ */
+export class FindCart {
+  constructor(private readonly deps: { repos: Repositories; catalog: CatalogLookup; clock: Clock; waitMs: number; pollMs?: number }) {}
+
+  async forPayment(payment: PaymentToJoin): Promise<CartDecision> {
+    const token = checkoutTokenOf(payment.cancelUrl);
+    if (!token) return { source: 'CATCH_ALL', reason: 'no_checkout_token', detail: 'no checkout token in cancel_url' };
+    const deadline = Date.now() + this.deps.waitMs;
+    for (;;) {
+      const attempt = await this.tryOnce(payment, token);
+      if (attempt.source === 'CART') return attempt;
+      if (FINAL.has(attempt.reason) || Date.now() >= deadline) return attempt;
+      await sleep(Math.min(this.deps.pollMs ?? 150, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  private async tryOnce(payment: PaymentToJoin, token: string): Promise<CartDecision> {
+    const snapshots = await this.deps.repos.cartSnapshots.findByToken(payment.shopId, token, this.deps.clock.now());
+    if (snapshots.length === 0) return { source: 'CATCH_ALL', reason: 'no_cart_captured', detail: `no cart captured for checkout token ${token}` };
+    const ids = [...new Set(snapshots.flatMap((s) => s.lines.map((l) => l.variantId).filter((id): id is string => id !== null)))];
+    const catalog = await this.deps.catalog.variantsForCart(payment.shopId, payment.test ? 'TEST' : 'LIVE', ids);
+    let firstFailure: CartDecision | undefined;
+    for (const snapshot of snapshots) {
+      const priced = priceCart(snapshot, payment, catalog);
+      if (priced.ok) return { source: 'CART', snapshotId: snapshot.id, snapshotSource: snapshot.source, cart: priced.cart };
+      firstFailure ??= { source: 'CATCH_ALL', reason: priced.reason, detail: `${snapshot.source.toLowerCase()} snapshot: ${priced.detail}` };
+    }
+    return firstFailure!;
+  }
+}
