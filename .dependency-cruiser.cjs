@@ -1,6 +1,6 @@
 // The architecture rule (README "Architecture"), checked by test/unit/architecture.test.ts:
 //
-//   http → payments | merchant → flex | shopify | outbox → db → lib
+//   http → payments | merchant | orders | reconciliation → flex | shopify | outbox → db → lib
 //
 // Each layer imports only from layers below it; modules of one layer do not import each other;
 // only app/ (the composition root), the CLI and the entry points import across all of them; src/
@@ -16,7 +16,9 @@ const LAYERS = {
   outbox: ['db', 'lib'],
   payments: ['flex', 'shopify', 'outbox', 'db', 'lib'],
   merchant: ['flex', 'shopify', 'outbox', 'db', 'lib'],
-  http: ['payments', 'merchant', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  orders: ['flex', 'shopify', 'outbox', 'db', 'lib'],
+  reconciliation: ['flex', 'shopify', 'outbox', 'db', 'lib'],
+  http: ['payments', 'merchant', 'orders', 'reconciliation', 'flex', 'shopify', 'outbox', 'db', 'lib'],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, below]) => ({

@@ -5,6 +5,7 @@ import type { ShopDomain, ShopId } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import { normalizeShopDomain } from '../lib/shop-domain';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
+import { coversAdminScopes } from '../shopify/admin-scopes';
 import type { Transactor } from '../db/transactor';
 
 /** How long an OAuth `state` we handed out may come back (the library's cookie lives 60 s). */
@@ -31,6 +32,17 @@ export class MerchantInstall {
     const shop = await this.deps.transactor.repos.shops.findByDomain(shopDomain);
     if (shop?.status !== 'ACTIVE') return false;
     return (await this.deps.tokens.forShop(shopDomain)) !== null;
+  }
+
+  /**
+   * Whether the stored token carries every Admin API scope the app asks for, when Shopify said which
+   * it granted (a token an operator registered says nothing, and is taken as it is). A token from
+   * before the app asked for more sends the merchant through OAuth again when they open the app, where
+   * Shopify asks them to approve the new scopes.
+   */
+  async hasRequiredScopes(shopDomain: ShopDomain): Promise<boolean> {
+    const offline = await this.deps.tokens.offline(shopDomain);
+    return offline !== null && (offline.scope === undefined || coversAdminScopes(offline.scope));
   }
 
   async shopId(shopDomain: ShopDomain): Promise<ShopId | null> {

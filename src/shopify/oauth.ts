@@ -17,6 +17,7 @@ import {
 import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import type { Logger } from '../lib/logger';
 import { rewriteForBrowser } from './admin-links';
+import { ADMIN_API_SCOPES } from './admin-scopes';
 import { rewriteShopifyUrl } from './shopify-url';
 
 /** Where Shopify sends the merchant back after the consent page; listed in shopify.app.toml. */
@@ -86,8 +87,8 @@ export class ShopifyOAuth {
     this.api = shopifyApi({
       apiKey: options.apiKey,
       apiSecretKey: options.apiSecret,
-      // Payments scopes come with the payments extension; the app asks for no Admin API scopes.
-      scopes: [],
+      // Payments scopes come with the payments extension; the Admin API scopes are for orders.
+      scopes: [...ADMIN_API_SCOPES],
       hostName: app.host,
       hostScheme: this.secureCookies ? 'https' : 'http',
       apiVersion: options.apiVersion as ApiVersion,

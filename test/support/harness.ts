@@ -15,6 +15,8 @@ import type { PaymentId } from '../../src/lib/ids';
 import { createLogger } from '../../src/lib/logger';
 import { SessionProxy } from './session-proxy';
 import { normalizeShopDomain } from '../../src/lib/shop-domain';
+import { ORDER_WEBHOOK_TOPICS } from '../../src/orders/order-webhooks';
+import { ADMIN_API_SCOPES } from '../../src/shopify/admin-scopes';
 
 /**
  * Everything an integration test needs, for real: a fresh database (PostgreSQL or the embedded
@@ -32,6 +34,11 @@ export interface HarnessOptions {
   /** Extra config applied after parsing (mTLS in the mTLS test). */
   configure?: (config: AppConfig) => void;
   shopifyClientTls?: { cert: string; key: string; ca?: string };
+  /**
+   * Shopify sends the order webhooks the app subscribes to (shopify.app.toml) for real. Off by
+   * default: the other files count Flex calls and stored state, which order sync would add to.
+   */
+  orderWebhooks?: boolean;
 }
 
 export interface RegisteredShop {
@@ -185,6 +192,9 @@ export class Harness {
         reconcileIntervalMs: 100,
         reconcileCheckIntervalMs: 200,
         uninstallRecheckMs: 200,
+        // The order poller and the payout reader run only where a test asks (they call Shopify and Flex).
+        orderPollIntervalMs: 60 * 60 * 1000,
+        payoutSyncIntervalMs: 60 * 60 * 1000,
         ...this.options.tuning,
       },
     });
@@ -194,6 +204,7 @@ export class Harness {
       apiKey: 'test-api-key',
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
+      ...(this.options.orderWebhooks ? { webhookTopics: [...ORDER_WEBHOOK_TOPICS] } : {}),
     });
   }
 
@@ -235,7 +246,7 @@ export class Harness {
   /** Installs a shop in the simulator and registers it with the app the way an operator would. */
   async registerShop(domain = `shop-${randomUUID().slice(0, 8)}.myshopify.com`): Promise<RegisteredShop> {
     const account = this.flex.createAccount({ name: domain });
-    const installed = this.shopify.createShop(domain);
+    const installed = this.shopify.createShop(domain, { scopes: [...ADMIN_API_SCOPES] });
     const result = await this.components.registerShop.execute({
       shopDomain: normalizeShopDomain(domain)!,
       accessToken: installed.accessToken,

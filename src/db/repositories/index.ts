@@ -10,7 +10,9 @@ import { PaymentLedger } from './payment-ledger';
 import { PaymentSessionRepository } from './payment-sessions';
 import { RefundSessionRepository } from './refund-sessions';
 import { ShopRepository } from './shops';
+import { ShopifyOrderRepository } from './shopify-orders';
 import { ShopifyWebhookDeliveryRepository } from './shopify-webhook-deliveries';
+import { ReconciliationRepository } from './reconciliation';
 import { VoidSessionRepository } from './void-sessions';
 
 /** Every repository, bound to one database client: the pool, or one transaction (db/transactor.ts). */
@@ -27,6 +29,8 @@ export interface Repositories {
   shopifyWebhookDeliveries: ShopifyWebhookDeliveryRepository;
   customerData: CustomerDataRepository;
   oauthStates: OAuthStateStore;
+  shopifyOrders: ShopifyOrderRepository;
+  reconciliation: ReconciliationRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -45,6 +49,8 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
+    shopifyOrders: new ShopifyOrderRepository(db),
+    reconciliation: new ReconciliationRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }

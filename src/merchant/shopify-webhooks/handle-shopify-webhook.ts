@@ -11,7 +11,7 @@ import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type
 
 export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
 
-/** The topics the app subscribes to (shopify.app.toml). */
+/** The app's own topics (shopify.app.toml); the use cases add theirs (orders/ORDER_WEBHOOK_TOPICS). */
 export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_request', 'customers/redact', 'shop/redact'] as const;
 
 /**
@@ -25,13 +25,21 @@ export class HandleShopifyWebhook {
   private readonly handlers = new Map<string, TopicHandler<any>>();
 
   constructor(
-    private readonly deps: { transactor: Transactor; validator: ShopifyWebhookValidator; clock: Clock; logger: Logger },
+    private readonly deps: {
+      transactor: Transactor;
+      validator: ShopifyWebhookValidator;
+      clock: Clock;
+      logger: Logger;
+      /** Topics other use cases bring (orders/create, orders/paid from orders/), by topic. */
+      topics?: Record<string, TopicHandler<any>>;
+    },
   ) {
     const logger = deps.logger.child({ component: 'shopify-webhooks' });
     this.handlers.set('app/uninstalled', appUninstalled());
     this.handlers.set('customers/data_request', customersDataRequest());
     this.handlers.set('customers/redact', customersRedact());
     this.handlers.set('shop/redact', shopRedact({ logger }));
+    for (const [topic, handler] of Object.entries(deps.topics ?? {})) this.handlers.set(topic, handler);
   }
 
   /** Every line logged while handling the webhook (and its follow-up after answering) names it and its shop. */
