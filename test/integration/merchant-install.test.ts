@@ -34,6 +34,8 @@ describe('merchant install', () => {
     expect(authorize.searchParams.get('client_id')).toBe('test-api-key');
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${h.appUrl}/auth/callback`);
     expect(authorize.searchParams.get('grant_options[]')).toBe('');
+    // The library sends write_orders alone: Shopify's write scopes include read.
+    expect(authorize.searchParams.get('scope')).toBe('write_orders');
     const stateCookie = steps.begin.setCookies.find((c) => c.startsWith('shopify_app_state='))!;
     expect(stateCookie).toMatch(/HttpOnly/);
     expect(stateCookie).toMatch(/path=\/auth\/callback/i);
@@ -91,6 +93,19 @@ describe('merchant install', () => {
     expect(browser.cookies.has('flex_merchant_session')).toBe(true);
     expect((await browser.get(`${h.appUrl}/settings`)).status).toBe(200);
     expect(oauthTokens(shop)).toHaveLength(tokensBefore);
+  });
+
+  it('a token from before the app asked for order access sends the merchant to approve the new scopes', async () => {
+    const shop = uniqueShop('scopes');
+    await installThroughOAuth(h, shop);
+    // As stored by an install that asked for no Admin API scopes.
+    await h.prisma.session.update({ where: { id: `offline_${shop}` }, data: { scope: 'write_payment_gateways,write_payment_sessions' } });
+    const browser = new MerchantBrowser(h.appUrl);
+    const landing = await browser.get(h.shopify.installUrl(shop));
+    expect(landing.status).toBe(302);
+    expect(new URL(landing.location!).searchParams.get('scope')).toBe('write_orders');
+    const session = await h.prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } });
+    expect(session.scope).toBe('write_payment_gateways,write_payment_sessions');
   });
 
   it('reinstalls after an uninstall: the old session is refused, the new install works', async () => {
