@@ -112,6 +112,21 @@ describe('reconciliation with Flex payouts', () => {
     expect((await test.text()).trimEnd().split('\r\n')).toHaveLength(1);
   });
 
+  it('pages through the rows with a keyset cursor, one batch after another, none twice', async () => {
+    const shopRow = await h.prisma.shop.findFirstOrThrow({ where: { domain: shop.domain } });
+    const range = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 10 * 86_400_000) };
+    const { reconciliation } = h.components.repos;
+    const seen: string[] = [];
+    let after: Awaited<ReturnType<typeof reconciliation.payoutRows>>[number]['key'] | undefined;
+    for (;;) {
+      const batch = await reconciliation.payoutRows(shopRow.id as never, 'LIVE', range, { after, limit: 1 });
+      if (batch.length === 0) break;
+      seen.push(batch[0]!.checkoutSessionId!);
+      after = batch[0]!.key;
+    }
+    expect(seen.sort()).toEqual([sale, split, outside].sort());
+  });
+
   it('refuses a bad range and a visitor who is not signed in', async () => {
     const bad = await fetch(`${h.appUrl}/settings/reconciliation.csv?mode=live&from=${day(5)}&to=${day(1)}`, { headers: { Cookie: browser.cookieHeader() } });
     expect(bad.status).toBe(400);
