@@ -113,7 +113,7 @@ describe('order sync on payment', () => {
       return answer.body.includes(`data-missing-order="${payment.shopifyId}"`) && answer.body;
     }, 20_000, 'the missing order shown');
     expect(page).toContain('without a Shopify order yet');
-    await eventually(() => h.shopify.adminCalls.some((c) => c.shop === shop.domain && c.name === 'orders' && c.httpStatus === 503), 20_000, 'the poller tried');
+    await eventually(async () => h.shopify.adminCalls.some((c) => c.shop === shop.domain && c.name === 'orders' && c.httpStatus === 503), 20_000, 'the poller tried');
 
     h.shopify.faults.reset();
     h.clock.advance(10 * 60 * 1000);
