@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { createLogger, type Logger } from '../src/lib/logger';
 import { normalizeShopDomain } from '../src/lib/shop-domain';
 import { SHOPIFY_WEBHOOK_TOPICS } from '../src/merchant/shopify-webhooks/handle-shopify-webhook';
+import { ORDER_WEBHOOK_TOPICS } from '../src/orders/order-webhooks';
 import { ADMIN_API_SCOPES } from '../src/shopify/access-scopes';
 import { sandboxEncryptionKey } from '../src/app/sandbox-encryption-key';
 
@@ -76,8 +77,8 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
     paymentsUrl: app.servers.sessionsUrl,
     apiKey: config.shopify.apiKey,
     apiSecret: config.shopify.apiSecret,
-    // The app's subscriptions (shopify.app.toml): products and checkouts reach it as on Shopify.
-    webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS],
+    // The app's subscriptions (shopify.app.toml): checkouts and orders reach it as on Shopify.
+    webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS, ...ORDER_WEBHOOK_TOPICS],
   });
   await seedDemoShop(app, sandboxes, logger);
   logger.info(

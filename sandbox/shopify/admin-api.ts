@@ -11,13 +11,16 @@ import { RATE_LIMITED_BODY, SERVER_ERROR_BODIES, type Faults } from './faults';
 import { INVALID_TOKEN_BODY, readGraphqlRequest, rootFieldNames, toGraphqlError, type MutationRecord, type UserErrorView } from './graphql-api';
 import {
   compareDigest,
+  isAppReserved,
   jsonValue,
   METAFIELD_DEFINITION_GID,
   METAFIELD_GID,
   METAFIELD_TYPES,
   METAFIELDS_SET_LIMIT,
+  resolveNamespace,
   valueProblem,
   type Metafields,
+  type MetafieldDefinitionRecord,
   type MetafieldRecord,
   type OwnerType,
 } from './metafields';
@@ -303,14 +306,14 @@ function rootResolvers(api: AdminApiContext) {
   // -- metafields on any owner --
   const metafieldFields = (shop: string, ownerId: string) => ({
     metafield: (args: { namespace?: string | null; key: string }) => {
-      const namespace = args.namespace ?? appNamespace();
+      const namespace = resolveNamespace(args.namespace);
       const record = api.metafields.find(shop, ownerId, namespace, args.key);
       return record ? metafieldView(record) : null;
     },
     metafields: (args: PageArgs & { namespace?: string | null; keys?: string[] | null }) => {
       const all = api.metafields
         .of(shop, ownerId)
-        .filter((m) => !args.namespace || m.namespace === args.namespace)
+        .filter((m) => !args.namespace || m.namespace === resolveNamespace(args.namespace))
         .filter((m) => !args.keys || args.keys.includes(`${m.namespace}.${m.key}`));
       return paginate(args.reverse ? [...all].reverse() : all, args, metafieldView);
     },
@@ -347,8 +350,6 @@ function rootResolvers(api: AdminApiContext) {
     }
     return null;
   };
-
-  const appNamespace = () => 'app--580111';
 
   // -- catalog --
   const productView = (p: ProductRecord): Record<string, unknown> => ({
@@ -863,7 +864,7 @@ function rootResolvers(api: AdminApiContext) {
         const owner = ownerOf(ctx, input.ownerId);
         if (owner) requireScope(ctx, 'metafieldsSet', owner.scope);
         if (!owner || !owner.exists) fail('ownerId', 'Owner does not exist.', 'INVALID');
-        const namespace = input.namespace ?? appNamespace();
+        const namespace = resolveNamespace(input.namespace);
         if (namespace.length < 3) fail('namespace', 'Namespace is too short (minimum is 3 characters)', 'TOO_SHORT');
         if (namespace.length > 255) fail('namespace', 'Namespace is too long (maximum is 255 characters)', 'TOO_LONG');
         if (input.key.length < 2) fail('key', 'Key is too short (minimum is 2 characters)', 'TOO_SHORT');
@@ -889,11 +890,26 @@ function rootResolvers(api: AdminApiContext) {
       return { metafields: saved.map(metafieldView), userErrors: track(ctx, 'metafieldsSet', args, []) };
     },
 
-    metafieldDefinitionCreate: (args: { definition: { namespace?: string | null; key: string; name: string; description?: string | null; ownerType: string; type: string; pin?: boolean | null } }, ctx: Ctx) => {
+    metafieldDefinitionCreate: (
+      args: {
+        definition: {
+          namespace?: string | null;
+          key: string;
+          name: string;
+          description?: string | null;
+          ownerType: string;
+          type: string;
+          pin?: boolean | null;
+          access?: { admin?: 'MERCHANT_READ' | 'MERCHANT_READ_WRITE' | null; storefront?: 'NONE' | 'PUBLIC_READ' | null } | null;
+        };
+      },
+      ctx: Ctx,
+    ) => {
       const d = args.definition;
       const scope = d.ownerType === 'ORDER' ? 'write_orders' : 'write_products';
       requireScope(ctx, 'metafieldDefinitionCreate', scope);
-      const namespace = d.namespace ?? appNamespace();
+      const namespace = resolveNamespace(d.namespace);
+      const reserved = isAppReserved(namespace);
       const fail = (field: string, message: string, code: string) => ({
         createdDefinition: null,
         userErrors: track(ctx, 'metafieldDefinitionCreate', args, [{ field: ['definition', field], message, code }]),
@@ -905,6 +921,8 @@ function rootResolvers(api: AdminApiContext) {
       if (api.metafields.definition(ctx.shop.domain, d.ownerType as OwnerType, namespace, d.key)) {
         return fail('key', `Key is in use for ${d.ownerType.toLowerCase()} metafields on the '${namespace}' namespace.`, 'TAKEN');
       }
+      // Access can only be set on an app's own reserved namespace (shopify.dev, "Ownership").
+      if (d.access?.admin && !reserved) return fail('access', 'Admin access can only be specified on metafield definitions that have an app namespace.', 'INVALID');
       const pinned = d.pin ? api.metafields.listDefinitions(ctx.shop.domain, d.ownerType).filter((x) => x.pinnedPosition !== null).length + 1 : null;
       const created = api.metafields.addDefinition({
         shop: ctx.shop.domain,
@@ -915,6 +933,8 @@ function rootResolvers(api: AdminApiContext) {
         description: d.description ?? null,
         type: d.type,
         pinnedPosition: pinned,
+        adminAccess: d.access?.admin ?? (reserved ? 'PRIVATE' : 'PUBLIC_READ_WRITE'),
+        storefrontAccess: d.access?.storefront ?? 'NONE',
       });
       return { createdDefinition: definitionView(created), userErrors: track(ctx, 'metafieldDefinitionCreate', args, []) };
     },
@@ -922,7 +942,7 @@ function rootResolvers(api: AdminApiContext) {
       requireScope(ctx, 'metafieldDefinitions', args.ownerType === 'ORDER' ? 'read_orders' : 'read_products');
       const list = api.metafields
         .listDefinitions(ctx.shop.domain, args.ownerType)
-        .filter((d) => (!args.namespace || d.namespace === args.namespace) && (!args.key || d.key === args.key));
+        .filter((d) => (!args.namespace || d.namespace === resolveNamespace(args.namespace)) && (!args.key || d.key === args.key));
       return paginate(args.reverse ? [...list].reverse() : list, args, definitionView);
     },
 
@@ -957,7 +977,7 @@ function rootResolvers(api: AdminApiContext) {
     },
   };
 
-  function definitionView(d: { id: number; name: string; namespace: string; key: string; description: string | null; ownerType: string; type: string; pinnedPosition: number | null }) {
+  function definitionView(d: MetafieldDefinitionRecord) {
     return {
       __typename: 'MetafieldDefinition',
       id: METAFIELD_DEFINITION_GID + d.id,
@@ -968,6 +988,7 @@ function rootResolvers(api: AdminApiContext) {
       ownerType: d.ownerType,
       type: { name: d.type, category: METAFIELD_TYPES[d.type] ?? 'TEXT' },
       pinnedPosition: d.pinnedPosition,
+      access: { admin: d.adminAccess, storefront: d.storefrontAccess },
     };
   }
 }

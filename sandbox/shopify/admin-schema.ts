@@ -171,7 +171,14 @@ type MetafieldDefinition implements Node {
   ownerType: MetafieldOwnerType!
   type: MetafieldDefinitionType!
   pinnedPosition: Int
+  access: MetafieldAccess!
 }
+enum MetafieldAdminAccess { MERCHANT_READ MERCHANT_READ_WRITE PRIVATE PUBLIC_READ PUBLIC_READ_WRITE }
+enum MetafieldStorefrontAccess { NONE PUBLIC_READ }
+type MetafieldAccess { admin: MetafieldAdminAccess storefront: MetafieldStorefrontAccess }
+enum MetafieldAdminAccessInput { MERCHANT_READ MERCHANT_READ_WRITE }
+enum MetafieldStorefrontAccessInput { NONE PUBLIC_READ }
+input MetafieldAccessInput { admin: MetafieldAdminAccessInput storefront: MetafieldStorefrontAccessInput }
 ${connection('MetafieldDefinition')}
 input MetafieldDefinitionValidationInput { name: String! value: String! }
 input MetafieldDefinitionInput {
@@ -183,6 +190,7 @@ input MetafieldDefinitionInput {
   type: String!
   validations: [MetafieldDefinitionValidationInput!]
   pin: Boolean = false
+  access: MetafieldAccessInput
 }
 enum MetafieldDefinitionCreateUserErrorCode { BLANK DUPLICATE_OPTION INCLUSION INVALID INVALID_CHARACTER INVALID_OPTION LIMIT_EXCEEDED PINNED_LIMIT_REACHED PRESENT RESERVED_NAMESPACE_KEY TAKEN TOO_LONG TOO_SHORT UNSTRUCTURED_ALREADY_EXISTS }
 type MetafieldDefinitionCreateUserError { code: MetafieldDefinitionCreateUserErrorCode elementIndex: Int field: [String!] message: String! }

@@ -7,6 +7,30 @@ export const METAFIELD_GID = 'gid://shopify/Metafield/';
 export const METAFIELD_DEFINITION_GID = 'gid://shopify/MetafieldDefinition/';
 export const METAFIELDS_SET_LIMIT = 25;
 
+/** The app's API client id, as Shopify puts it into the app's reserved namespaces (`app--{id}`). */
+export const APP_CLIENT_ID = 580111;
+/** What an omitted namespace means: the app's reserved namespace (shopify.dev: "All APIs default to $app"). */
+export const APP_NAMESPACE = `app--${APP_CLIENT_ID}`;
+
+/**
+ * Shopify's reserved prefix (shopify.dev, "Ownership"): `$app` becomes `app--{client id}` and
+ * `$app:name` becomes `app--{client id}--name`, so only this app can create definitions or write
+ * values there. An omitted namespace is `$app`. Anything else is taken as given.
+ */
+export function resolveNamespace(namespace: string | null | undefined): string {
+  if (namespace === null || namespace === undefined || namespace === '$app') return APP_NAMESPACE;
+  if (namespace.startsWith('$app:')) return `${APP_NAMESPACE}--${namespace.slice('$app:'.length)}`;
+  return namespace;
+}
+
+/** A namespace reserved to an app (`app--{id}` or `app--{id}--…`). */
+export function isAppReserved(namespace: string): boolean {
+  return /^app--\d+(--|$)/.test(namespace);
+}
+
+/** MetafieldAdminAccess values (the input takes only the MERCHANT_ ones). */
+export type AdminAccess = 'MERCHANT_READ' | 'MERCHANT_READ_WRITE' | 'PRIVATE' | 'PUBLIC_READ' | 'PUBLIC_READ_WRITE';
+
 export type OwnerType = 'PRODUCT' | 'PRODUCTVARIANT' | 'ORDER' | 'SHOP';
 
 export interface MetafieldRecord {
@@ -32,6 +56,14 @@ export interface MetafieldDefinitionRecord {
   description: string | null;
   type: string;
   pinnedPosition: number | null;
+  /**
+   * Who may see the definition's metafields in the admin. In an app's reserved namespace a definition
+   * made without `access` is PRIVATE here (UNVERIFIED: shopify.dev says values in a reserved
+   * namespace are private to the app until a definition grants access, not which default a
+   * definition gets), so an app that wants merchants to see them must say so; elsewhere PUBLIC_READ_WRITE.
+   */
+  adminAccess: AdminAccess;
+  storefrontAccess: 'NONE' | 'PUBLIC_READ';
 }
 
 /** Types and their category (MetafieldDefinitionType.category). */
@@ -164,5 +196,18 @@ export class Metafields {
     const created = { ...record, id: this.nextId++ };
     this.definitions.push(created);
     return created;
+  }
+
+  /**
+   * What the merchant sees in the admin on an owner: metafields that have a definition the merchant
+   * may read (pinned ones first, as the admin shows them), with the definition's name.
+   */
+  visibleToMerchant(shop: string, ownerId: string): Array<{ definition: MetafieldDefinitionRecord; metafield: MetafieldRecord }> {
+    return this.of(shop, ownerId)
+      .flatMap((metafield) => {
+        const definition = this.definition(shop, metafield.ownerType, metafield.namespace, metafield.key);
+        return definition && definition.adminAccess !== 'PRIVATE' ? [{ definition, metafield }] : [];
+      })
+      .sort((a, b) => (a.definition.pinnedPosition ?? Infinity) - (b.definition.pinnedPosition ?? Infinity));
   }
 }

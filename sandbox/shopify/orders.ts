@@ -211,6 +211,29 @@ export class Orders {
       transactions: [],
       refunds: [],
     };
+    if (session.orderEdit) {
+      // The merchant edited the order as soon as it existed (an added item): the order now asks for
+      // more than the payment brought in, as Shopify shows an order edited after payment.
+      const extra = session.orderEdit.amountCents;
+      order.lines.push({
+        id: this.childId(),
+        variantId: null,
+        productId: null,
+        title: session.orderEdit.title,
+        variantTitle: null,
+        sku: null,
+        vendor: null,
+        quantity: 1,
+        unitPriceCents: extra,
+        discountCents: 0,
+        taxCents: 0,
+        taxRate: 0,
+        refundedQuantity: 0,
+      });
+      order.lineItemsSubtotalCents += extra;
+      order.subtotalCents += extra;
+      order.totalCents += extra;
+    }
     order.transactions.push({
       id: this.childId(),
       kind: session.kind,

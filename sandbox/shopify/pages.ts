@@ -176,7 +176,10 @@ export function cartCheckoutPage(checkout: CheckoutRecord, order: OrderRecord | 
   );
 }
 
-function ordersSection(shop: ShopRecord, orders: OrderRecord[]): string {
+/** An order's metafields as the admin's Metafields card lists them: the definition's name and the value. */
+export type OrderMetafieldsView = (order: OrderRecord) => Array<{ name: string; value: string }>;
+
+function ordersSection(shop: ShopRecord, orders: OrderRecord[], metafieldsOf: OrderMetafieldsView = () => []): string {
   if (orders.length === 0) return '';
   const qs = `shop=${encodeURIComponent(shop.domain)}`;
   const blocks = orders
@@ -196,8 +199,13 @@ function ordersSection(shop: ShopRecord, orders: OrderRecord[]): string {
           return `${r.lines.map((rl) => `${rl.quantity}×${rl.lineItemId}`).join(', ')}${r.shippingCents ? ' + shipping' : ''}: ${t ? `${restMoney(t.amountCents)} ${statusLabel(t.status)}` : ''}`;
         })
         .join('<br>');
+      const metafields = metafieldsOf(o)
+        .map((m) => `<tr data-metafield="${escapeHtml(m.name)}"><td>${escapeHtml(m.name)}</td><td>${escapeHtml(m.value)}</td></tr>`)
+        .join('');
       return `<article data-order="${o.id}"><h3>${escapeHtml(o.name)} <span class="muted">${escapeHtml(financialStatus(o))} · ${restMoney(o.totalCents)} ${escapeHtml(o.currency)} · payment <code>${escapeHtml(o.paymentSessionId)}</code></span></h3>
 <table><tr><th>item</th><th>qty</th><th>price</th><th>refund</th></tr>${lines}</table>
+${o.tags.length ? `<p>Tags: ${o.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(' ')}</p>` : ''}${o.note ? `<p>Note: ${escapeHtml(o.note)}</p>` : ''}
+${metafields ? `<table><tr><th>metafield</th><th>value</th></tr>${metafields}</table>` : ''}
 ${refunds ? `<p>Refunds: ${refunds}</p>` : ''}
 <form id="refund-${o.id}" method="post" action="/admin/orders/${o.id}/refund?${qs}">${o.totalShippingCents ? '<label><input type="checkbox" name="shipping"> Refund shipping</label>' : ''} <button class="secondary" type="submit">Refund selected lines</button></form>
 <form method="post" action="/admin/orders/${o.id}/edit?${qs}"><label>Note <input name="note" value="${escapeHtml(o.note ?? '')}" size="30"></label><label>Tags <input name="tags" value="${escapeHtml(o.tags.join(', '))}" size="30"></label> <button class="secondary" type="submit">Save</button></form></article>`;
@@ -284,6 +292,7 @@ export function adminPage(input: {
   followUps: FollowUpSessionRecord[];
   webhooks: WebhookDelivery[];
   orders?: OrderRecord[];
+  metafieldsOf?: OrderMetafieldsView;
 }): string {
   const { shop, app, payments, followUps, webhooks } = input;
   const cfg = shop.configuration;
@@ -325,7 +334,7 @@ export function adminPage(input: {
 ${shop.installed ? `<form method="post" action="/admin/apps/uninstall?${qs}"><button class="secondary" type="submit">Uninstall app</button></form>` : ''}</section>
 <section><h2>Payments</h2>${provider}</section>
 <section><h2>Orders</h2>${paymentRows ? `<table><tr><th>payment session</th><th>amount</th><th>kind</th><th>state</th><th>refunds / captures / voids</th><th></th></tr>${paymentRows}</table>` : '<p class="muted">No payments yet.</p>'}</section>
-${ordersSection(shop, input.orders ?? [])}
+${ordersSection(shop, input.orders ?? [], input.metafieldsOf)}
 <section><h2>Webhooks sent</h2>${webhookRows ? `<table><tr><th>at</th><th>topic</th><th>HTTP</th></tr>${webhookRows}</table>` : '<p class="muted">None.</p>'}</section>`,
   );
 }

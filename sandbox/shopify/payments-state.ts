@@ -28,6 +28,8 @@ export interface PaymentSessionRecord {
   customerEmail: string | null;
   /** The checkout whose cart this payment is for (`runCheckout`); null for a bare `sendPaymentSession`. */
   checkoutToken: string | null;
+  /** An edit the merchant makes to the order right after Shopify creates it (`orderEdit` of the input). */
+  orderEdit: { title: string; amountCents: number } | null;
   /** Exactly what was sent last (after the test's overrides). */
   requestBody: unknown;
   createdAt: string;

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { adminGraphqlHandler } from './admin-api';
 import { graphqlHandler } from './graphql-api';
 import { oauthRouter } from './oauth';
+import { ORDER_GID } from './orders';
 import {
   adminPage,
   cartCheckoutPage,
@@ -205,6 +206,8 @@ export function createServerApp(sim: ShopifySimulator, internals: SimulatorInter
         followUps: internals.state.listFollowUps(undefined, shop.domain),
         webhooks: sim.webhookDeliveries.filter((w) => w.shop === shop.domain),
         orders: sim.orders({ shop: shop.domain }),
+        metafieldsOf: (order) =>
+          internals.metafields.visibleToMerchant(shop.domain, ORDER_GID + order.id).map(({ definition, metafield }) => ({ name: definition.name, value: metafield.value })),
       }),
     );
   };

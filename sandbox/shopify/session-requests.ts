@@ -98,6 +98,12 @@ export interface PaymentSessionInput extends RequestOptions<PaymentSessionReques
    * `{publicUrl}/checkouts/{group}/cancel` as before carts existed.
    */
   checkoutToken?: string;
+  /**
+   * The order Shopify creates once this payment is resolved is edited at once by the merchant (an
+   * item added for `amount`): its total then exceeds what the payment brought in, as happens when a
+   * cart or order changes after payment. Nothing of it is sent to the app.
+   */
+  orderEdit?: { title?: string; amount: string | number };
 }
 
 export interface FollowUpSessionInput extends RequestOptions<FollowUpRequestBody> {
@@ -242,6 +248,7 @@ export async function sendPaymentSession(
       test: defaultBody.test,
       customerEmail: defaultBody.customer?.email ?? null,
       checkoutToken: input.checkoutToken ?? null,
+      orderEdit: input.orderEdit ? { title: input.orderEdit.title ?? 'Added after payment', amountCents: Math.round(Number(formatAmount(input.orderEdit.amount)) * 100) } : null,
       requestBody: body,
       createdAt: ctx.now().toISOString(),
       status: 'redirecting',

@@ -50,7 +50,16 @@ import { refundPolicy } from '../payments/refund/refund-policy';
 import { ReportToShopifyJob } from '../payments/report-to-shopify';
 import { flexVoid } from '../payments/void/flex-void';
 import { voidPolicy } from '../payments/void/void-policy';
+import { AnnotateOrderJob } from '../orders/annotate-order';
+import { LinkOrderJob } from '../orders/link-order';
+import { orderWebhookTopics } from '../orders/order-webhooks';
+import { LoadOrdersOverview } from '../orders/orders-overview';
+import { PollMissingOrders } from '../orders/poll-orders';
+import { ReconciliationReport } from '../reconciliation/reconciliation-report';
+import { SyncFlexPayouts } from '../reconciliation/sync-payouts';
 import { ShopifyAccessTokens } from '../shopify/access-tokens';
+import { ShopifyAdminClient } from '../shopify/admin-api-client';
+import { ShopifyOrdersApi } from '../shopify/admin-orders';
 import { returnToShopifyUrl } from '../shopify/admin-links';
 import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
 import { ShopifyOAuth } from '../shopify/oauth';
@@ -82,6 +91,16 @@ export interface AppTuning {
   cartWaitMs?: number;
   /** Rate limits of the public pixel endpoint (defaults in http/routes/pixel.ts). */
   pixelLimits?: PixelRouteLimits;
+  /** How often the order poller looks for paid payments without an order (default 1 min). */
+  orderPollIntervalMs?: number;
+  /** How long after a payment is resolved its order webhook may take before the poller looks (default 5 min). */
+  orderGraceMs?: number;
+  /** How often the reconciliation task looks for shops whose payouts are due a read (default 1 min). */
+  payoutSyncIntervalMs?: number;
+  /** How often each shop's Flex payouts are read (default 1 h). */
+  payoutSyncEveryMs?: number;
+  /** How long Flex has to pay out an order or a refund before a missing one is flagged (default 7 days). */
+  settlementMs?: number;
 }
 
 /**
@@ -131,6 +150,35 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   flexEvents.on(CHECKOUT_COMPLETED_EVENTS, checkoutCompletedEvents({ outcomes: paymentOutcomes, clock, apiVersion: config.shopify.apiVersion }));
   flexEvents.on(FLEX_REFUND_EVENTS, refundEvents(refundOutcomes));
 
+  // Orders: order sync on payment, the write-back, the poller for lost webhooks (src/orders/).
+  const shopifyAdmin = new ShopifyAdminClient({
+    apiVersion: config.shopify.apiVersion,
+    apiOrigin: config.shopify.apiOrigin,
+    timeoutMs: config.shopify.timeoutMs,
+    logger: logger.child({ component: 'shopify-admin-client' }),
+    fetch: tuning.fetch,
+  });
+  const ordersApi = new ShopifyOrdersApi(shopifyAdmin);
+  const ordersLogger = logger.child({ component: 'orders' });
+  const ordersDeps = { transactor, tokens, orders: ordersApi, clock, logger: ordersLogger };
+  const orderGraceMs = tuning.orderGraceMs ?? 5 * 60 * 1000;
+  const orderWindowMs = 7 * 24 * 60 * 60 * 1000;
+  const orders = {
+    poller: new PollMissingOrders(ordersDeps, { graceMs: orderGraceMs, windowMs: orderWindowMs, intervalMs: 5 * 60 * 1000, maxIntervalMs: 6 * 60 * 60 * 1000 }),
+    overview: new LoadOrdersOverview({ transactor, clock, missingAfterMs: Math.max(orderGraceMs, 30 * 60 * 1000), windowMs: orderWindowMs }),
+    pollIntervalMs: tuning.orderPollIntervalMs ?? 60_000,
+  };
+
+  // Reconciliation with Flex payouts (src/reconciliation/).
+  const reconciliation = {
+    sync: new SyncFlexPayouts(
+      { transactor, flex, clock, logger: logger.child({ component: 'reconciliation' }) },
+      { everyMs: tuning.payoutSyncEveryMs ?? 60 * 60 * 1000, lookbackMs: 90 * 24 * 60 * 60 * 1000, retryMs: 10 * 60 * 1000 },
+    ),
+    report: new ReconciliationReport({ transactor, clock }, { settlementMs: tuning.settlementMs ?? 7 * 24 * 60 * 60 * 1000 }),
+    intervalMs: tuning.payoutSyncIntervalMs ?? 60_000,
+  };
+
   const worker = new OutboxWorker({
     jobs: repos.jobs,
     handlers: [
@@ -144,6 +192,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new ReturnLatePaymentJob(flexJobDeps('payments')),
       new CancelGroupCheckoutsJob(flexJobDeps('payments')),
       new ActivateWebPixelJob({ transactor, tokens, webPixels, appUrl: config.appUrl, clock, logger: logger.child({ component: 'cart' }) }),
+      new LinkOrderJob({ ...ordersDeps, flex }),
+      new AnnotateOrderJob(ordersDeps),
     ],
     clock,
     logger: logger.child({ component: 'outbox' }),
@@ -212,7 +262,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
     returnToShopifyUrl: (shopDomain: ShopDomain) => returnToShopifyUrl(shopDomain, config.shopify.apiKey, config.shopify.apiOrigin),
   };
-  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger });
+  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger, topics: orderWebhookTopics() });
+  const orderReports = { orders: orders.overview, reconciliation: reconciliation.report, clock };
 
   return {
     config,
@@ -230,6 +281,9 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     handleFlexWebhook,
     merchant,
     shopifyWebhooks,
+    orders,
+    reconciliation,
+    orderReports,
     connectFlex,
     registerShop,
     secretRotation: new SecretRotation(database.prisma, secrets),

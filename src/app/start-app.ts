@@ -7,6 +7,7 @@ import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
 import { healthRoutes } from '../http/routes/health';
 import { merchantInstallRoutes } from '../http/routes/merchant-install';
 import { pixelRoutes } from '../http/routes/pixel';
+import { orderReportRoutes } from '../http/routes/order-reports';
 import { paymentSessionRoutes } from '../http/routes/payment-sessions';
 import { refundCaptureVoidRoutes } from '../http/routes/refund-capture-void-sessions';
 import { settingsRoutes } from '../http/routes/settings';
@@ -53,7 +54,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       flexWebhookRoutes({ handleFlexWebhook: components.handleFlexWebhook }),
       shopifyWebhookRoutes({ handleShopifyWebhook: components.shopifyWebhooks }),
       merchantInstallRoutes({ merchant }),
-      settingsRoutes({ merchant }),
+      settingsRoutes({ merchant, orderReports: components.orderReports }),
+      orderReportRoutes({ merchant, reports: components.orderReports }),
     ],
   });
   let servers: RunningServers;
@@ -72,6 +74,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   refundPolling.start();
   const retention = new PeriodicTask('prune-buyer-data', components.retentionIntervalMs, () => components.retention.runOnce(), logger);
   retention.start();
+  const orderPolling = new PeriodicTask('poll-missing-orders', components.orders.pollIntervalMs, () => components.orders.poller.runOnce(), logger);
+  orderPolling.start();
+  const payoutSync = new PeriodicTask('sync-flex-payouts', components.reconciliation.intervalMs, () => components.reconciliation.sync.runOnce(), logger);
+  payoutSync.start();
 
   return {
     components,
@@ -81,6 +87,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await reconciliation.stop();
       await refundPolling.stop();
       await retention.stop();
+      await orderPolling.stop();
+      await payoutSync.stop();
       await components.worker.stop();
       if (ownsDatabase) await database.close();
     },

@@ -3,18 +3,33 @@ import type { Logger } from '../lib/logger';
 import type { Secret } from '../lib/secret';
 import { sleep } from '../lib/sleep';
 import {
+  flexBalanceTransactionSchema,
   flexCheckoutSessionSchema,
+  flexLineItemSchema,
+  flexPaymentIntentSchema,
+  flexPayoutSchema,
   flexPriceSchema,
   flexProductSchema,
   flexRefundSchema,
   flexWebhookEndpointSchema,
+  type FlexBalanceTransaction,
   type FlexCheckoutSession,
+  type FlexLineItem,
+  type FlexPaymentIntent,
+  type FlexPayout,
   type FlexRefund,
 } from './flex-types';
 
 const anyArray = z.array(z.unknown());
 const anyValue = z.unknown();
 const refundList = z.array(flexRefundSchema);
+const paymentIntentList = z.array(flexPaymentIntentSchema);
+const lineItemList = z.array(flexLineItemSchema);
+const payoutList = z.array(flexPayoutSchema);
+const balanceTransactionList = z.array(flexBalanceTransactionSchema);
+
+/** Flex's list pages hold at most 100 (§1.2). */
+export const FLEX_PAGE_SIZE = 100;
 
 /**
  * A small typed client for the Flex API (https://api.withflex.com/v1). One instance per process;
@@ -283,6 +298,32 @@ export class FlexAccountClient {
       body: {},
       idempotencyKey,
     });
+  }
+
+  /** The payment intents of a checkout session: one per card (two for a split payment). */
+  listPaymentIntents(checkoutSessionId: string): Promise<FlexPaymentIntent[]> {
+    const query = new URLSearchParams({ checkout_session: checkoutSessionId, limit: String(FLEX_PAGE_SIZE) });
+    return this.client.request(this.apiKey, 'GET', `/v1/payment_intents?${query}`, paymentIntentList, 'payment_intents');
+  }
+
+  /** The lines Flex was asked to charge, with the eligibility it judged for each. */
+  listCheckoutLineItems(checkoutSessionId: string): Promise<FlexLineItem[]> {
+    return this.client.request(this.apiKey, 'GET', `/v1/checkout/sessions/${encodeURIComponent(checkoutSessionId)}/line_items?limit=${FLEX_PAGE_SIZE}`, lineItemList, 'line_items');
+  }
+
+  /** One page of payouts, newest first; `startingAfter` continues after that payout. */
+  listPayouts(page: { startDate?: Date; startingAfter?: string }): Promise<FlexPayout[]> {
+    const query = new URLSearchParams({ limit: String(FLEX_PAGE_SIZE) });
+    if (page.startDate) query.set('start_date', page.startDate.toISOString());
+    if (page.startingAfter) query.set('starting_after', page.startingAfter);
+    return this.client.request(this.apiKey, 'GET', `/v1/payouts?${query}`, payoutList, 'payouts');
+  }
+
+  /** One page of the balance transactions a payout took (its own `payout` transaction included), newest first. */
+  listPayoutBalanceTransactions(payoutId: string, startingAfter?: string): Promise<FlexBalanceTransaction[]> {
+    const query = new URLSearchParams({ payout_id: payoutId, limit: String(FLEX_PAGE_SIZE) });
+    if (startingAfter) query.set('starting_after', startingAfter);
+    return this.client.request(this.apiKey, 'GET', `/v1/balance_transactions?${query}`, balanceTransactionList, 'balance_transactions');
   }
 
   createWebhookEndpoint(webhook: { url: string; events: string[] }, idempotencyKey: string) {

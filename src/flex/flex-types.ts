@@ -56,10 +56,68 @@ export const flexCheckoutSessionSchema = z.looseObject({
   payment_intents: z.array(z.union([z.string(), flexPaymentIntentSchema])).nullish(),
   refunds: z.array(z.unknown()).nullish(),
   captures: z.array(z.unknown()).nullish(),
+  hsa_fsa_eligible: z.boolean().nullish(),
+  letter_of_medical_necessity_required: z.boolean().nullish(),
 });
 export type FlexCheckoutSession = z.infer<typeof flexCheckoutSessionSchema>;
 
 export const flexProductSchema = z.looseObject({ product_id: z.string() });
+
+/** A line of a checkout session (`GET /v1/checkout/sessions/{id}/line_items`), with Flex's eligibility. */
+export const flexLineItemSchema = z.looseObject({
+  line_item_id: z.string().nullish(),
+  description: z.string().nullish(),
+  quantity: z.number().int().nullish(),
+  amount_total: z.number().int().nullish(),
+  eligibility: z.string().nullish(),
+  price: z
+    .looseObject({
+      price_id: z.string().nullish(),
+      product: z.union([z.string(), z.looseObject({ product_id: z.string() })]).nullish(),
+    })
+    .nullish(),
+});
+export type FlexLineItem = z.infer<typeof flexLineItemSchema>;
+
+/** The product a line was sold as, whether Flex expanded it or not. */
+export function lineItemProductId(line: FlexLineItem): string | undefined {
+  const product = line.price?.product;
+  return typeof product === 'string' ? product : (product?.product_id ?? undefined);
+}
+
+export const flexPayoutSchema = z.looseObject({
+  payout_id: z.string(),
+  status: z.string(),
+  amount: z.number().int(),
+  arrival_date: z.string(),
+  created_at: z.string(),
+  currency: z.string().nullish(),
+  test_mode: z.boolean().nullish(),
+});
+export type FlexPayout = z.infer<typeof flexPayoutSchema>;
+
+/** A movement of the merchant's Flex balance (§9): a charge, a refund, an adjustment or the payout itself. */
+export const flexBalanceTransactionSchema = z.looseObject({
+  balance_transaction_id: z.string(),
+  type: z.string(),
+  reporting_category: z.string().nullish(),
+  amount: z.number().int(),
+  fee: z.number().int().nullish(),
+  net: z.number().int().nullish(),
+  transaction_fee_amount: z.number().int().nullish(),
+  interchange_fee_amount: z.number().int().nullish(),
+  lmn_fee_amount: z.number().int().nullish(),
+  dispute_fee_amount: z.number().int().nullish(),
+  card_type: z.string().nullish(),
+  checkout_session_id: z.string().nullish(),
+  client_reference_id: z.string().nullish(),
+  flex_payment_intent_id: z.string().nullish(),
+  source_id: z.string().nullish(),
+  payout_id: z.string().nullish(),
+  currency: z.string().nullish(),
+  created_at: z.string(),
+});
+export type FlexBalanceTransaction = z.infer<typeof flexBalanceTransactionSchema>;
 export const flexPriceSchema = z.looseObject({ price_id: z.string(), unit_amount: z.number().int().nullish() });
 export const flexWebhookEndpointSchema = z.looseObject({
   webhook_id: z.string(),

@@ -28,14 +28,20 @@ export class MerchantInstall {
     },
   ) {}
 
-  /**
-   * Installed = the shop is active here and its offline token is stored, granted the scopes the app
-   * asks for now. A shop installed before the app asked for more is sent through OAuth again, where
-   * Shopify asks the merchant to approve the new scopes.
-   */
+  /** Installed = the shop is active here and its offline token is stored. */
   async isInstalled(shopDomain: ShopDomain): Promise<boolean> {
     const shop = await this.deps.transactor.repos.shops.findByDomain(shopDomain);
     if (shop?.status !== 'ACTIVE') return false;
+    return (await this.deps.tokens.forShop(shopDomain)) !== null;
+  }
+
+  /**
+   * Whether the stored token carries every Admin API scope the app asks for, when Shopify said which
+   * it granted (a token an operator registered says nothing, and is taken as it is). A token from
+   * before the app asked for more sends the merchant through OAuth again when they open the app, where
+   * Shopify asks them to approve the new scopes.
+   */
+  async hasRequiredScopes(shopDomain: ShopDomain): Promise<boolean> {
     return this.deps.tokens.coversScopes(shopDomain, ADMIN_API_SCOPES);
   }
 

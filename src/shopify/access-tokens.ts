@@ -11,8 +11,16 @@ export class ShopifyAccessTokens {
   }
 
   async forShop(shopDomain: string): Promise<Secret | null> {
+    return (await this.offline(shopDomain))?.token ?? null;
+  }
+
+  /**
+   * The offline token and the scopes Shopify granted with it; `scope` is undefined when it is not
+   * known (a token an operator registered with `shops:add`).
+   */
+  async offline(shopDomain: string): Promise<{ token: Secret; scope: string | undefined } | null> {
     const session = await this.storage.loadSession(ShopifyAccessTokens.offlineSessionId(shopDomain));
-    return session?.accessToken ? new Secret(session.accessToken) : null;
+    return session?.accessToken ? { token: new Secret(session.accessToken), scope: session.scope || undefined } : null;
   }
 
   /**

@@ -13,7 +13,7 @@ import type { Secret } from '../lib/secret';
  */
 export type GraphqlOutcome =
   | { kind: 'data'; data: Record<string, unknown>; extensions: Record<string, unknown> | undefined }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean; tokenRefused?: boolean }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean; tokenRefused?: boolean; extensions?: Record<string, unknown> }
   | { kind: 'failed'; reason: string };
 
 const TRANSIENT_GRAPHQL_CODES = new Set(['THROTTLED', 'INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'TIMEOUT']);
@@ -61,7 +61,13 @@ export async function shopifyGraphql(request: GraphqlRequest): Promise<GraphqlOu
   const messages = graphQLErrors.map((e) => e.message ?? 'error').join('; ');
   if (codes.some((c) => c !== undefined && TRANSIENT_GRAPHQL_CODES.has(c))) {
     const throttled = codes.includes('THROTTLED');
-    return { kind: 'retry', reason: `Shopify GraphQL errors: ${messages}`, retryAfterMs: throttled ? throttleWaitMs(extensions) : undefined, throttled };
+    return {
+      kind: 'retry',
+      reason: `Shopify GraphQL errors: ${messages}`,
+      retryAfterMs: throttled ? throttleWaitMs(extensions) : undefined,
+      throttled,
+      extensions: extensions as Record<string, unknown> | undefined,
+    };
   }
   return { kind: 'failed', reason: `Shopify GraphQL errors: ${messages}` };
 }

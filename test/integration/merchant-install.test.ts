@@ -36,6 +36,8 @@ describe('merchant install', () => {
     expect(authorize.searchParams.get('client_id')).toBe('test-api-key');
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${h.appUrl}/auth/callback`);
     expect(authorize.searchParams.get('grant_options[]')).toBe('');
+    // The app's Admin API scopes; the library leaves out a read scope whose write scope is asked for.
+    expect(new AuthScopes(authorize.searchParams.get('scope')!).has([...ADMIN_API_SCOPES])).toBe(true);
     const stateCookie = steps.begin.setCookies.find((c) => c.startsWith('shopify_app_state='))!;
     expect(stateCookie).toMatch(/HttpOnly/);
     expect(stateCookie).toMatch(/path=\/auth\/callback/i);

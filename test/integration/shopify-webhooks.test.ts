@@ -213,8 +213,16 @@ describe('Shopify webhooks', () => {
 
   it('a topic the app does not handle is acknowledged and recorded', async () => {
     const { domain } = await connectedShop('other-topic');
-    const delivery = await h.shopify.sendWebhook(domain, 'orders/create', { id: 1 });
+    const delivery = await h.shopify.sendWebhook(domain, 'products/update', { id: 1 });
     expect(delivery).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
-    expect(await deliveries(domain)).toMatchObject([{ topic: 'orders/create', outcome: 'ignored', payload: { request: {} } }]);
+    expect(await deliveries(domain)).toMatchObject([{ topic: 'products/update', outcome: 'ignored', payload: { request: {} } }]);
+  });
+
+  it('an orders/create body that is not an order is refused, recorded, and queues nothing', async () => {
+    const { domain } = await connectedShop('not-an-order');
+    const jobsBefore = await h.prisma.job.count({ where: { kind: 'orders.link-order' } });
+    const delivery = await h.shopify.sendWebhook(domain, 'orders/create', { id: 1, shop_domain: domain });
+    expect(delivery).toMatchObject({ status: 200, body: { outcome: 'refused_payload_mismatch' } });
+    expect(await h.prisma.job.count({ where: { kind: 'orders.link-order' } })).toBe(jobsBefore);
   });
 });

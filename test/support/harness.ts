@@ -17,6 +17,7 @@ import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/shopify-webhooks/hand
 import { ADMIN_API_SCOPES } from '../../src/shopify/access-scopes';
 import { SessionProxy } from './session-proxy';
 import { normalizeShopDomain } from '../../src/lib/shop-domain';
+import { ORDER_WEBHOOK_TOPICS } from '../../src/orders/order-webhooks';
 
 /**
  * Everything an integration test needs, for real: a fresh database (PostgreSQL or the embedded
@@ -34,6 +35,11 @@ export interface HarnessOptions {
   /** Extra config applied after parsing (mTLS in the mTLS test). */
   configure?: (config: AppConfig) => void;
   shopifyClientTls?: { cert: string; key: string; ca?: string };
+  /**
+   * Shopify sends the order webhooks the app subscribes to (shopify.app.toml) for real. Off by
+   * default: the other files count Flex calls and stored state, which order sync would add to.
+   */
+  orderWebhooks?: boolean;
 }
 
 export interface RegisteredShop {
@@ -191,6 +197,9 @@ export class Harness {
         cartWaitMs: 500,
         reconcileCheckIntervalMs: 200,
         uninstallRecheckMs: 200,
+        // The order poller and the payout reader run only where a test asks (they call Shopify and Flex).
+        orderPollIntervalMs: 60 * 60 * 1000,
+        payoutSyncIntervalMs: 60 * 60 * 1000,
         ...this.options.tuning,
       },
     });
@@ -201,7 +210,8 @@ export class Harness {
       apiSecret: 'test-api-secret',
       clientTls: this.options.shopifyClientTls,
       // The app's subscriptions (shopify.app.toml): the webhooks Shopify sends by itself go only to these.
-      webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS],
+      // Orders only where a test asks (linking an order calls Shopify and Flex, which other tests count).
+      webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS, ...(this.options.orderWebhooks ? ORDER_WEBHOOK_TOPICS : [])],
     });
   }
 

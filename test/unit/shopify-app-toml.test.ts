@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SHOPIFY_API_VERSION } from '../../src/config';
 import { SHOPIFY_WEBHOOK_TOPICS } from '../../src/merchant/shopify-webhooks/handle-shopify-webhook';
+import { ORDER_WEBHOOK_TOPICS } from '../../src/orders/order-webhooks';
 import { ADMIN_API_SCOPES } from '../../src/shopify/access-scopes';
 import { OAUTH_CALLBACK_PATH } from '../../src/shopify/oauth';
 
@@ -25,10 +26,10 @@ describe('shopify.app.toml', () => {
     expect(toml).toMatch(/\[build\]/);
   });
 
-  it('subscribes to uninstall and the compliance topics at the routes the app serves', () => {
+  it('subscribes to uninstall, the order topics and the compliance topics at the routes the app serves', () => {
     expect(JSON.parse(value('api_version')!)).toBe(DEFAULT_SHOPIFY_API_VERSION);
     const subscriptions = [...toml.matchAll(/(compliance_topics|topics) = \["([^"]+)"\]\s*\n\s*uri = "([^"]+)"/g)].map((m) => ({ kind: m[1], topic: m[2], uri: m[3] }));
-    expect(subscriptions.map((s) => s.topic).sort()).toEqual([...SHOPIFY_WEBHOOK_TOPICS].sort());
+    expect(subscriptions.map((s) => s.topic).sort()).toEqual([...SHOPIFY_WEBHOOK_TOPICS, ...ORDER_WEBHOOK_TOPICS].sort());
     for (const s of subscriptions) {
       expect(s.uri).toBe(`/webhooks/shopify/${s.topic}`);
       expect(s.kind).toBe(['customers/data_request', 'customers/redact', 'shop/redact'].includes(s.topic) ? 'compliance_topics' : 'topics');

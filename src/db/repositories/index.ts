@@ -12,7 +12,9 @@ import { PaymentLedger } from './payment-ledger';
 import { PaymentSessionRepository } from './payment-sessions';
 import { RefundSessionRepository } from './refund-sessions';
 import { ShopRepository } from './shops';
+import { ShopifyOrderRepository } from './shopify-orders';
 import { ShopifyWebhookDeliveryRepository } from './shopify-webhook-deliveries';
+import { ReconciliationRepository } from './reconciliation';
 import { VoidSessionRepository } from './void-sessions';
 
 /** Every repository, bound to one database client: the pool, or one transaction (db/transactor.ts). */
@@ -31,6 +33,8 @@ export interface Repositories {
   oauthStates: OAuthStateStore;
   cartSnapshots: CartSnapshotRepository;
   paymentCarts: PaymentCartRepository;
+  shopifyOrders: ShopifyOrderRepository;
+  reconciliation: ReconciliationRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -51,6 +55,8 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     oauthStates: new OAuthStateStore(db),
     cartSnapshots: new CartSnapshotRepository(db),
     paymentCarts: new PaymentCartRepository(db),
+    shopifyOrders: new ShopifyOrderRepository(db),
+    reconciliation: new ReconciliationRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }

@@ -36,7 +36,7 @@ export function merchantInstallRoutes(deps: { merchant: MerchantRoutesDeps }): R
       res.status(400).type('html').send(welcomePage('This link could not be verified as coming from Shopify (or it is more than a minute and a half old). Open the app again from your Shopify admin.'));
       return;
     }
-    if (await merchant.install.isInstalled(shop)) {
+    if ((await merchant.install.isInstalled(shop)) && (await merchant.install.hasRequiredScopes(shop))) {
       const current = merchant.sessions.verify(readCookie(req, MERCHANT_COOKIE));
       if (current && current.shop !== shop) {
         // Signed in to another shop: ask, never switch silently (a link can be sent by anyone).

@@ -3,6 +3,7 @@ import { currentMerchant, endMerchantSession, requireMerchant, requireSameOrigin
 import { signedOutPage } from '../views/merchant-pages';
 import { settingsPage } from '../views/settings-page';
 import { logFields } from '../request-log';
+import { orderReportSections, type OrderReportsDeps } from './order-reports';
 
 /** Short confirmations after a form post (only these keys; nothing from the URL is echoed). */
 const NOTICES: Record<string, string> = {
@@ -19,13 +20,13 @@ const NOTICES: Record<string, string> = {
  * every POST also behind the same-origin and CSRF-token checks. The shop always comes from the
  * session, never from the request.
  */
-export function settingsRoutes(deps: { merchant: MerchantRoutesDeps }): Router {
+export function settingsRoutes(deps: { merchant: MerchantRoutesDeps; orderReports?: OrderReportsDeps }): Router {
   const { merchant } = deps;
   const router = Router();
   const session = requireMerchant(merchant);
   const form = [session, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), requireSameOriginForm(merchant)];
 
-  const render = async (res: Response, status: number, extra: { notice?: string; errors?: string[] } = {}) => {
+  const render = async (res: Response, status: number, extra: { notice?: string; errors?: string[] } = {}, query: Record<string, unknown> = {}) => {
     const current = currentMerchant(res);
     const view = await merchant.settingsView.execute(current.shop);
     if (!view) {
@@ -34,13 +35,19 @@ export function settingsRoutes(deps: { merchant: MerchantRoutesDeps }): Router {
       return;
     }
     res.status(status).type('html').send(
-      settingsPage({ view, csrfToken: merchant.sessions.csrfToken(current), returnUrl: merchant.returnToShopifyUrl(current.shop), ...extra }),
+      settingsPage({
+        view,
+        csrfToken: merchant.sessions.csrfToken(current),
+        returnUrl: merchant.returnToShopifyUrl(current.shop),
+        sections: deps.orderReports ? await orderReportSections(deps.orderReports, current.shop, query.reconciliation) : [],
+        ...extra,
+      }),
     );
   };
 
   router.get('/settings', session, async (req, res) => {
     const key = typeof req.query.notice === 'string' ? req.query.notice : undefined;
-    await render(res, 200, { notice: key ? NOTICES[key] : undefined });
+    await render(res, 200, { notice: key ? NOTICES[key] : undefined }, req.query);
   });
 
   router.post('/settings/connect', ...form, async (req, res) => {

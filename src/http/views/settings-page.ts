@@ -11,6 +11,8 @@ export interface SettingsPageInput {
   returnUrl: string;
   notice?: string;
   errors?: string[];
+  /** Cards other use cases add below the payments (orders, reconciliation). */
+  sections?: string[];
 }
 
 export function settingsPage(input: SettingsPageInput): string {
@@ -38,6 +40,7 @@ ${problemsCard(view.problems, form)}
 ${keysCard(view, csrf, form)}
 ${cartCard(view)}
 ${paymentsCard(view.payments)}
+${(input.sections ?? []).join('\n')}
 ${privacyCard(view)}
 <footer>This page opens in its own tab: Shopify does not let payments apps run inside its admin (since 30 April 2025). Your session here lasts 8 hours and covers ${e(view.shop.domain)} only.</footer>
 </main>`,

@@ -12,7 +12,7 @@ import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type
 
 export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
 
-/** The topics the app subscribes to (shopify.app.toml). */
+/** The app's own topics (shopify.app.toml); the use cases add theirs (orders/ORDER_WEBHOOK_TOPICS). */
 export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_request', 'customers/redact', 'shop/redact', 'checkouts/create', 'checkouts/update'] as const;
 
 /**
@@ -26,7 +26,14 @@ export class HandleShopifyWebhook {
   private readonly handlers = new Map<string, TopicHandler<any>>();
 
   constructor(
-    private readonly deps: { transactor: Transactor; validator: ShopifyWebhookValidator; clock: Clock; logger: Logger },
+    private readonly deps: {
+      transactor: Transactor;
+      validator: ShopifyWebhookValidator;
+      clock: Clock;
+      logger: Logger;
+      /** Topics other use cases bring (orders/create, orders/paid from orders/), by topic. */
+      topics?: Record<string, TopicHandler<any>>;
+    },
   ) {
     const logger = deps.logger.child({ component: 'shopify-webhooks' });
     this.handlers.set('app/uninstalled', appUninstalled());
@@ -35,6 +42,7 @@ export class HandleShopifyWebhook {
     this.handlers.set('shop/redact', shopRedact({ logger }));
     this.handlers.set('checkouts/create', checkoutSnapshotTopic());
     this.handlers.set('checkouts/update', checkoutSnapshotTopic());
+    for (const [topic, handler] of Object.entries(deps.topics ?? {})) this.handlers.set(topic, handler);
   }
 
   /** Every line logged while handling the webhook (and its follow-up after answering) names it and its shop. */

@@ -1,36 +1,11 @@
 import type { PaymentSession, Prisma } from '@prisma/client';
 import { z } from 'zod';
-import type { ShopDomain } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { toDecimalString, toSafeNumber } from '../../lib/money';
 import { queueUninstall } from '../uninstall';
-import type { Repositories } from '../../db/repositories';
+import { parseTopicBody, type TopicHandler } from '../../shopify/webhook-topic';
 
-export interface TopicContext {
-  repos: Repositories;
-  shopDomain: ShopDomain;
-  deliveryId: string;
-  now: Date;
-}
-
-export interface TopicOutcome {
-  outcome: string;
-  /** What the delivery row keeps (replaces the stored request). */
-  payload?: Prisma.InputJsonValue;
-}
-
-export type ParsedTopic<T> = { ok: true; value: T; stored: Prisma.InputJsonValue } | { ok: false; problem: string };
-
-/**
- * One Shopify webhook topic. `parse` checks the verified body is what this topic sends, for this shop
- * (only the body is signed, so a signed body of another topic re-sent under this topic's name must
- * not pass) and says what of it may be stored. `apply` runs in the transaction that records the
- * delivery, so a redelivery of the same webhook id changes nothing.
- */
-export interface TopicHandler<T> {
-  parse(body: unknown, shopDomain: string): ParsedTopic<T>;
-  apply(value: T, context: TopicContext): Promise<TopicOutcome>;
-}
+export type { ParsedTopic, TopicContext, TopicHandler, TopicOutcome } from '../../shopify/webhook-topic';
 
 const customerSchema = z.looseObject({
   id: z.number().int().nullish(),
@@ -59,16 +34,6 @@ const shopRedactSchema = z.looseObject({ shop_id: z.number().int().nullish(), sh
 
 const uninstalledSchema = z.looseObject({ id: z.number().int().nullish(), myshopify_domain: z.string() });
 
-function parseWith<S extends z.ZodType>(schema: S, body: unknown, forbidden: string[]): { ok: true; value: z.infer<S> } | { ok: false; problem: string } {
-  if (body && typeof body === 'object') {
-    const present = forbidden.filter((key) => key in (body as Record<string, unknown>));
-    if (present.length > 0) return { ok: false, problem: `the body has ${present.join(', ')}, which this topic does not send` };
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) return { ok: false, problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
-  return { ok: true, value: parsed.data };
-}
-
 function sameShop(bodyDomain: string, shopDomain: string): boolean {
   return bodyDomain.trim().toLowerCase() === shopDomain;
 }
@@ -77,7 +42,7 @@ function sameShop(bodyDomain: string, shopDomain: string): boolean {
 export function appUninstalled(): TopicHandler<z.infer<typeof uninstalledSchema>> {
   return {
     parse(body, shopDomain) {
-      const parsed = parseWith(uninstalledSchema, body, ['shop_domain', 'customer', 'data_request', 'orders_to_redact']);
+      const parsed = parseTopicBody(uninstalledSchema, body, ['shop_domain', 'customer', 'data_request', 'orders_to_redact']);
       if (!parsed.ok) return parsed;
       if (!sameShop(parsed.value.myshopify_domain, shopDomain)) return { ok: false, problem: 'myshopify_domain is not the shop of X-Shopify-Shop-Domain' };
       // The shop object carries the owner's name and email: keep only what identifies the shop.
@@ -98,7 +63,7 @@ export function appUninstalled(): TopicHandler<z.infer<typeof uninstalledSchema>
 export function customersDataRequest(): TopicHandler<z.infer<typeof dataRequestSchema>> {
   return {
     parse(body, shopDomain) {
-      const parsed = parseWith(dataRequestSchema, body, ['orders_to_redact', 'myshopify_domain']);
+      const parsed = parseTopicBody(dataRequestSchema, body, ['orders_to_redact', 'myshopify_domain']);
       if (!parsed.ok) return parsed;
       if (!sameShop(parsed.value.shop_domain, shopDomain)) return { ok: false, problem: 'shop_domain is not the shop of X-Shopify-Shop-Domain' };
       return { ok: true, value: parsed.value, stored: parsed.value as Prisma.InputJsonValue };
@@ -128,7 +93,7 @@ export function customersDataRequest(): TopicHandler<z.infer<typeof dataRequestS
 export function customersRedact(): TopicHandler<z.infer<typeof customerRedactSchema>> {
   return {
     parse(body, shopDomain) {
-      const parsed = parseWith(customerRedactSchema, body, ['data_request', 'orders_requested', 'myshopify_domain']);
+      const parsed = parseTopicBody(customerRedactSchema, body, ['data_request', 'orders_requested', 'myshopify_domain']);
       if (!parsed.ok) return parsed;
       if (!sameShop(parsed.value.shop_domain, shopDomain)) return { ok: false, problem: 'shop_domain is not the shop of X-Shopify-Shop-Domain' };
       // Never store the personal data of a request to erase it.
@@ -154,7 +119,7 @@ export function customersRedact(): TopicHandler<z.infer<typeof customerRedactSch
 export function shopRedact(deps: { logger: Logger }): TopicHandler<z.infer<typeof shopRedactSchema>> {
   return {
     parse(body, shopDomain) {
-      const parsed = parseWith(shopRedactSchema, body, ['customer', 'orders_to_redact', 'orders_requested', 'data_request', 'myshopify_domain']);
+      const parsed = parseTopicBody(shopRedactSchema, body, ['customer', 'orders_to_redact', 'orders_requested', 'data_request', 'myshopify_domain']);
       if (!parsed.ok) return parsed;
       if (!sameShop(parsed.value.shop_domain, shopDomain)) return { ok: false, problem: 'shop_domain is not the shop of X-Shopify-Shop-Domain' };
       return { ok: true, value: parsed.value, stored: { shop_id: parsed.value.shop_id ?? null, shop_domain: shopDomain } };
