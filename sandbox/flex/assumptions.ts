@@ -170,3 +170,17 @@ export function retryAfterSeconds(msUntilToken: number): number {
  * so a client whose create answer was lost can find the product it made (as for checkout sessions).
  */
 export const PRODUCT_LIST_FILTERS = ['client_reference_id', 'active'] as const;
+
+// ---- refunds by line item --------------------------------------------------------------------------
+
+/**
+ * Flex documents refunds by line item (`line_items[] {price | product, amount_to_refund}`) but not
+ * their limits nor how a refund reports them. The sandbox assumes a line gives back at most what was
+ * paid for it (its price times quantity, less its discount, plus its tax) less what standing refunds
+ * took from it, refusing more with 422 `amount_exceeds_refundable`; and that the refund object lists
+ * them as `line_items[] {line_item_id, price, amount_refunded}` (empty for a refund by amount).
+ */
+export function lineRefundableAmount(line: { unitAmount: number; quantity: number; amountDiscount: number; amountTax: number }): number {
+  return line.unitAmount * line.quantity - line.amountDiscount + line.amountTax;
+}
+

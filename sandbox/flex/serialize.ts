@@ -145,6 +145,8 @@ export function refundWire(r: RefundRec): Wire {
       payment_method_id: item.paymentMethodId,
       amount_refunded: item.amount,
     })),
+    // Not in Flex's docs: which lines a refund by line item took from (assumptions.ts).
+    line_items: r.lines.map((line) => ({ line_item_id: line.lineItemId, price: line.priceId, amount_refunded: line.amount })),
     reason: r.reason,
     reference_id: null,
     reference_type: null,

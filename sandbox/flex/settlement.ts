@@ -1,10 +1,11 @@
+import { lineRefundableAmount } from './assumptions';
 import { readPage, type Query } from './catalog';
 import type { FlexCore } from './core';
 import { FlexSandboxError, refused } from './errors';
 import { newId } from './ids';
 import { captureWire, intentWire, refundableByIntent, refundWire, sessionWire } from './serialize';
 import { pageNewestFirst } from './table';
-import type { CaptureRec, IntentRec, RefundFinalStatus, RefundRec, Scope, SessionRec, Wire } from './types';
+import type { CaptureRec, IntentRec, LineItemRec, RefundFinalStatus, RefundRec, Scope, SessionRec, Wire } from './types';
 import { Input, envelope, type Rec } from './validate';
 
 // Money after checkout: capture and void of manual-capture sessions, and refunds. Both captures
@@ -16,6 +17,8 @@ interface AmountRequest {
   tax: number;
   shipping: number;
   discount: number;
+  /** The lines named (refunds by line item), with the amount asked for each. */
+  lines: Array<{ line: LineItemRec; amount: number }>;
 }
 
 function readAmount(v: Input, input: Rec | undefined, session: SessionRec, perItemKey: string): AmountRequest {
@@ -25,9 +28,10 @@ function readAmount(v: Input, input: Rec | undefined, session: SessionRec, perIt
   const shipping = v.int(input, 'amount_shipping', loc, { min: 0 }) ?? 0;
   const discount = v.int(input, 'amount_discount', loc, { min: 0 }) ?? 0;
   const items = v.list(input, 'line_items', loc);
-  if (amount !== undefined || !items) return { amount, tax, shipping, discount };
+  if (amount !== undefined || !items) return { amount, tax, shipping, discount, lines: [] };
 
   let sum = 0;
+  const lines: AmountRequest['lines'] = [];
   for (const { item, loc: itemLoc } of v.records(items, [...loc, 'line_items'])) {
     const price = v.string(item, 'price', itemLoc);
     const product = v.string(item, 'product', itemLoc);
@@ -41,11 +45,13 @@ function readAmount(v: Input, input: Rec | undefined, session: SessionRec, perIt
       continue;
     }
     // Leaving out the per-item amount means the whole line.
-    sum += v.int(item, perItemKey, itemLoc, { min: 0 }) ?? line.unitAmount * line.quantity;
+    const lineAmount = v.int(item, perItemKey, itemLoc, { min: 0 }) ?? line.unitAmount * line.quantity;
+    sum += lineAmount;
+    lines.push({ line, amount: lineAmount });
   }
   const total = sum + tax + shipping - discount;
   if (v.issues.length === 0 && total < 1) v.add(loc, 'The line items add up to nothing', 'greater_than_equal');
-  return { amount: total, tax, shipping, discount };
+  return { amount: total, tax, shipping, discount, lines };
 }
 
 /** Splits `amount` over the intents in order (HSA/FSA first), each up to its own limit. */
@@ -193,6 +199,14 @@ export function refund(core: FlexCore, scope: Scope, id: string, body: unknown, 
   if (amount > total) {
     throw refused('amount_exceeds_refundable', `amount ${amount} exceeds the refundable ${total}`, [...loc, 'amount']);
   }
+  // A line gives back at most what was paid for it (its price less its discount, plus its tax),
+  // less what refunds still standing already took from it (assumptions.ts).
+  for (const { line, amount: asked } of request.lines) {
+    const left = lineRefundableAmount(line) - refundedFromLine(core, session, line.id);
+    if (asked > left) {
+      throw refused('amount_exceeds_refundable', `line ${line.id} (${line.description}): ${asked} asked, ${Math.max(0, left)} left to refund`, [...loc, 'line_items']);
+    }
+  }
   const shares = allocate(refundable, amount);
   if (preview) return allocationsWire(shares.filter(([pi]) => pi.amountReceived > 0));
 
@@ -206,6 +220,7 @@ export function refund(core: FlexCore, scope: Scope, id: string, body: unknown, 
       .map(([intent, take]) => ({ intentId: intent.id, paymentMethodId: intent.paymentMethodId, amount: take })),
     metadata,
     reason,
+    lines: request.lines.map(({ line, amount: lineAmount }) => ({ lineItemId: line.id, priceId: line.priceId, amount: lineAmount })),
   };
   core.state.refunds.set(record.id, record);
   session.refundIds.push(record.id);
@@ -219,6 +234,16 @@ export function refund(core: FlexCore, scope: Scope, id: string, body: unknown, 
     });
   }
   return { refunds: [refundWire(record)] };
+}
+
+function refundedFromLine(core: FlexCore, session: SessionRec, lineItemId: string): number {
+  let taken = 0;
+  for (const id of session.refundIds) {
+    const refund = core.state.refunds.get(id);
+    if (!refund || refund.status === 'failed' || refund.status === 'canceled') continue;
+    for (const line of refund.lines) if (line.lineItemId === lineItemId) taken += line.amount;
+  }
+  return taken;
 }
 
 export function settleRefund(core: FlexCore, record: RefundRec, status: RefundFinalStatus): Wire {

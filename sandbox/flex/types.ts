@@ -179,6 +179,8 @@ export interface RefundRec extends Owned {
   items: Array<{ intentId: string; paymentMethodId: string; amount: number }>;
   metadata: StringMap;
   reason: string | null;
+  /** A refund by line item: what it took from each line (empty for a refund by amount). */
+  lines: Array<{ lineItemId: string; priceId: string; amount: number }>;
 }
 
 export interface WebhookRec extends Owned {

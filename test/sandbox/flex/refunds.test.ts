@@ -67,6 +67,23 @@ describe('refunds', () => {
     expect((await refund(id)).body.detail[0].type).toBe('amount_exceeds_refundable');
   });
 
+  it('refunds by line item: each line gives back at most what was paid for it, and the refund says which lines', async () => {
+    const id = await paid('split'); // two eligible at 2500, one plain at 1500
+    const first = await refund(id, { line_items: [{ price: shop.plainPrice, amount_to_refund: 1000 }] });
+    expect(first.status).toBe(200);
+    const line = (await call(shop.key, 'GET', `/v1/checkout/sessions/${id}/line_items`)).body.line_items.find((l: Json) => l.price.price_id === shop.plainPrice);
+    expect(first.body.refunds[0]).toMatchObject({ amount: 1000, line_items: [{ line_item_id: line.line_item_id, price: shop.plainPrice, amount_refunded: 1000 }] });
+    // 1500 paid for the line, 1000 already refunded from it: 501 is too much for it, whatever is left in total.
+    const over = await refund(id, { line_items: [{ price: shop.plainPrice, amount_to_refund: 501 }] });
+    expect(over.status).toBe(422);
+    expect(over.body.detail[0].type).toBe('amount_exceeds_refundable');
+    const rest = await refund(id, { line_items: [{ price: shop.plainPrice, amount_to_refund: 500 }, { price: shop.eligiblePrice, amount_to_refund: 2500 }] });
+    expect(rest.status).toBe(200);
+    expect(rest.body.refunds[0].amount).toBe(3000);
+    // A refund by amount says no lines.
+    expect((await refund(id, { amount: 100 })).body.refunds[0].line_items).toEqual([]);
+  });
+
   it('gives a failed refund back to refundable (manual settling)', async () => {
     t.flex.setRefundBehaviour('manual');
     const id = await paid('hsa_fsa');
