@@ -87,6 +87,8 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** How long a refund waits for Shopify's refund of the order (its lines) before going to Flex by amount (default 10 s). */
+  refundLinesWaitMs?: number;
   /** How long the pay page waits for a cart snapshot still on its way (default 3 s). */
   cartWaitMs?: number;
   /** Rate limits of the public pixel endpoint (defaults in http/routes/pixel.ts). */
@@ -186,7 +188,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new ConfigurePaymentsAppJob({ transactor, tokens, client: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ApplyUninstallJob({ transactor, tokens, shopify: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ReleaseFlexConnectionsJob({ transactor, flex, logger: logger.child({ component: 'merchant' }), recheckMs: tuning.uninstallRecheckMs }),
-      new FlexOperationJob(flexJobDeps('refunds'), flexRefund(refundOutcomes)),
+      new FlexOperationJob(flexJobDeps('refunds'), flexRefund(refundOutcomes, { transactor, logger: logger.child({ component: 'refunds' }), waitMs: tuning.refundLinesWaitMs ?? 10_000 })),
       new FlexOperationJob(flexJobDeps('captures'), flexCapture),
       new FlexOperationJob(flexJobDeps('voids'), flexVoid),
       new ReturnLatePaymentJob(flexJobDeps('payments')),

@@ -212,10 +212,10 @@ export interface CreateCheckoutSessionInput {
   metadata: Record<string, string>;
 }
 
-export interface RefundCheckoutSessionInput {
-  amount: number;
-  refund_metadata: Record<string, string>;
-}
+/** A refund by amount, or by line item (each line's cents, plus shipping), as Flex's plugin sends. */
+export type RefundCheckoutSessionInput =
+  | { amount: number; refund_metadata: Record<string, string> }
+  | { line_items: Array<{ price: string; amount_to_refund: number }>; amount_shipping?: number; refund_metadata: Record<string, string> };
 
 export interface CaptureCheckoutSessionInput {
   amount: number;

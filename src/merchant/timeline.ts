@@ -42,6 +42,10 @@ const KNOWN: Record<string, (d: Detail) => Omit<TimelineEntry, 'at'>> = {
   flex_checkout_created: (d) => ({ label: 'Flex checkout created', detail: text(d.flexCheckoutSessionId), tone: 'info' }),
   cart_joined: (d) => ({ label: "Buyer's cart sent to Flex", detail: join([typeof d.lines === 'number' ? `${d.lines} line${d.lines === 1 ? '' : 's'}` : null, text(d.snapshot) ? `captured by the ${d.snapshot === 'webhook' ? 'checkout webhook' : 'cart pixel'}` : null]), tone: 'info' }),
   cart_fallback: (d) => ({ label: 'Sent to Flex as one line for the order total', detail: CART_FALLBACK_EXPLANATIONS[d.reason as CartFallbackReason] ?? text(d.reason), tone: 'warning' }),
+  refund_lines_decided: (d) =>
+    d.byLine === true
+      ? { label: 'Refund goes to Flex by line', detail: typeof d.lines === 'number' ? `${d.lines} line${d.lines === 1 ? '' : 's'}, as Shopify refunded them` : null, tone: 'info' }
+      : { label: 'Refund goes to Flex by amount', detail: text(d.why), tone: 'info' },
   flex_checkout_failed: (d) => ({ label: 'Could not create the Flex checkout', detail: text(d.message), tone: 'critical' }),
   buyer_returned: () => ({ label: 'Buyer came back from Flex', detail: null, tone: 'info' }),
   buyer_canceled: () => ({ label: 'Buyer left the Flex checkout', detail: 'they can pick another payment method', tone: 'warning' }),

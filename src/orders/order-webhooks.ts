@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { enqueueJob } from '../outbox/job-type';
 import { parseTopicBody, type TopicHandler } from '../shopify/webhook-topic';
 import { LINK_ORDER, linkOrderDedupeKey } from './link-order';
+import { refundWebhook } from './refund-webhook';
 
 /** The order topics the app subscribes to (shopify.app.toml; scope read_orders). */
-export const ORDER_WEBHOOK_TOPICS = ['orders/create', 'orders/paid'] as const;
-export type OrderWebhookTopic = (typeof ORDER_WEBHOOK_TOPICS)[number];
+export const ORDER_WEBHOOK_TOPICS = ['orders/create', 'orders/paid', 'refunds/create'] as const;
+export type OrderWebhookTopic = Exclude<(typeof ORDER_WEBHOOK_TOPICS)[number], 'refunds/create'>;
 
 /**
  * The REST order of orders/create and orders/paid: only what finds the order and its payment. It has
@@ -64,6 +65,6 @@ export function orderWebhook(topic: OrderWebhookTopic): TopicHandler<OrderPayloa
   };
 }
 
-export function orderWebhookTopics(): Record<OrderWebhookTopic, TopicHandler<OrderPayload>> {
-  return { 'orders/create': orderWebhook('orders/create'), 'orders/paid': orderWebhook('orders/paid') };
+export function orderWebhookTopics(): Record<(typeof ORDER_WEBHOOK_TOPICS)[number], TopicHandler<any>> {
+  return { 'orders/create': orderWebhook('orders/create'), 'orders/paid': orderWebhook('orders/paid'), 'refunds/create': refundWebhook() };
 }

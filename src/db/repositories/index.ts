@@ -7,6 +7,7 @@ import { FlexConnectionRepository } from './flex-connections';
 import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
 import { JobRepository } from './jobs';
 import { OAuthStateStore } from './oauth-states';
+import { OrderRefundRepository } from './order-refunds';
 import { PaymentCartRepository } from './payment-carts';
 import { PaymentLedger } from './payment-ledger';
 import { PaymentSessionRepository } from './payment-sessions';
@@ -33,6 +34,7 @@ export interface Repositories {
   oauthStates: OAuthStateStore;
   cartSnapshots: CartSnapshotRepository;
   paymentCarts: PaymentCartRepository;
+  orderRefunds: OrderRefundRepository;
   shopifyOrders: ShopifyOrderRepository;
   reconciliation: ReconciliationRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
@@ -55,6 +57,7 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     oauthStates: new OAuthStateStore(db),
     cartSnapshots: new CartSnapshotRepository(db),
     paymentCarts: new PaymentCartRepository(db),
+    orderRefunds: new OrderRefundRepository(db),
     shopifyOrders: new ShopifyOrderRepository(db),
     reconciliation: new ReconciliationRepository(db),
     afterCommit: hooks.afterCommit,

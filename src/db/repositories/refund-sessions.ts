@@ -1,3 +1,4 @@
+import { Prisma } from '@prisma/client';
 import type { FlexRefund, RefundSession } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { PaymentId, ShopId } from '../../lib/ids';
@@ -25,6 +26,15 @@ export class RefundSessionRepository extends OperationSessionRepository<RefundSe
   }
 
   /** RECEIVED → PENDING once Flex has the refund; false if it moved on already. */
+  /** Records how the refund goes to Flex, once: a second decision (a concurrent run) changes nothing. */
+  async decideLines(id: string, breakdown: Prisma.InputJsonValue | null, reason: string | null, now: Date): Promise<boolean> {
+    const { count } = await this.db.refundSession.updateMany({
+      where: { id, linesDecidedAt: null },
+      data: { lineBreakdown: breakdown ?? Prisma.DbNull, linesReason: reason, linesDecidedAt: now },
+    });
+    return count === 1;
+  }
+
   async markPending(id: string, nextPollAt: Date): Promise<boolean> {
     const { count } = await this.db.refundSession.updateMany({ where: { id, status: 'RECEIVED' }, data: { status: 'PENDING', nextPollAt } });
     return count === 1;

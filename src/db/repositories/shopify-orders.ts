@@ -60,6 +60,11 @@ export class ShopifyOrderRepository {
     return row ? toOrderRecord(row) : null;
   }
 
+  async findByShopifyOrderId(shopId: string, shopifyOrderId: string): Promise<ShopifyOrderRecord | null> {
+    const row = await this.db.shopifyOrder.findUnique({ where: { shopId_shopifyOrderId: { shopId, shopifyOrderId } } });
+    return row ? toOrderRecord(row) : null;
+  }
+
   async findByPayment(paymentSessionId: PaymentId): Promise<ShopifyOrderRecord | null> {
     const row = await this.db.shopifyOrder.findUnique({ where: { paymentSessionId } });
     return row ? toOrderRecord(row) : null;

@@ -73,6 +73,12 @@ export interface FlexOperation<S extends OperationSession, Done> {
    */
   readonly repeatable?: boolean;
   load(repos: Repositories, id: string): Promise<S | null>;
+  /**
+   * Runs before the first Flex call, to decide once what the call will send (a refund's lines):
+   * `ready` with the session as it now is, `wait` to be run again shortly, or `refuse` (nothing was
+   * sent to Flex; the session is rejected with this refusal).
+   */
+  prepare?(session: S, now: Date): Promise<{ ready: S } | { wait: string; retryAfterMs: number } | { refuse: Refusal }>;
   /** What Flex already did for this session, if anything (undefined: nothing of ours found). */
   lookUp(target: FlexTarget, session: S): Promise<Done | undefined>;
   /** The mutating call. */
@@ -112,6 +118,21 @@ export class FlexOperationJob<S extends OperationSession, Done> implements JobHa
       return { status: 'succeeded', result: { refused: target.refuse } };
     }
 
+    let prepared = session;
+    if (this.operation.prepare) {
+      const preparation = await this.operation.prepare(session, this.deps.clock.now());
+      if ('wait' in preparation) return { status: 'retry', error: preparation.wait, retryAfterMs: preparation.retryAfterMs };
+      if ('refuse' in preparation) {
+        await this.reject(session, preparation.refuse, {});
+        return { status: 'succeeded', result: { refused: preparation.refuse.merchantMessage } };
+      }
+      prepared = preparation.ready;
+    }
+    return this.callFlex(job, prepared, target);
+  }
+
+  private async callFlex(job: JobRecord, session: S, target: FlexTarget): Promise<JobResult> {
+    const { repos } = this.deps.transactor;
     // Any earlier run may have reached Flex: its outcome is unknown until Flex says what it did.
     const earlierAttempt = job.attempts > 1;
     let done: Done | undefined;
