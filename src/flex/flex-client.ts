@@ -9,12 +9,16 @@ import {
   flexRefundSchema,
   flexWebhookEndpointSchema,
   type FlexCheckoutSession,
+  type FlexPrice,
+  type FlexProduct,
   type FlexRefund,
 } from './flex-types';
 
 const anyArray = z.array(z.unknown());
 const anyValue = z.unknown();
 const refundList = z.array(flexRefundSchema);
+const productList = z.array(flexProductSchema);
+const priceList = z.array(flexPriceSchema);
 
 /**
  * A small typed client for the Flex API (https://api.withflex.com/v1). One instance per process;
@@ -189,6 +193,21 @@ export interface CreateCheckoutSessionInput {
   metadata: Record<string, string>;
 }
 
+/** What the app tells Flex about a product (flex-api.md §7); Flex judges HSA/FSA eligibility from it. */
+export interface FlexProductInput {
+  name: string;
+  description: string;
+  url?: string | null;
+  upc_code?: string | null;
+  gtin?: string | null;
+  categories?: string[];
+  client_reference_id: string;
+  metadata: Record<string, string>;
+}
+
+/** The fields PATCH /v1/products/{id} takes; `client_reference_id` cannot change. */
+export type FlexProductPatch = Partial<Omit<FlexProductInput, 'client_reference_id'>> & { active?: boolean };
+
 export interface RefundCheckoutSessionInput {
   amount: number;
   refund_metadata: Record<string, string>;
@@ -212,12 +231,42 @@ export class FlexAccountClient {
     await this.client.request(this.apiKey, 'GET', '/v1/checkout/sessions?limit=1', anyArray, 'checkout_sessions');
   }
 
-  createProduct(product: { name: string; description: string; client_reference_id: string; metadata: Record<string, string> }, idempotencyKey: string) {
+  createProduct(product: FlexProductInput, idempotencyKey: string): Promise<FlexProduct> {
     return this.client.request(this.apiKey, 'POST', '/v1/products', flexProductSchema, 'product', { body: { product }, idempotencyKey });
   }
 
-  createPrice(price: { product: string; unit_amount: number; description: string }, idempotencyKey: string) {
+  getProduct(id: string): Promise<FlexProduct> {
+    return this.client.request(this.apiKey, 'GET', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product');
+  }
+
+  updateProduct(id: string, patch: FlexProductPatch, idempotencyKey: string): Promise<FlexProduct> {
+    return this.client.request(this.apiKey, 'PATCH', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product', { body: { product: patch }, idempotencyKey });
+  }
+
+  /**
+   * Products made with this client reference (newest first): finds a product whose create answer was
+   * lost. The filter is an assumption (Flex documents no product filters; README).
+   */
+  listProductsByReference(clientReferenceId: string, options: { active?: boolean } = {}): Promise<FlexProduct[]> {
+    const query = new URLSearchParams({ client_reference_id: clientReferenceId, limit: '10' });
+    if (options.active !== undefined) query.set('active', String(options.active));
+    return this.client.request(this.apiKey, 'GET', `/v1/products?${query}`, productList, 'products');
+  }
+
+  createPrice(price: { product: string; unit_amount: number; description: string; metadata?: Record<string, string> }, idempotencyKey: string): Promise<FlexPrice> {
     return this.client.request(this.apiKey, 'POST', '/v1/prices', flexPriceSchema, 'price', { body: { price }, idempotencyKey });
+  }
+
+  /** A product's prices (newest first), e.g. its active ones. */
+  listPricesOfProduct(productId: string, options: { active?: boolean } = {}): Promise<FlexPrice[]> {
+    const query = new URLSearchParams({ product: productId, limit: '100' });
+    if (options.active !== undefined) query.set('active', String(options.active));
+    return this.client.request(this.apiKey, 'GET', `/v1/prices?${query}`, priceList, 'prices');
+  }
+
+  /** Prices are immutable but for `active` (and description, metadata); the update is a POST. */
+  deactivatePrice(id: string, idempotencyKey: string): Promise<FlexPrice> {
+    return this.client.request(this.apiKey, 'POST', `/v1/prices/${encodeURIComponent(id)}`, flexPriceSchema, 'price', { body: { price: { active: false } }, idempotencyKey });
   }
 
   createCheckoutSession(checkoutSession: CreateCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {

@@ -59,8 +59,22 @@ export const flexCheckoutSessionSchema = z.looseObject({
 });
 export type FlexCheckoutSession = z.infer<typeof flexCheckoutSessionSchema>;
 
-export const flexProductSchema = z.looseObject({ product_id: z.string() });
-export const flexPriceSchema = z.looseObject({ price_id: z.string(), unit_amount: z.number().int().nullish() });
+export const flexProductSchema = z.looseObject({
+  product_id: z.string(),
+  active: z.boolean().nullish(),
+  client_reference_id: z.string().nullish(),
+  // Flex's judgement of the product (flex-api.md §7): an enum value, and its reason in words.
+  hsa_fsa_eligibility: z.string().nullish(),
+  eligibility_rationale: z.string().nullish(),
+});
+export type FlexProduct = z.infer<typeof flexProductSchema>;
+export const flexPriceSchema = z.looseObject({
+  price_id: z.string(),
+  unit_amount: z.number().int().nullish(),
+  active: z.boolean().nullish(),
+  product: z.union([z.string(), z.looseObject({ product_id: z.string() })]).nullish(),
+});
+export type FlexPrice = z.infer<typeof flexPriceSchema>;
 export const flexWebhookEndpointSchema = z.looseObject({
   webhook_id: z.string(),
   url: z.string().nullish(),

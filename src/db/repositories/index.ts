@@ -1,6 +1,8 @@
 import type { SecretBox } from '../../lib/secret-box';
 import type { CommitHooks, DbClient } from '../db-client';
 import { CaptureSessionRepository } from './capture-sessions';
+import { CatalogSyncRepository } from './catalog-syncs';
+import { CatalogVariantRepository } from './catalog-variants';
 import { CustomerDataRepository } from './customer-data';
 import { FlexConnectionRepository } from './flex-connections';
 import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
@@ -27,6 +29,9 @@ export interface Repositories {
   shopifyWebhookDeliveries: ShopifyWebhookDeliveryRepository;
   customerData: CustomerDataRepository;
   oauthStates: OAuthStateStore;
+  /** Each shop's variants as mirrored in Flex, per mode; `variantsForCart` prices a cart from it. */
+  catalog: CatalogVariantRepository;
+  catalogSyncs: CatalogSyncRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -45,6 +50,8 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
+    catalog: new CatalogVariantRepository(db),
+    catalogSyncs: new CatalogSyncRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }
