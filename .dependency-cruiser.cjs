@@ -1,6 +1,6 @@
 // The architecture rule (README "Architecture"), checked by test/unit/architecture.test.ts:
 //
-//   http → payments | merchant → flex | shopify | outbox → db → lib
+//   http → payments | merchant → catalog → flex | shopify | outbox → db → lib
 //
 // Each layer imports only from layers below it; modules of one layer do not import each other;
 // only app/ (the composition root), the CLI and the entry points import across all of them; src/
@@ -14,9 +14,12 @@ const LAYERS = {
   flex: ['db', 'lib'],
   shopify: ['db', 'lib'],
   outbox: ['db', 'lib'],
-  payments: ['flex', 'shopify', 'outbox', 'db', 'lib'],
-  merchant: ['flex', 'shopify', 'outbox', 'db', 'lib'],
-  http: ['payments', 'merchant', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  // The catalog sync: a use case of its own that connecting Flex, products/* webhooks (merchant) and
+  // pricing a cart (payments) build on.
+  catalog: ['flex', 'shopify', 'outbox', 'db', 'lib'],
+  payments: ['catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  merchant: ['catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  http: ['payments', 'merchant', 'catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, below]) => ({

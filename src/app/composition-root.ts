@@ -1,4 +1,8 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
+import { CreateEligibilityDefinitionsJob, WriteEligibilityMetafieldsJob } from '../catalog/eligibility-metafields';
+import { PushCatalogJob } from '../catalog/push-catalog-job';
+import { FlexCatalogPusher } from '../catalog/push-to-flex';
+import { SyncCatalogPageJob } from '../catalog/sync-catalog-page';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
 import { BuyerDataRetention } from '../db/retention';
@@ -13,6 +17,7 @@ import { systemClock, type Clock } from '../lib/clock';
 import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import { SecretBox } from '../lib/secret-box';
+import { MerchantCatalog } from '../merchant/catalog-view';
 import { ConnectFlexAccount } from '../merchant/connect-flex-account';
 import { DataRequestReports } from '../merchant/data-request-report';
 import { MerchantFlexAccount } from '../merchant/flex-account';
@@ -46,6 +51,7 @@ import { ReportToShopifyJob } from '../payments/report-to-shopify';
 import { flexVoid } from '../payments/void/flex-void';
 import { voidPolicy } from '../payments/void/void-policy';
 import { ShopifyAccessTokens } from '../shopify/access-tokens';
+import { ShopifyAdminApiClient } from '../shopify/admin-api-client';
 import { returnToShopifyUrl } from '../shopify/admin-links';
 import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
 import { ShopifyOAuth } from '../shopify/oauth';
@@ -73,6 +79,10 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** Variants per catalog sync page (default 100, at most 250). */
+  catalogPageSize?: number;
+  /** Flex calls in flight at once per catalog push (default 4). */
+  catalogPushConcurrency?: number;
 }
 
 /**
@@ -107,6 +117,14 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'merchant' }),
   });
 
+  const shopifyAdmin = new ShopifyAdminApiClient({
+    apiVersion: config.shopify.apiVersion,
+    apiOrigin: config.shopify.apiOrigin,
+    timeoutMs: config.shopify.timeoutMs,
+    logger: logger.child({ component: 'shopify-admin-client' }),
+    fetch: tuning.fetch,
+  });
+
   // Payments: the four Shopify hooks, their Flex jobs and outcomes.
   const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 60 * 1000;
   const refundCheckIntervalMs = tuning.refundCheckIntervalMs ?? reconcileCheckIntervalMs;
@@ -137,7 +155,32 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     pollIntervalMs: tuning.workerPollIntervalMs,
     leaseMs: Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
   });
+  // The catalog sync runs on a lane of its own: its jobs take seconds (a page of Flex calls, waits for
+  // rate limits), and must not hold up refunds and Shopify mutations behind them.
+  const catalogLogger = logger.child({ component: 'catalog' });
+  const catalogDeps = {
+    transactor,
+    flex,
+    admin: shopifyAdmin,
+    tokens,
+    clock,
+    logger: catalogLogger,
+    pusher: new FlexCatalogPusher({ transactor, clock, logger: catalogLogger }, { concurrency: tuning.catalogPushConcurrency }),
+    pageSize: tuning.catalogPageSize,
+  };
+  const catalogWorker = new OutboxWorker({
+    jobs: repos.jobs,
+    handlers: [new SyncCatalogPageJob(catalogDeps), new PushCatalogJob(catalogDeps), new WriteEligibilityMetafieldsJob(catalogDeps), new CreateEligibilityDefinitionsJob(catalogDeps)],
+    clock,
+    logger: logger.child({ component: 'outbox-catalog' }),
+    retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    pollIntervalMs: tuning.workerPollIntervalMs,
+    // Longer than a push's budget (90 s) with its last Flex call.
+    leaseMs: 5 * 60_000,
+    batchSize: 4,
+  });
   transactor.onJobsEnqueued(() => worker.wake());
+  transactor.onJobsEnqueued(() => catalogWorker.wake());
   const runNow = (jobId: string) => worker.runNow(jobId);
 
   const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
@@ -187,6 +230,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     settingsView: new LoadSettingsView({ transactor, clock }),
     retryJob: new RetryShopJob({ transactor, clock, logger: merchantLogger }),
     dataRequests: new DataRequestReports({ transactor }),
+    catalog: new MerchantCatalog({ transactor, clock }),
     appOrigin: new URL(config.appUrl).origin,
     secureCookies: config.appUrl.startsWith('https://'),
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
@@ -205,6 +249,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     flexEvents,
     tokens,
     worker,
+    catalogWorker,
     payments,
     handleFlexWebhook,
     merchant,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DesiredVariant } from '../db/repositories/catalog-variants';
 import type { FlexProductInput } from '../flex/flex-client';
 import { parseDecimalAmount } from '../lib/money';
 import type { AdminCatalogVariant } from '../shopify/admin-api-client';
@@ -10,22 +11,7 @@ import type { AdminCatalogVariant } from '../shopify/admin-api-client';
  * `description`, which webhooks do not carry), and the URL is built from the handle (webhooks carry
  * no `onlineStoreUrl`).
  */
-export interface CatalogItem {
-  shopifyProductId: string;
-  shopifyVariantId: string;
-  title: string;
-  productTitle: string;
-  variantTitle: string;
-  description: string;
-  productUrl: string;
-  productType: string | null;
-  sku: string | null;
-  barcode: string | null;
-  priceMinor: number;
-  currency: string;
-  /** The product's updated_at (a variant change updates its product too). */
-  shopifyUpdatedAt: Date;
-}
+export type CatalogItem = DesiredVariant;
 
 /** What Flex gets to read about a product: enough for its eligibility pipeline, bounded in size. */
 export const DESCRIPTION_LIMIT = 2_000;
@@ -165,7 +151,10 @@ export function productCodes(barcode: string | null): { upc_code: string | null;
 }
 
 /** Flex's product for a variant: name, description, URL, codes, type; our reference and Shopify's ids. */
-export function flexProductFor(shopDomain: string, v: Pick<CatalogItem, 'shopifyProductId' | 'shopifyVariantId' | 'title' | 'description' | 'productUrl' | 'productType' | 'sku' | 'barcode'>): FlexProductInput {
+export function flexProductFor(
+  shopDomain: string,
+  v: Pick<CatalogItem, 'shopifyProductId' | 'shopifyVariantId' | 'title' | 'description' | 'productType' | 'sku' | 'barcode'> & { productUrl: string | null },
+): FlexProductInput {
   const metadata: Record<string, string> = {
     shopify_shop_domain: shopDomain,
     shopify_product_id: v.shopifyProductId,

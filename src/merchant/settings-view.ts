@@ -8,6 +8,7 @@ import type { Transactor } from '../db/transactor';
 import { isConfigurationJob, pendingConfigurationJobs } from './payments-app-configuration';
 import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from '../db/repositories/shopify-webhook-deliveries';
 import { mutationLabel, timelineEntry, type TimelineEntry } from './timeline';
+import { loadCatalogView, type CatalogView } from './catalog-view';
 
 export interface ConnectionView {
   mode: FlexMode;
@@ -71,6 +72,8 @@ export interface SettingsView {
   payments: PaymentView[];
   dataRequests: DataRequestView[];
   redactions: RedactionView[];
+  /** The catalog sync per mode and the first page of the catalog with its Flex eligibility. */
+  catalog: CatalogView;
 }
 
 const RECENT_PAYMENTS = 20;
@@ -234,6 +237,7 @@ export class LoadSettingsView {
         const customer = asObject(asObject(asObject(r.payload).request).customer);
         return { receivedAt: r.receivedAt, customerId: customer.id === undefined || customer.id === null ? null : String(customer.id), outcome: r.outcome ?? 'processing' };
       }),
+      catalog: await loadCatalogView(repos, shop.id),
     };
   }
 }

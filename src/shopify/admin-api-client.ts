@@ -91,6 +91,8 @@ export interface MetafieldDefinitionInput {
   description: string;
   ownerType: 'PRODUCT' | 'PRODUCTVARIANT';
   type: string;
+  /** Shown on the product's page in the admin (a shop has a limited number of pinned definitions). */
+  pin?: boolean;
 }
 
 export interface AdminUserError {
@@ -155,7 +157,7 @@ export class ShopifyAdminApiClient {
    * each in one call. A definition that exists already comes back as a TAKEN user error.
    */
   async createMetafieldDefinitions(shopDomain: string, accessToken: Secret, definitions: MetafieldDefinitionInput[]): Promise<AdminOutcome<{ userErrors: AdminUserError[][] }>> {
-    const variables = Object.fromEntries(definitions.map((d, i) => [`d${i}`, { ...d, pin: true }]));
+    const variables = Object.fromEntries(definitions.map((d, i) => [`d${i}`, d]));
     const document = `mutation EligibilityMetafieldDefinitions(${definitions.map((_, i) => `$d${i}: MetafieldDefinitionInput!`).join(', ')}) {
 ${definitions.map((_, i) => `  d${i}: metafieldDefinitionCreate(definition: $d${i}) { createdDefinition { id } userErrors { field message code } }`).join('\n')}
 }`;

@@ -23,7 +23,10 @@ export interface SyncedVariant {
   eligibilityReason: string | null;
 }
 
-/** A variant as Shopify describes it (catalog/catalog-item.ts builds these). */
+/**
+ * A variant as Shopify describes it, as the catalog sync mirrors it in Flex (catalog/catalog-item.ts
+ * builds these the same way from an Admin API page and from a products/* webhook).
+ */
 export interface DesiredVariant {
   shopifyProductId: string;
   shopifyVariantId: string;
@@ -37,6 +40,7 @@ export interface DesiredVariant {
   barcode: string | null;
   priceMinor: number;
   currency: string;
+  /** The product's updated_at (a variant change updates its product too). */
   shopifyUpdatedAt: Date;
 }
 

@@ -7,12 +7,21 @@ import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
 import type { Transactor } from '../../db/transactor';
+import { productChanged, productDeleted } from './products';
 import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type TopicHandler, type TopicOutcome } from './topics';
 
 export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
 
 /** The topics the app subscribes to (shopify.app.toml). */
-export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_request', 'customers/redact', 'shop/redact'] as const;
+export const SHOPIFY_WEBHOOK_TOPICS = [
+  'app/uninstalled',
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
+  'products/create',
+  'products/update',
+  'products/delete',
+] as const;
 
 /**
  * A Shopify webhook: the HMAC of the raw body first (401 when it does not check out), then the
@@ -32,6 +41,9 @@ export class HandleShopifyWebhook {
     this.handlers.set('customers/data_request', customersDataRequest());
     this.handlers.set('customers/redact', customersRedact());
     this.handlers.set('shop/redact', shopRedact({ logger }));
+    this.handlers.set('products/create', productChanged());
+    this.handlers.set('products/update', productChanged());
+    this.handlers.set('products/delete', productDeleted());
   }
 
   /** Every line logged while handling the webhook (and its follow-up after answering) names it and its shop. */
