@@ -213,6 +213,22 @@ describe('catalog sync', () => {
       await eventually(async () => (await metafield(shop, `gid://shopify/Product/${ids.mug!.product}`, 'hsa_fsa_eligibility')) === 'eligible', 15_000, 'metafield updated');
     });
 
+    it('a webhook that carries only some of a product’s variants has the product read from Shopify', async () => {
+      h.shopify.setAssumptions({ productWebhookVariantLimit: 1 });
+      try {
+        const { product, webhook } = h.shopify.createProduct(shop.domain, { title: 'Knee Brace', variants: ['S', 'M', 'L'].map((t) => ({ title: t, price: '30.00' })) });
+        await webhook;
+        const synced = await eventually(async () => {
+          const cart = await h.components.repos.catalog.variantsForCart(shop.shopId, 'TEST', product.variants.map((v) => String(v.id)));
+          return cart.size === 3 && cart;
+        }, 15_000, 'all three variants synced');
+        expect([...synced.values()].map((v) => v.title).sort()).toEqual(['Knee Brace - L', 'Knee Brace - M', 'Knee Brace - S']);
+        expect(h.shopify.adminCalls.some((c) => c.shop === shop.domain && JSON.stringify(c.variables ?? {}).includes(`product_id:${product.id}`))).toBe(true);
+      } finally {
+        h.shopify.setAssumptions({ productWebhookVariantLimit: null });
+      }
+    });
+
     it('a deleted product is deactivated in Flex and leaves carts and the settings page', async () => {
       const [pillow] = ids.pillow!.variants as [number];
       const { flexProductId } = await row(pillow);
@@ -225,7 +241,7 @@ describe('catalog sync', () => {
       expect((await h.components.repos.catalog.variantsForCart(shop.shopId, 'TEST', [String(pillow)])).size).toBe(0);
       const page = (await browser.get(`${h.appUrl}/settings`)).body;
       expect(page).not.toContain('Memory Foam Pillow');
-      expect(page).toMatch(/3 of 3 variants synced/);
+      expect(page).toMatch(/6 of 6 variants synced/);
     });
   });
 });
