@@ -5,6 +5,8 @@ import { startApp, type RunningApp } from '../src/app/start-app';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger, type Logger } from '../src/lib/logger';
 import { normalizeShopDomain } from '../src/lib/shop-domain';
+import { SHOPIFY_WEBHOOK_TOPICS } from '../src/merchant/shopify-webhooks/handle-shopify-webhook';
+import { ADMIN_API_SCOPES } from '../src/shopify/access-scopes';
 import { sandboxEncryptionKey } from '../src/app/sandbox-encryption-key';
 
 /**
@@ -69,7 +71,13 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
     await sandboxes.stop();
     throw error;
   }
-  shopify.configureApp({ url: app.servers.httpUrl, paymentsUrl: app.servers.sessionsUrl, apiKey: config.shopify.apiKey, apiSecret: config.shopify.apiSecret });
+  shopify.configureApp({
+    url: app.servers.httpUrl,
+    paymentsUrl: app.servers.sessionsUrl,
+    apiKey: config.shopify.apiKey,
+    apiSecret: config.shopify.apiSecret,
+    webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS],
+  });
   await seedDemoShop(app, sandboxes, logger);
   logger.info(
     { url: app.servers.httpUrl, appUrl: config.appUrl, database: app.components.database.description, flexApiUrl: config.flex.apiUrl, shopifyApiOrigin: config.shopify.apiOrigin },
@@ -89,7 +97,9 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
 /** Registers the demo shop with fresh sandbox keys (the sandboxes keep no state between runs). */
 async function seedDemoShop(app: RunningApp, sandboxes: Sandboxes, logger: Logger): Promise<void> {
   const account = sandboxes.flex.createAccount({ name: 'Demo Shop' });
-  const installed = sandboxes.shopify.createShop(DEMO_SHOP);
+  // Installed as through OAuth (the scopes the app asks for), with a small catalog the app syncs to Flex.
+  const installed = sandboxes.shopify.createShop(DEMO_SHOP, { scopes: [...ADMIN_API_SCOPES] });
+  sandboxes.shopify.seedDemoCatalog(DEMO_SHOP);
   const result = await app.components.registerShop.execute({
     shopDomain: normalizeShopDomain(installed.domain)!,
     accessToken: installed.accessToken,

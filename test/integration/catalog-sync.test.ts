@@ -124,6 +124,22 @@ describe('catalog sync', () => {
     expect(flexCounts(shop)).toMatchObject({ products: 300, prices: 300 });
   }, 150_000);
 
+  it('stops with what to do when the shop has not granted the products scope', async () => {
+    const domain = uniqueShop('catalog-no-scope');
+    const account = h.flex.createAccount({ name: domain });
+    const installed = h.shopify.createShop(domain);
+    const result = await h.components.registerShop.execute({ shopDomain: normalizeShopDomain(domain)!, accessToken: installed.accessToken, flexApiKey: account.liveKey });
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    const sync = await eventually(async () => {
+      const found = await h.prisma.catalogSync.findUnique({ where: { shopId_mode: { shopId: result.shopId, mode: 'LIVE' } } });
+      return found?.status === 'FAILED' && found;
+    }, 15_000, 'the sync stopped');
+    expect(sync.lastProblem).toMatch(/read_products/);
+    expect(sync.lastProblem).toMatch(/Open the app from your Shopify admin/);
+    // The merchant's problem, shown with the sync: no job left retrying for a day or needing a person.
+    expect(await h.prisma.job.count({ where: { shopId: result.shopId, kind: { startsWith: 'catalog.' }, status: { in: ['QUEUED', 'RUNNING', 'NEEDS_ATTENTION'] } } })).toBe(0);
+  });
+
   describe('a shop connected on the settings page, kept current by products/* webhooks', () => {
     let shop: CatalogShop;
     let browser: Awaited<ReturnType<typeof installThroughOAuth>>;
