@@ -124,6 +124,42 @@ describe('catalog sync', () => {
     expect(flexCounts(shop)).toMatchObject({ products: 300, prices: 300 });
   }, 150_000);
 
+  it('a key of another Flex account gets the whole catalog made again there', async () => {
+    const shop = await shopWithCatalog(30);
+    await untilSynced(shop, 30);
+    const before = await h.prisma.catalogVariant.findMany({ where: { shopId: shop.shopId, mode: 'LIVE' }, select: { flexProductId: true } });
+    const other = h.flex.createAccount({ name: `${shop.domain} (new account)` });
+    const result = await h.components.registerShop.execute({ shopDomain: normalizeShopDomain(shop.domain)!, accessToken: shop.accessToken, flexApiKey: other.liveKey });
+    expect(result.ok).toBe(true);
+    await eventually(async () => (await syncOf(shop))?.run === 2 && (await untilSynced(shop, 30)), 30_000, 'the second run');
+    const after = await h.prisma.catalogVariant.findMany({ where: { shopId: shop.shopId, mode: 'LIVE' }, select: { flexProductId: true } });
+    expect(after.filter((a) => before.some((b) => b.flexProductId === a.flexProductId))).toEqual([]);
+    expect(flexCounts({ ...shop, accountId: other.accountId })).toMatchObject({ products: 30, prices: 30 });
+    // The old account keeps what it had; nothing more was made there.
+    expect(flexCounts(shop)).toMatchObject({ products: 30, prices: 30 });
+  });
+
+  it('a variant Flex refuses is shown with Flex’s reason and not sent again until it changes', async () => {
+    h.flex.faults.failNext({ path: 'POST /v1/products', status: 422, times: 1, body: { detail: [{ loc: ['product', 'url'], msg: 'url_parsing: Input should be a valid URL', type: 'url_parsing' }] } });
+    const shop = await shopWithCatalog(5);
+    const p = await eventually(async () => {
+      const [sync, progressNow] = await Promise.all([syncOf(shop), progress(shop)]);
+      return sync?.status === 'COMPLETE' && progressNow.pending === 0 && progressNow;
+    }, 30_000, 'the sync done');
+    expect(p).toMatchObject({ total: 5, synced: 4, rejected: 1 });
+    const refused = await h.prisma.catalogVariant.findFirstOrThrow({ where: { shopId: shop.shopId, flexRejectedFor: { not: null } } });
+    expect(refused.lastError).toMatch(/url_parsing/);
+    const creates = () => h.flex.requests.filter((r) => r.method === 'POST' && r.path === '/v1/products' && r.accountId === shop.accountId).length;
+    const made = creates();
+    const view = await h.components.merchant.catalog.view(normalizeShopDomain(shop.domain)!, { mode: 'LIVE' });
+    expect(view!.modes[0]).toMatchObject({ refused: 1, synced: 4 });
+    expect(view!.list!.variants.find((v) => v.shopifyVariantId === refused.shopifyVariantId)).toMatchObject({ state: 'refused', problem: expect.stringMatching(/url_parsing/) });
+    // A full sync again leaves it alone: Shopify has not changed it.
+    await h.components.merchant.catalog.syncAgain(normalizeShopDomain(shop.domain)!);
+    await untilSynced(shop, 4);
+    expect(creates()).toBe(made);
+  });
+
   it('stops with what to do when the shop has not granted the products scope', async () => {
     const domain = uniqueShop('catalog-no-scope');
     const account = h.flex.createAccount({ name: domain });
