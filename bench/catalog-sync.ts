@@ -46,6 +46,8 @@ interface Options {
   timeoutMs: number;
   /** Directory for a CPU profile of each app run (`--cpu-prof-dir`), to see where its time goes. */
   cpuProfileDir: string | undefined;
+  /** `--max-old-space-size` of the app (MB): a sync that completes under a small heap holds little. */
+  appHeapMB: number | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -54,7 +56,7 @@ function parseOptions(argv: string[]): Options {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (argv.includes('--help')) {
-    log('npm run bench:catalog -- [--variants 1000,20000] [--databases embedded,postgres] [--shopify-rate unlimited|<points/s>] [--postgres-url URL] [--no-save] [--cpu-prof-dir DIR]');
+    log('npm run bench:catalog -- [--variants 1000,20000] [--databases embedded,postgres] [--shopify-rate unlimited|<points/s>] [--postgres-url URL] [--no-save] [--cpu-prof-dir DIR] [--app-heap-mb MB]');
     process.exit(0);
   }
   const rate = value('--shopify-rate') ?? 'unlimited';
@@ -65,6 +67,7 @@ function parseOptions(argv: string[]): Options {
     postgresUrl: value('--postgres-url') ?? process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     save: !argv.includes('--no-save') && value('--cpu-prof-dir') === undefined,
     cpuProfileDir: value('--cpu-prof-dir'),
+    appHeapMB: value('--app-heap-mb') === undefined ? undefined : Number(value('--app-heap-mb')),
     timeoutMs: 60 * 60 * 1000,
   };
 }
@@ -84,6 +87,8 @@ interface RunResult {
   hwmMB: number | null;
   flexCalls: number;
   adminApiPoints: number;
+  /** RSS when Flex held 10 %, 20 %, … 100 % of the catalog's products (app only): flat, or growing with the catalog? */
+  rssByProgressMB: number[];
 }
 
 async function main(): Promise<void> {
@@ -183,6 +188,7 @@ async function runFloor(flex: FlexSandbox, shopify: ShopifySimulator, options: O
     hwmMB: hwm === null ? null : hwm / MB,
     flexCalls: flexRequestCount(flex) - requestsBefore,
     adminApiPoints: adminPoints(shopify, shop.domain),
+    rssByProgressMB: [],
   };
 }
 
@@ -235,7 +241,10 @@ async function runApp(flex: FlexSandbox, shopify: ShopifySimulator, options: Opt
     await runCli(['shops:add', '--shop', shop.domain], { ...env, LOG_LEVEL: 'warn', SHOP_ACCESS_TOKEN: shop.accessToken, FLEX_API_KEY: shop.account.liveKey });
     const requestsBefore = flexRequestCount(flex);
     const { server, startupMs } = await startServer({ name: `app-${database}`, script: APP_MAIN, port, env, logFile: path.join(tmpRoot, `app-${database}-${variants}.log`),
-      execArgv: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : undefined,
+      execArgv: [
+        ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
+        ...(options.appHeapMB ? [`--max-old-space-size=${options.appHeapMB}`] : []),
+      ],
     });
     const ready = performance.now();
     const rssAtStart = (memoryOf(server.pid)?.rssBytes ?? 0) / MB;
@@ -244,11 +253,13 @@ async function runApp(flex: FlexSandbox, shopify: ShopifySimulator, options: Opt
     let flexMs: number | undefined;
     let metafields = 0;
     let seen = 0;
+    const rssByProgress: number[] = [];
     try {
       for (;;) {
         await new Promise((r) => setTimeout(r, 100));
         if (flexMs === undefined) {
           const counts = flexCountsOf(flex, shop.account.accountId);
+          while (rssByProgress.length < 10 && counts.products >= ((rssByProgress.length + 1) / 10) * variants) rssByProgress.push((memoryOf(server.pid)?.rssBytes ?? 0) / MB);
           if (counts.products >= variants && counts.prices >= variants) flexMs = performance.now() - ready;
         }
         for (; seen < shopify.adminCalls.length; seen++) {
@@ -277,6 +288,7 @@ async function runApp(flex: FlexSandbox, shopify: ShopifySimulator, options: Opt
         hwmMB: hwm === null ? null : hwm / MB,
         flexCalls: flexRequestCount(flex) - requestsBefore,
         adminApiPoints: adminPoints(shopify, shop.domain),
+        rssByProgressMB: rssByProgress,
       };
     } finally {
       sampler.stop();
@@ -296,7 +308,7 @@ function render(results: RunResult[], options: Options, machine: ReturnType<type
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}; load average (1 min) ${machine.loadAverage.start} at start, ${loadAtEnd} at end`,
     `- Node ${machine.node}; PGlite ${machine.pglite}${pg ? `; PostgreSQL ${pg} (same machine, pool 10)` : ''}; sandboxes in the runner's process, app and floor in their own`,
-    `- Shopify Admin API limit: ${options.shopifyRate === null ? 'lifted (the app’s own speed)' : `${options.shopifyRate} points/s`}; app page size 100 variants, 4 Flex calls in flight; live mode only`,
+    `- Shopify Admin API limit: ${options.shopifyRate === null ? 'lifted (the app’s own speed)' : `${options.shopifyRate} points/s`}; app page size 100 variants, 4 Flex calls in flight; live mode only${options.appHeapMB ? `; app heap limited to ${options.appHeapMB} MB (--max-old-space-size)` : ''}`,
     '',
     '| variants | target | start-up | all in Flex | vs floor | metafields written | RSS at start | peak RSS (sampled) | VmHWM | Flex calls | Admin API points |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -307,6 +319,11 @@ function render(results: RunResult[], options: Options, machine: ReturnType<type
     lines.push(
       `| ${r.variants.toLocaleString('en-US')} | ${label[r.target]} | ${s(r.startupMs)} | ${s(r.flexMs)} | ${ratio} | ${s(r.metafieldsMs)} | ${mb(r.rssAtStartMB)} | ${mb(r.peakRssMB)} | ${mb(r.hwmMB)} | ${r.flexCalls.toLocaleString('en-US')} | ${Math.round(r.adminApiPoints).toLocaleString('en-US')} |`,
     );
+  }
+  const apps = results.filter((r) => r.target !== 'floor' && r.rssByProgressMB.length > 0);
+  if (apps.length > 0) {
+    lines.push('', 'App RSS as the catalog fills Flex (10 %, 20 %, … 100 % of the variants in Flex), MB:');
+    for (const r of apps) lines.push(`- ${label[r.target]}, ${r.variants.toLocaleString('en-US')} variants: ${r.rssByProgressMB.map((v) => Math.round(v)).join(', ')}`);
   }
   const points = results.filter((r) => r.target !== 'floor');
   if (points.length > 0) {
