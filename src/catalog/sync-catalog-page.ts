@@ -96,9 +96,8 @@ export class SyncCatalogPageJob implements JobHandler<PagePayload> {
     }
     await repos.catalog.upsertFromShopify(p.shopId, p.mode, p.run, items);
 
-    let pushedProducts: string[];
     try {
-      pushedProducts = (await this.deps.pusher.push(target, { variantIds: items.map((i) => i.shopifyVariantId) }, items.length)).productIds;
+      await this.deps.pusher.push(target, { variantIds: items.map((i) => i.shopifyVariantId) }, items.length);
     } catch (error) {
       return this.pushFailed(p.shopId, p.mode, found.connection.id, error);
     }
@@ -131,7 +130,8 @@ export class SyncCatalogPageJob implements JobHandler<PagePayload> {
         });
         this.deps.logger.info({ shop: shop.domain, mode: p.mode, run: p.run, pages: p.page + 1, deleted }, 'catalog sync finished');
       }
-      await enqueueMetafields(tx, p.shopId, p.mode, pushedProducts, job.id, finished);
+      // Every product of the page: the job writes only what differs from what Shopify was last given.
+      await enqueueMetafields(tx, p.shopId, p.mode, items.map((i) => i.shopifyProductId), job.id, finished);
     });
     return { status: 'succeeded', result: { variants: page.variants.length, hasNextPage: page.hasNextPage } };
   }

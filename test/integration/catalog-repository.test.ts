@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DesiredVariant, PushResult } from '../../src/db/repositories/catalog-variants';
+import { normalizeShopDomain } from '../../src/lib/shop-domain';
 import { useHarness } from '../support/harness';
 
 /**
@@ -8,9 +9,11 @@ import { useHarness } from '../support/harness';
  * a variant.
  */
 describe('the catalog repository', () => {
-  const { h, shop } = useHarness();
+  // A shop with no Flex key: no sync of its own runs beside these writes.
+  const { h } = useHarness({ shop: false });
   const repo = () => h.components.repos.catalog;
-  const shopId = async () => (await h.prisma.shop.findUniqueOrThrow({ where: { domain: shop.domain } })).id;
+  let stored: string | undefined;
+  const shopId = async () => (stored ??= (await h.components.repos.shops.upsertActive(normalizeShopDomain('catalog-repository.myshopify.com')!, new Date())).id);
 
   const variant = (id: string, overrides: Partial<DesiredVariant> = {}): DesiredVariant => ({
     shopifyProductId: '9100',
