@@ -1,6 +1,6 @@
 // The architecture rule (README "Architecture"), checked by test/unit/architecture.test.ts:
 //
-//   http → payments | merchant | orders | reconciliation → cart → flex | shopify | outbox → db → lib
+//   http → payments | merchant | orders | reconciliation → cart | catalog → flex | shopify | outbox → db → lib
 //
 // Each layer imports only from layers below it; modules of one layer do not import each other;
 // only app/ (the composition root), the CLI and the entry points import across all of them; src/
@@ -14,12 +14,15 @@ const LAYERS = {
   flex: ['db', 'lib'],
   shopify: ['db', 'lib'],
   outbox: ['db', 'lib'],
+  // The catalog sync: a use case of its own that connecting Flex, products/* webhooks (merchant) and
+  // pricing a cart (payments) build on.
+  catalog: ['flex', 'shopify', 'outbox', 'db', 'lib'],
   cart: ['flex', 'shopify', 'outbox', 'db', 'lib'],
-  payments: ['cart', 'flex', 'shopify', 'outbox', 'db', 'lib'],
-  merchant: ['cart', 'flex', 'shopify', 'outbox', 'db', 'lib'],
-  orders: ['cart', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  payments: ['cart', 'catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  merchant: ['cart', 'catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  orders: ['cart', 'catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
   reconciliation: ['flex', 'shopify', 'outbox', 'db', 'lib'],
-  http: ['payments', 'merchant', 'orders', 'reconciliation', 'cart', 'flex', 'shopify', 'outbox', 'db', 'lib'],
+  http: ['payments', 'merchant', 'orders', 'reconciliation', 'cart', 'catalog', 'flex', 'shopify', 'outbox', 'db', 'lib'],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, below]) => ({

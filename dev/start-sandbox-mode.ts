@@ -77,7 +77,7 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
     paymentsUrl: app.servers.sessionsUrl,
     apiKey: config.shopify.apiKey,
     apiSecret: config.shopify.apiSecret,
-    // The app's subscriptions (shopify.app.toml): checkouts and orders reach it as on Shopify.
+    // The app's subscriptions (shopify.app.toml): checkouts, products and orders reach it as on Shopify.
     webhookTopics: [...SHOPIFY_WEBHOOK_TOPICS, ...ORDER_WEBHOOK_TOPICS],
   });
   await seedDemoShop(app, sandboxes, logger);

@@ -53,6 +53,12 @@ export interface Assumptions {
    * `FAILURE` on reject). UNVERIFIED: Shopify shows asynchronous refunds as pending in the admin.
    */
   refundTransactionPendingUntilResolved: boolean;
+  /**
+   * How many variants a products/create or products/update payload carries in `variants` (UNVERIFIED:
+   * products may have up to 2,048 variants, and REST payloads were long capped at 100); `variant_gids`
+   * always lists every variant. null = all of them.
+   */
+  productWebhookVariantLimit: number | null;
 }
 
 export const DEFAULT_ASSUMPTIONS: Readonly<Assumptions> = Object.freeze({
@@ -64,6 +70,7 @@ export const DEFAULT_ASSUMPTIONS: Readonly<Assumptions> = Object.freeze({
   refundTransactionPaymentId: 'payment_session_id',
   refundWebhookTiming: 'before_session',
   refundTransactionPendingUntilResolved: true,
+  productWebhookVariantLimit: null,
 });
 
 const ALLOWED: { [K in keyof Assumptions]?: readonly unknown[] } = {
@@ -86,6 +93,9 @@ export function createAssumptions(overrides: Partial<Assumptions> = {}): Assumpt
 export function setAssumptions(target: Assumptions, overrides: Partial<Assumptions>): Assumptions {
   for (const [key, value] of Object.entries(overrides)) {
     if (!(key in DEFAULT_ASSUMPTIONS)) throw new Error(`Unknown assumption ${key}`);
+    if (key === 'productWebhookVariantLimit' && value !== null && !(Number.isInteger(value) && (value as number) >= 1)) {
+      throw new Error('Assumption productWebhookVariantLimit must be a whole number of at least 1, or null');
+    }
     const allowed = ALLOWED[key as keyof Assumptions];
     if (allowed && !allowed.includes(value)) {
       throw new Error(`Assumption ${key} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`);

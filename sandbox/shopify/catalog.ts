@@ -340,7 +340,7 @@ function upc(seed: number): string {
  * REST product payload of products/create and products/update (shopify.dev webhook reference, topic
  * products/create; the REST Product resource).
  */
-export function productWebhookPayload(product: ProductRecord): Record<string, unknown> {
+export function productWebhookPayload(product: ProductRecord, variantLimit: number | null = null): Record<string, unknown> {
   return {
     admin_graphql_api_id: PRODUCT_GID + product.id,
     body_html: product.descriptionHtml,
@@ -356,7 +356,7 @@ export function productWebhookPayload(product: ProductRecord): Record<string, un
     status: product.status.toLowerCase(),
     published_scope: 'web',
     tags: product.tags.join(', '),
-    variants: product.variants.map((v) => ({
+    variants: product.variants.slice(0, variantLimit ?? undefined).map((v) => ({
       admin_graphql_api_id: VARIANT_GID + v.id,
       barcode: v.barcode,
       compare_at_price: v.compareAtPriceCents === null ? null : restMoney(v.compareAtPriceCents),

@@ -132,12 +132,12 @@ export class Commerce {
 
   createProduct(shop: string, input: ProductInput): ProductChange {
     const product = this.ctx.catalog.create(shop, input);
-    return { product, webhook: this.ctx.dispatcher.emit(shop, 'products/create', productWebhookPayload(product)) };
+    return { product, webhook: this.ctx.dispatcher.emit(shop, 'products/create', productWebhookPayload(product, this.ctx.assumptions.productWebhookVariantLimit)) };
   }
 
   updateProduct(shop: string, id: number | string, patch: Partial<ProductInput>): ProductChange {
     const product = this.ctx.catalog.update(shop, id, patch);
-    return { product, webhook: this.ctx.dispatcher.emit(shop, 'products/update', productWebhookPayload(product)) };
+    return { product, webhook: this.ctx.dispatcher.emit(shop, 'products/update', productWebhookPayload(product, this.ctx.assumptions.productWebhookVariantLimit)) };
   }
 
   deleteProduct(shop: string, id: number | string): ProductChange {

@@ -1,4 +1,8 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
+import { CreateEligibilityDefinitionsJob, WriteEligibilityMetafieldsJob } from '../catalog/eligibility-metafields';
+import { PushCatalogJob } from '../catalog/push-catalog-job';
+import { FlexCatalogPusher } from '../catalog/push-to-flex';
+import { SyncCatalogPageJob } from '../catalog/sync-catalog-page';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
 import { BuyerDataRetention } from '../db/retention';
@@ -13,6 +17,7 @@ import { systemClock, type Clock } from '../lib/clock';
 import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
 import { SecretBox } from '../lib/secret-box';
+import { MerchantCatalog } from '../merchant/catalog-view';
 import { ConnectFlexAccount } from '../merchant/connect-flex-account';
 import { DataRequestReports } from '../merchant/data-request-report';
 import { MerchantFlexAccount } from '../merchant/flex-account';
@@ -37,7 +42,7 @@ import { ReceivePaymentSession } from '../payments/payment/receive-payment-sessi
 import { CancelGroupCheckoutsJob, ReturnLatePaymentJob } from '../payments/payment/late-payment';
 import { PaymentOutcomes } from '../payments/payment/payment-outcomes';
 import { ActivateWebPixelJob } from '../cart/activate-web-pixel';
-import { FindCart, type CatalogLookup } from '../cart/find-cart';
+import { FindCart } from '../cart/find-cart';
 import { RecordPixelPost } from '../cart/record-pixel-post';
 import type { PixelRouteLimits } from '../http/routes/pixel';
 import { ShopifyWebPixels } from '../shopify/web-pixel-api';
@@ -59,6 +64,7 @@ import { ReconciliationReport } from '../reconciliation/reconciliation-report';
 import { SyncFlexPayouts } from '../reconciliation/sync-payouts';
 import { ShopifyAccessTokens } from '../shopify/access-tokens';
 import { ShopifyAdminClient } from '../shopify/admin-api-client';
+import { ShopifyCatalogApi } from '../shopify/admin-catalog';
 import { ShopifyOrdersApi } from '../shopify/admin-orders';
 import { returnToShopifyUrl } from '../shopify/admin-links';
 import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
@@ -103,6 +109,10 @@ export interface AppTuning {
   payoutSyncEveryMs?: number;
   /** How long Flex has to pay out an order or a refund before a missing one is flagged (default 7 days). */
   settlementMs?: number;
+  /** Variants per catalog sync page (default 100, at most 250). */
+  catalogPageSize?: number;
+  /** Flex calls in flight at once per catalog push (default 4). */
+  catalogPushConcurrency?: number;
 }
 
 /**
@@ -138,8 +148,14 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'merchant' }),
   });
 
-  // Until the catalog sync lands, no variant is synced: every cart falls back (product_not_synced).
-  const catalogLookup: CatalogLookup = { variantsForCart: async () => new Map() };
+  // One Admin API client for every use case: it keeps each shop's cost bucket (Shopify's rate limit).
+  const shopifyAdmin = new ShopifyAdminClient({
+    apiVersion: config.shopify.apiVersion,
+    apiOrigin: config.shopify.apiOrigin,
+    timeoutMs: config.shopify.timeoutMs,
+    logger: logger.child({ component: 'shopify-admin-client' }),
+    fetch: tuning.fetch,
+  });
 
   // Payments: the four Shopify hooks, their Flex jobs and outcomes.
   const reconcileCheckIntervalMs = tuning.reconcileCheckIntervalMs ?? 60 * 1000;
@@ -153,13 +169,6 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   flexEvents.on(FLEX_REFUND_EVENTS, refundEvents(refundOutcomes));
 
   // Orders: order sync on payment, the write-back, the poller for lost webhooks (src/orders/).
-  const shopifyAdmin = new ShopifyAdminClient({
-    apiVersion: config.shopify.apiVersion,
-    apiOrigin: config.shopify.apiOrigin,
-    timeoutMs: config.shopify.timeoutMs,
-    logger: logger.child({ component: 'shopify-admin-client' }),
-    fetch: tuning.fetch,
-  });
   const ordersApi = new ShopifyOrdersApi(shopifyAdmin);
   const ordersLogger = logger.child({ component: 'orders' });
   const ordersDeps = { transactor, tokens, orders: ordersApi, clock, logger: ordersLogger };
@@ -203,7 +212,32 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     pollIntervalMs: tuning.workerPollIntervalMs,
     leaseMs: Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
   });
+  // The catalog sync runs on a lane of its own: its jobs take seconds (a page of Flex calls, waits for
+  // rate limits), and must not hold up refunds and Shopify mutations behind them.
+  const catalogLogger = logger.child({ component: 'catalog' });
+  const catalogDeps = {
+    transactor,
+    flex,
+    admin: new ShopifyCatalogApi(shopifyAdmin),
+    tokens,
+    clock,
+    logger: catalogLogger,
+    pusher: new FlexCatalogPusher({ transactor, clock, logger: catalogLogger }, { concurrency: tuning.catalogPushConcurrency }),
+    pageSize: tuning.catalogPageSize,
+  };
+  const catalogWorker = new OutboxWorker({
+    jobs: repos.jobs,
+    handlers: [new SyncCatalogPageJob(catalogDeps), new PushCatalogJob(catalogDeps), new WriteEligibilityMetafieldsJob(catalogDeps), new CreateEligibilityDefinitionsJob(catalogDeps)],
+    clock,
+    logger: logger.child({ component: 'outbox-catalog' }),
+    retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    pollIntervalMs: tuning.workerPollIntervalMs,
+    // Longer than a push's budget (90 s) with its last Flex call.
+    leaseMs: 5 * 60_000,
+    batchSize: 4,
+  });
   transactor.onJobsEnqueued(() => worker.wake());
+  transactor.onJobsEnqueued(() => catalogWorker.wake());
   const runNow = (jobId: string) => worker.runNow(jobId);
 
   const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
@@ -213,7 +247,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       repos,
       flex,
       catalog: new CatchAllCatalog(repos.flexConnections),
-      findCart: new FindCart({ repos, catalog: catalogLookup, clock, waitMs: tuning.cartWaitMs ?? 3_000 }),
+      findCart: new FindCart({ repos, catalog: repos.catalog, clock, waitMs: tuning.cartWaitMs ?? 3_000 }),
       buyerReturn,
       clock,
       logger,
@@ -259,6 +293,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     settingsView: new LoadSettingsView({ transactor, clock }),
     retryJob: new RetryShopJob({ transactor, clock, logger: merchantLogger }),
     dataRequests: new DataRequestReports({ transactor }),
+    catalog: new MerchantCatalog({ transactor, clock }),
     appOrigin: new URL(config.appUrl).origin,
     secureCookies: config.appUrl.startsWith('https://'),
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
@@ -278,6 +313,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     flexEvents,
     tokens,
     worker,
+    catalogWorker,
     payments,
     cart,
     handleFlexWebhook,

@@ -3,6 +3,7 @@ import { openDatabase, type Database } from '../db/database';
 import { createHttpApp } from '../http/app';
 import { assetRoutes } from '../http/routes/assets';
 import { buyerRoutes } from '../http/routes/buyer-pages';
+import { catalogSettingsRoutes } from '../http/routes/catalog-settings';
 import { flexWebhookRoutes } from '../http/routes/flex-webhooks';
 import { healthRoutes } from '../http/routes/health';
 import { merchantInstallRoutes } from '../http/routes/merchant-install';
@@ -45,7 +46,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const app = createHttpApp({
     logger,
     routers: [
-      healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() }),
+      healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() && components.catalogWorker.isHealthy() }),
       assetRoutes(),
       paymentSessionRoutes({ receivePaymentSession: payments.receivePaymentSession, sessionAuth: config.sessionAuth }),
       refundCaptureVoidRoutes({ receiveRefund: payments.receiveRefund, receiveCapture: payments.receiveCapture, receiveVoid: payments.receiveVoid, sessionAuth: config.sessionAuth }),
@@ -56,6 +57,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       merchantInstallRoutes({ merchant }),
       settingsRoutes({ merchant, orderReports: components.orderReports }),
       orderReportRoutes({ merchant, reports: components.orderReports }),
+      settingsRoutes({ merchant }),
+      catalogSettingsRoutes({ merchant }),
     ],
   });
   let servers: RunningServers;
@@ -68,6 +71,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   }
 
   components.worker.start();
+  components.catalogWorker.start();
   const reconciliation = new PeriodicTask('reconcile-payment-sessions', components.reconcileIntervalMs, () => payments.reconciler.runOnce(), logger, (pass) => pass.more);
   reconciliation.start();
   const refundPolling = new PeriodicTask('poll-pending-refunds', components.refundPollIntervalMs, () => payments.refundPoller.runOnce(), logger);
@@ -90,6 +94,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await orderPolling.stop();
       await payoutSync.stop();
       await components.worker.stop();
+      await components.catalogWorker.stop();
       if (ownsDatabase) await database.close();
     },
   };

@@ -17,6 +17,8 @@ import {
   type FlexLineItem,
   type FlexPaymentIntent,
   type FlexPayout,
+  type FlexPrice,
+  type FlexProduct,
   type FlexRefund,
 } from './flex-types';
 
@@ -30,6 +32,8 @@ const balanceTransactionList = z.array(flexBalanceTransactionSchema);
 
 /** Flex's list pages hold at most 100 (§1.2). */
 export const FLEX_PAGE_SIZE = 100;
+const productList = z.array(flexProductSchema);
+const priceList = z.array(flexPriceSchema);
 
 /**
  * A small typed client for the Flex API (https://api.withflex.com/v1). One instance per process;
@@ -217,6 +221,21 @@ export type RefundCheckoutSessionInput =
   | { amount: number; refund_metadata: Record<string, string> }
   | { line_items: Array<{ price: string; amount_to_refund: number }>; amount_shipping?: number; refund_metadata: Record<string, string> };
 
+/** What the app tells Flex about a product (flex-api.md §7); Flex judges HSA/FSA eligibility from it. */
+export interface FlexProductInput {
+  name: string;
+  description: string;
+  url?: string | null;
+  upc_code?: string | null;
+  gtin?: string | null;
+  categories?: string[];
+  client_reference_id: string;
+  metadata: Record<string, string>;
+}
+
+/** The fields PATCH /v1/products/{id} takes; `client_reference_id` cannot change. */
+export type FlexProductPatch = Partial<Omit<FlexProductInput, 'client_reference_id'>> & { active?: boolean };
+
 export interface CaptureCheckoutSessionInput {
   amount: number;
   final_capture: boolean;
@@ -235,12 +254,42 @@ export class FlexAccountClient {
     await this.client.request(this.apiKey, 'GET', '/v1/checkout/sessions?limit=1', anyArray, 'checkout_sessions');
   }
 
-  createProduct(product: { name: string; description: string; client_reference_id: string; metadata: Record<string, string> }, idempotencyKey: string) {
+  createProduct(product: FlexProductInput, idempotencyKey: string): Promise<FlexProduct> {
     return this.client.request(this.apiKey, 'POST', '/v1/products', flexProductSchema, 'product', { body: { product }, idempotencyKey });
   }
 
-  createPrice(price: { product: string; unit_amount: number; description: string }, idempotencyKey: string) {
+  getProduct(id: string): Promise<FlexProduct> {
+    return this.client.request(this.apiKey, 'GET', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product');
+  }
+
+  updateProduct(id: string, patch: FlexProductPatch, idempotencyKey: string): Promise<FlexProduct> {
+    return this.client.request(this.apiKey, 'PATCH', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product', { body: { product: patch }, idempotencyKey });
+  }
+
+  /**
+   * Products made with this client reference (newest first): finds a product whose create answer was
+   * lost. The filter is an assumption (Flex documents no product filters; README).
+   */
+  listProductsByReference(clientReferenceId: string, options: { active?: boolean } = {}): Promise<FlexProduct[]> {
+    const query = new URLSearchParams({ client_reference_id: clientReferenceId, limit: '10' });
+    if (options.active !== undefined) query.set('active', String(options.active));
+    return this.client.request(this.apiKey, 'GET', `/v1/products?${query}`, productList, 'products');
+  }
+
+  createPrice(price: { product: string; unit_amount: number; description: string; metadata?: Record<string, string> }, idempotencyKey: string): Promise<FlexPrice> {
     return this.client.request(this.apiKey, 'POST', '/v1/prices', flexPriceSchema, 'price', { body: { price }, idempotencyKey });
+  }
+
+  /** A product's prices (newest first), e.g. its active ones. */
+  listPricesOfProduct(productId: string, options: { active?: boolean } = {}): Promise<FlexPrice[]> {
+    const query = new URLSearchParams({ product: productId, limit: '100' });
+    if (options.active !== undefined) query.set('active', String(options.active));
+    return this.client.request(this.apiKey, 'GET', `/v1/prices?${query}`, priceList, 'prices');
+  }
+
+  /** Prices are immutable but for `active` (and description, metadata); the update is a POST. */
+  deactivatePrice(id: string, idempotencyKey: string): Promise<FlexPrice> {
+    return this.client.request(this.apiKey, 'POST', `/v1/prices/${encodeURIComponent(id)}`, flexPriceSchema, 'price', { body: { price: { active: false } }, idempotencyKey });
   }
 
   createCheckoutSession(checkoutSession: CreateCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {

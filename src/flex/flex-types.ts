@@ -61,8 +61,6 @@ export const flexCheckoutSessionSchema = z.looseObject({
 });
 export type FlexCheckoutSession = z.infer<typeof flexCheckoutSessionSchema>;
 
-export const flexProductSchema = z.looseObject({ product_id: z.string() });
-
 /** A line of a checkout session (`GET /v1/checkout/sessions/{id}/line_items`), with Flex's eligibility. */
 export const flexLineItemSchema = z.looseObject({
   line_item_id: z.string().nullish(),
@@ -118,7 +116,23 @@ export const flexBalanceTransactionSchema = z.looseObject({
   created_at: z.string(),
 });
 export type FlexBalanceTransaction = z.infer<typeof flexBalanceTransactionSchema>;
-export const flexPriceSchema = z.looseObject({ price_id: z.string(), unit_amount: z.number().int().nullish() });
+
+export const flexProductSchema = z.looseObject({
+  product_id: z.string(),
+  active: z.boolean().nullish(),
+  client_reference_id: z.string().nullish(),
+  // Flex's judgement of the product (flex-api.md §7): an enum value, and its reason in words.
+  hsa_fsa_eligibility: z.string().nullish(),
+  eligibility_rationale: z.string().nullish(),
+});
+export type FlexProduct = z.infer<typeof flexProductSchema>;
+export const flexPriceSchema = z.looseObject({
+  price_id: z.string(),
+  unit_amount: z.number().int().nullish(),
+  active: z.boolean().nullish(),
+  product: z.union([z.string(), z.looseObject({ product_id: z.string() })]).nullish(),
+});
+export type FlexPrice = z.infer<typeof flexPriceSchema>;
 export const flexWebhookEndpointSchema = z.looseObject({
   webhook_id: z.string(),
   url: z.string().nullish(),

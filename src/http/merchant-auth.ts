@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { normalizeShopDomain } from '../lib/shop-domain';
 import type { ShopDomain } from '../lib/ids';
+import type { MerchantCatalog } from '../merchant/catalog-view';
 import type { DataRequestReports } from '../merchant/data-request-report';
 import type { MerchantFlexAccount } from '../merchant/flex-account';
 import type { MerchantInstall } from '../merchant/install';
@@ -22,6 +23,7 @@ export interface MerchantRoutesDeps {
   settingsView: LoadSettingsView;
   retryJob: RetryShopJob;
   dataRequests: DataRequestReports;
+  catalog: MerchantCatalog;
   /** The app's origin: form posts must come from it (CSRF). */
   appOrigin: string;
   secureCookies: boolean;

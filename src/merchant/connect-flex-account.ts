@@ -1,6 +1,7 @@
 import { enqueueWebPixelActivation } from '../cart/activate-web-pixel';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FlexMode } from '@prisma/client';
+import { startCatalogSync } from '../catalog/catalog-jobs';
 import type { Transactor } from '../db/transactor';
 import { FlexApiError, type FlexClient } from '../flex/flex-client';
 import type { Clock } from '../lib/clock';
@@ -21,7 +22,8 @@ export type ConnectFlexResult =
 /**
  * Connects a shop's Flex account: each key is checked with Flex, a webhook endpoint is registered
  * per mode (live and test are separate in Flex), and only when all of that worked are the keys and
- * signing secrets stored, encrypted. A refused key stores nothing.
+ * signing secrets stored, encrypted, and the catalog sync of each mode started. A refused key
+ * stores nothing.
  */
 export class ConnectFlexAccount {
   constructor(
@@ -110,6 +112,9 @@ export class ConnectFlexAccount {
           verifiedAt: now,
         });
         if (saved.previous) replaced.push({ key: saved.previous.apiKey.reveal(), webhookEndpointId: saved.previous.webhookEndpointId });
+        // Every variant mirrored in this account and mode (README "Catalog sync"): a full sync from
+        // the first page, through the outbox; what is in Flex already is only checked.
+        await startCatalogSync(repos, stored.id, r.mode, now);
       }
       // The cart pixel, so that Flex gets the buyer's real cart (a shop installed before the pixel existed gets it here).
       await enqueueWebPixelActivation(repos, stored.id, now);

@@ -9,6 +9,7 @@ import type { Transactor } from '../db/transactor';
 import { isConfigurationJob, pendingConfigurationJobs } from './payments-app-configuration';
 import { CUSTOMER_REDACT_TOPIC, DATA_REQUEST_TOPIC } from '../db/repositories/shopify-webhook-deliveries';
 import { mutationLabel, timelineEntry, type TimelineEntry } from './timeline';
+import { loadCatalogView, type CatalogView } from './catalog-view';
 
 export interface ConnectionView {
   mode: FlexMode;
@@ -73,6 +74,8 @@ export interface SettingsView {
   dataRequests: DataRequestView[];
   redactions: RedactionView[];
   cart: CartCaptureView;
+  /** The catalog sync per mode and the first page of the catalog with its Flex eligibility. */
+  catalog: CatalogView;
 }
 
 /** How the buyers' carts reached Flex: the pixel's state, and the last 30 days' payments by cart source. */
@@ -265,6 +268,7 @@ export class LoadSettingsView {
         const customer = asObject(asObject(asObject(r.payload).request).customer);
         return { receivedAt: r.receivedAt, customerId: customer.id === undefined || customer.id === null ? null : String(customer.id), outcome: r.outcome ?? 'processing' };
       }),
+      catalog: await loadCatalogView(repos, shop.id),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CATALOG_JOB_KINDS } from '../catalog/catalog-jobs';
 import type { JobRecord } from '../db/repositories/jobs';
 import type { Transactor } from '../db/transactor';
 import { FlexApiError, type FlexClient } from '../flex/flex-client';
@@ -19,7 +20,7 @@ import { CONFIGURE_PAYMENTS_APP } from './payments-app-configuration';
  * app's token still works, and uninstalls only if it does not (Shopify revokes it on uninstall).
  *
  * Uninstalling drops the Shopify tokens and readiness, cancels only the jobs that carry no money
- * (telling Shopify the provider is ready), and leaves the rest: a resolve for a paid checkout or a
+ * (telling Shopify the provider is ready, the catalog sync), and leaves the rest: a resolve for a paid checkout or a
  * refund's result still completes, or waits for the merchant (needs attention). The shop's Flex
  * connections are released by a second job, once nothing open in Flex needs them any more.
  */
@@ -54,7 +55,7 @@ export class ApplyUninstallJob implements JobHandler<z.infer<typeof APPLY_UNINST
       const shop = await repos.shops.findByDomain(shopDomain);
       if (!shop) return { outcome: 'unknown_shop', sessionsDeleted };
       await repos.shops.markUninstalled(shop.id, now);
-      const jobsCanceled = await repos.jobs.cancelForShop(shop.id, [CONFIGURE_PAYMENTS_APP.kind], now, 'the app was uninstalled from this shop');
+      const jobsCanceled = await repos.jobs.cancelForShop(shop.id, [CONFIGURE_PAYMENTS_APP.kind, ...CATALOG_JOB_KINDS], now, 'the app was uninstalled from this shop');
       await enqueueJob(repos.jobs, RELEASE_FLEX_CONNECTIONS, { shopId: shop.id }, {
         dedupeKey: `${RELEASE_FLEX_CONNECTIONS.kind}:${payload.deliveryId}`,
         shopId: shop.id,

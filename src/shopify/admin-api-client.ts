@@ -10,7 +10,7 @@ import { shopifyUrl } from './shopify-url';
  * failed (Shopify refused the document, e.g. ACCESS_DENIED for a scope the shop did not grant).
  */
 export type AdminOutcome<T> =
-  | { kind: 'data'; data: T }
+  | { kind: 'data'; data: T; cost?: AdminCost }
   | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean }
   | { kind: 'failed'; reason: string };
 
@@ -37,6 +37,13 @@ interface ThrottleStatus {
   restoreRate?: number;
 }
 
+/** `extensions.cost` of an answer: what the query cost and what the shop's bucket holds now. */
+export interface AdminCost {
+  requestedQueryCost?: number;
+  actualQueryCost?: number | null;
+  throttleStatus?: ThrottleStatus;
+}
+
 /**
  * The Admin GraphQL API (`/admin/api/{version}/graphql.json`), respecting Shopify's cost-based rate
  * limit (shopify.dev, "GraphQL Admin API rate limits"): a leaky bucket of points per shop, which every
@@ -59,10 +66,10 @@ export class ShopifyAdminClient {
     variables: Record<string, unknown>,
     estimatedCost: number,
   ): Promise<AdminOutcome<T>> {
-    const cost = this.documentCosts.get(document) ?? estimatedCost;
-    const wait = this.waitFor(shopDomain, cost);
+    const expected = this.documentCosts.get(document) ?? estimatedCost;
+    const wait = this.waitFor(shopDomain, expected);
     if (wait > (this.options.maxInlineWaitMs ?? 1_000)) {
-      return { kind: 'retry', reason: `Shopify's rate limit for ${shopDomain}: waiting for ${cost} points`, retryAfterMs: wait, throttled: true };
+      return { kind: 'retry', reason: `Shopify's rate limit for ${shopDomain}: waiting for ${expected} points`, retryAfterMs: wait, throttled: true };
     }
     if (wait > 0) await sleep(wait);
     const outcome = await shopifyGraphql({
@@ -74,13 +81,13 @@ export class ShopifyAdminClient {
       fetch: this.options.fetch,
     });
     if (outcome.kind === 'failed') return outcome;
-    const extensions = outcome.extensions as { cost?: { requestedQueryCost?: number; throttleStatus?: ThrottleStatus } } | undefined;
-    this.remember(shopDomain, document, extensions?.cost);
+    const cost = (outcome.extensions as { cost?: AdminCost } | undefined)?.cost;
+    this.remember(shopDomain, document, cost);
     if (outcome.kind === 'retry') {
       this.options.logger.warn({ shopify: { shop: shopDomain, reason: outcome.reason, throttled: outcome.throttled ?? false } }, 'Shopify Admin API call will be retried');
       return { kind: 'retry', reason: outcome.reason, retryAfterMs: outcome.retryAfterMs, throttled: outcome.throttled };
     }
-    return { kind: 'data', data: outcome.data as T };
+    return { kind: 'data', data: outcome.data as T, cost };
   }
 
   /** How long until the shop's bucket, as last reported and refilled since, holds `cost` points. */
@@ -93,10 +100,22 @@ export class ShopifyAdminClient {
     return available >= needed ? 0 : Math.ceil(((needed - available) / bucket.restoreRate) * 1000);
   }
 
-  private remember(shopDomain: string, document: string, cost: { requestedQueryCost?: number; throttleStatus?: ThrottleStatus } | undefined): void {
+  private remember(shopDomain: string, document: string, cost: AdminCost | undefined): void {
     if (typeof cost?.requestedQueryCost === 'number' && cost.requestedQueryCost > 0) this.documentCosts.set(document, cost.requestedQueryCost);
     const status = cost?.throttleStatus;
     if (status?.currentlyAvailable === undefined || !status.maximumAvailable || !status.restoreRate) return;
     this.buckets.set(shopDomain, { available: status.currentlyAvailable, maximum: status.maximumAvailable, restoreRate: status.restoreRate, atMs: Date.now() });
   }
+}
+
+/**
+ * How long to wait before a query of `nextCost` points fits in the shop's bucket (0 when it fits
+ * now), from the throttle status of the last answer: a job schedules its next call then instead of
+ * sending it to be throttled.
+ */
+export function waitForBucketMs(cost: AdminCost | undefined, nextCost: number): number {
+  const status = cost?.throttleStatus;
+  if (!status?.restoreRate || status.currentlyAvailable === undefined) return 0;
+  const missing = nextCost - status.currentlyAvailable;
+  return missing <= 0 ? 0 : Math.ceil((missing / status.restoreRate) * 1000);
 }

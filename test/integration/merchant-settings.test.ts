@@ -75,7 +75,7 @@ describe('merchant settings page', () => {
     expect(h.shopify.paymentsAppConfiguration(shopA)).toMatchObject({ ready: true, externalHandle: `Flex fsk_…${accountA.liveKey.slice(-4)}` });
     const configure = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA);
     expect(configure).toHaveLength(1);
-    const job = await h.prisma.job.findFirstOrThrow({ where: { shopId: (await shopRow(shopA)).id, kind: 'shopify.payments-app-configure' } });
+    const job = await h.prisma.job.findFirstOrThrow({ where: { shopId: (await shopRow(shopA)).id, subjectType: 'shop', kind: 'shopify.payments-app-configure' } });
     expect(job).toMatchObject({ status: 'SUCCEEDED', dedupeKey: expect.stringMatching(/^shopify:paymentsAppConfigure:/) });
     await eventually(async () => (await shopRow(shopA)).paymentsAppReady, 5_000, 'readiness recorded');
 

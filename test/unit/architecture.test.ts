@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * The architecture rule (README "Architecture", `.dependency-cruiser.cjs`): dependencies point one
- * way, http → payments | merchant | orders | reconciliation → cart → flex | shopify | outbox → db → lib, with the composition root
+ * way, http → payments | merchant | orders | reconciliation → cart | catalog → flex | shopify | outbox → db → lib, with the composition root
  * alone importing across them, and the production build holding the app only.
  */
 const root = path.resolve(__dirname, '..', '..');

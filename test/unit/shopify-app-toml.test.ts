@@ -26,13 +26,14 @@ describe('shopify.app.toml', () => {
     expect(toml).toMatch(/\[build\]/);
   });
 
-  it('subscribes to uninstall, the order topics and the compliance topics at the routes the app serves', () => {
+  it('subscribes to uninstall, the checkout, order, refund and products topics and the compliance topics at the routes the app serves', () => {
+    const compliance = new Set(['customers/data_request', 'customers/redact', 'shop/redact']);
     expect(JSON.parse(value('api_version')!)).toBe(DEFAULT_SHOPIFY_API_VERSION);
     const subscriptions = [...toml.matchAll(/(compliance_topics|topics) = \["([^"]+)"\]\s*\n\s*uri = "([^"]+)"/g)].map((m) => ({ kind: m[1], topic: m[2], uri: m[3] }));
     expect(subscriptions.map((s) => s.topic).sort()).toEqual([...SHOPIFY_WEBHOOK_TOPICS, ...ORDER_WEBHOOK_TOPICS].sort());
     for (const s of subscriptions) {
       expect(s.uri).toBe(`/webhooks/shopify/${s.topic}`);
-      expect(s.kind).toBe(['customers/data_request', 'customers/redact', 'shop/redact'].includes(s.topic) ? 'compliance_topics' : 'topics');
+      expect(s.kind).toBe(compliance.has(s.topic!) ? 'compliance_topics' : 'topics');
     }
   });
 });

@@ -2,6 +2,8 @@ import type { SecretBox } from '../../lib/secret-box';
 import type { CommitHooks, DbClient } from '../db-client';
 import { CaptureSessionRepository } from './capture-sessions';
 import { CartSnapshotRepository } from './cart-snapshots';
+import { CatalogSyncRepository } from './catalog-syncs';
+import { CatalogVariantRepository } from './catalog-variants';
 import { CustomerDataRepository } from './customer-data';
 import { FlexConnectionRepository } from './flex-connections';
 import { FlexWebhookDeliveryRepository } from './flex-webhook-deliveries';
@@ -37,6 +39,9 @@ export interface Repositories {
   orderRefunds: OrderRefundRepository;
   shopifyOrders: ShopifyOrderRepository;
   reconciliation: ReconciliationRepository;
+  /** Each shop's variants as mirrored in Flex, per mode; `variantsForCart` prices a cart from it. */
+  catalog: CatalogVariantRepository;
+  catalogSyncs: CatalogSyncRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */
   afterCommit(work: () => void): void;
 }
@@ -60,6 +65,8 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     orderRefunds: new OrderRefundRepository(db),
     shopifyOrders: new ShopifyOrderRepository(db),
     reconciliation: new ReconciliationRepository(db),
+    catalog: new CatalogVariantRepository(db),
+    catalogSyncs: new CatalogSyncRepository(db),
     afterCommit: hooks.afterCommit,
   };
 }

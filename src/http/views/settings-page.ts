@@ -1,5 +1,6 @@
 import type { PaymentView, Problem, SettingsView } from '../../merchant/settings-view';
 import type { TimelineEntry } from '../../merchant/timeline';
+import { catalogSection } from './catalog-card';
 import { escapeHtml as e } from './html';
 import { layout } from './layout';
 
@@ -40,6 +41,7 @@ ${problemsCard(view.problems, form)}
 ${keysCard(view, csrf, form)}
 ${cartCard(view)}
 ${paymentsCard(view.payments)}
+${catalogSection(view.catalog, { syncForm: form('/settings/catalog/sync', 'Sync products again'), standalone: false })}
 ${(input.sections ?? []).join('\n')}
 ${privacyCard(view)}
 <footer>This page opens in its own tab: Shopify does not let payments apps run inside its admin (since 30 April 2025). Your session here lasts 8 hours and covers ${e(view.shop.domain)} only.</footer>

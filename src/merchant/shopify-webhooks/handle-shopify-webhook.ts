@@ -8,12 +8,23 @@ import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
 import type { Transactor } from '../../db/transactor';
 import { checkoutSnapshotTopic } from './checkout-topics';
+import { productChanged, productDeleted } from './products';
 import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type TopicHandler, type TopicOutcome } from './topics';
 
 export type ShopifyWebhookResult = { status: 200 | 400 | 401; body: Record<string, unknown> };
 
 /** The app's own topics (shopify.app.toml); the use cases add theirs (orders/ORDER_WEBHOOK_TOPICS). */
-export const SHOPIFY_WEBHOOK_TOPICS = ['app/uninstalled', 'customers/data_request', 'customers/redact', 'shop/redact', 'checkouts/create', 'checkouts/update'] as const;
+export const SHOPIFY_WEBHOOK_TOPICS = [
+  'app/uninstalled',
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
+  'checkouts/create',
+  'checkouts/update',
+  'products/create',
+  'products/update',
+  'products/delete',
+] as const;
 
 /**
  * A Shopify webhook: the HMAC of the raw body first (401 when it does not check out), then the
@@ -42,6 +53,9 @@ export class HandleShopifyWebhook {
     this.handlers.set('shop/redact', shopRedact({ logger }));
     this.handlers.set('checkouts/create', checkoutSnapshotTopic());
     this.handlers.set('checkouts/update', checkoutSnapshotTopic());
+    this.handlers.set('products/create', productChanged());
+    this.handlers.set('products/update', productChanged());
+    this.handlers.set('products/delete', productDeleted());
     for (const [topic, handler] of Object.entries(deps.topics ?? {})) this.handlers.set(topic, handler);
   }
 

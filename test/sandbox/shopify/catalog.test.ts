@@ -65,6 +65,20 @@ describe('product changes send products/* webhooks', () => {
     expect(shopify.product(shop.domain, product.id)).toBeUndefined();
   });
 
+  it('can carry only the first variants (the productWebhookVariantLimit assumption), with variant_gids listing all', async () => {
+    shopify.setAssumptions({ productWebhookVariantLimit: 2 });
+    try {
+      const change = shopify.createProduct(shop.domain, { title: 'Socks', variants: ['S', 'M', 'L'].map((t) => ({ title: t, price: '5.00' })) });
+      await change.webhook;
+      const body = app.last('/webhooks/shopify/products/create').body;
+      expect(body.variants.map((v: { title: string }) => v.title)).toEqual(['S', 'M']);
+      expect(body.variant_gids.map((g: { admin_graphql_api_id: string }) => g.admin_graphql_api_id)).toEqual(change.product.variants.map((v) => `gid://shopify/ProductVariant/${v.id}`));
+      expect(() => shopify.setAssumptions({ productWebhookVariantLimit: 0 })).toThrow(/at least 1/);
+    } finally {
+      shopify.setAssumptions({ productWebhookVariantLimit: null });
+    }
+  });
+
   it('sends nothing for topics the app did not subscribe to, or without the scope', async () => {
     shopify.configureApp({ webhookTopics: ['orders/create'] });
     try {

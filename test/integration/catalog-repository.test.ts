@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { DesiredVariant, PushResult } from '../../src/db/repositories/catalog-variants';
+import { normalizeShopDomain } from '../../src/lib/shop-domain';
+import { useHarness } from '../support/harness';
+
+/**
+ * The catalog's storage rules, on the real database: what Shopify says never goes back in time, a
+ * variant is priced for a cart only once Flex holds its current price, and one push at a time holds
+ * a variant.
+ */
+describe('the catalog repository', () => {
+  // A shop with no Flex key: no sync of its own runs beside these writes.
+  const { h } = useHarness({ shop: false });
+  const repo = () => h.components.repos.catalog;
+  let stored: string | undefined;
+  const shopId = async () => (stored ??= (await h.components.repos.shops.upsertActive(normalizeShopDomain('catalog-repository.myshopify.com')!, new Date())).id);
+
+  const variant = (id: string, overrides: Partial<DesiredVariant> = {}): DesiredVariant => ({
+    shopifyProductId: '9100',
+    shopifyVariantId: id,
+    title: `Thermometer ${id}`,
+    productTitle: 'Thermometer',
+    variantTitle: id,
+    description: 'Reads fast',
+    productUrl: 'https://x.myshopify.com/products/thermometer',
+    productType: 'Health',
+    sku: `SKU-${id}`,
+    barcode: '036000291452',
+    priceMinor: 1250,
+    currency: 'USD',
+    shopifyUpdatedAt: new Date('2026-11-01T10:00:00Z'),
+    ...overrides,
+  });
+
+  const pushed = (id: string, row: { priceMinor: bigint; productRevision: number }, overrides: Partial<PushResult> = {}): PushResult => ({
+    id,
+    flexProductId: `fprod_${id}`,
+    flexProductRevision: row.productRevision,
+    flexProductActive: true,
+    flexProductGeneration: 0,
+    flexPriceId: `fprice_${id}`,
+    flexPriceMinor: Number(row.priceMinor),
+    flexPriceGeneration: 1,
+    staleFlexPriceId: null,
+    flexRejectedFor: null,
+    lastError: null,
+    eligibility: 'auto_substantiation',
+    eligibilityReason: 'The name mentions "thermometer"',
+    eligibilityAt: new Date(),
+    syncedAt: new Date(),
+    finished: true,
+    ...overrides,
+  });
+
+  it('prices a variant for a cart only once Flex holds its current price, and never a deleted one', async () => {
+    const id = await shopId();
+    const [a, b] = [`${Date.now()}1`, `${Date.now()}2`];
+    await repo().upsertFromShopify(id, 'TEST', 0, [variant(a), variant(b)]);
+    expect((await repo().variantsForCart(id, 'TEST', [a, b])).size).toBe(0);
+
+    const token = randomUUID();
+    const claimed = await repo().claimForPush(id, 'TEST', { variantIds: [a, b] }, { token, until: new Date(Date.now() + 60_000), now: new Date() }, 10);
+    expect(claimed.map((c) => c.shopifyVariantId).sort()).toEqual([a, b].sort());
+    // Held by this push: another one gets nothing.
+    expect(await repo().claimForPush(id, 'TEST', { variantIds: [a, b] }, { token: randomUUID(), until: new Date(Date.now() + 60_000), now: new Date() }, 10)).toEqual([]);
+    expect(await repo().recordPushResults(token, claimed.map((c) => pushed(c.id, c)))).toBe(2);
+    await repo().releaseLeases(token);
+
+    const cart = await repo().variantsForCart(id, 'TEST', [a, b, 'nope']);
+    expect(cart.get(a)).toMatchObject({ shopifyVariantId: a, priceMinor: 1250, flexPriceId: `fprice_${claimed.find((c) => c.shopifyVariantId === a)!.id}`, eligibility: 'auto_substantiation' });
+    expect(cart.has('nope')).toBe(false);
+
+    // A newer price: not priced until Flex has it. An older webhook changes nothing.
+    await repo().upsertFromShopify(id, 'TEST', 0, [variant(a, { priceMinor: 1500, shopifyUpdatedAt: new Date('2026-11-01T11:00:00Z') })]);
+    await repo().upsertFromShopify(id, 'TEST', 0, [variant(a, { priceMinor: 999, shopifyUpdatedAt: new Date('2026-11-01T09:00:00Z') })]);
+    expect((await h.prisma.catalogVariant.findFirstOrThrow({ where: { shopId: id, mode: 'TEST', shopifyVariantId: a } })).priceMinor).toBe(1500n);
+    expect((await repo().variantsForCart(id, 'TEST', [a])).has(a)).toBe(false);
+
+    await repo().markProductDeleted(id, 'TEST', '9100', new Date());
+    expect((await repo().variantsForCart(id, 'TEST', [b])).size).toBe(0);
+    // The live mode is another catalog.
+    expect((await repo().variantsForCart(id, 'LIVE', [a, b])).size).toBe(0);
+  });
+
+  it('bumps the revision only when what Flex shows changes', async () => {
+    const id = await shopId();
+    const v = `${Date.now()}3`;
+    await repo().upsertFromShopify(id, 'LIVE', 0, [variant(v)]);
+    await repo().upsertFromShopify(id, 'LIVE', 0, [variant(v, { priceMinor: 2000, shopifyUpdatedAt: new Date('2026-11-02T00:00:00Z') })]);
+    const row = () => h.prisma.catalogVariant.findFirstOrThrow({ where: { shopId: id, mode: 'LIVE', shopifyVariantId: v } });
+    expect((await row()).productRevision).toBe(0);
+    await repo().upsertFromShopify(id, 'LIVE', 0, [variant(v, { title: 'Ear thermometer', shopifyUpdatedAt: new Date('2026-11-03T00:00:00Z') })]);
+    expect((await row()).productRevision).toBe(1);
+  });
+});
