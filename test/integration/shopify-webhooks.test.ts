@@ -213,9 +213,9 @@ describe('Shopify webhooks', () => {
 
   it('a topic the app does not handle is acknowledged and recorded', async () => {
     const { domain } = await connectedShop('other-topic');
-    const delivery = await h.shopify.sendWebhook(domain, 'products/update', { id: 1 });
+    const delivery = await h.shopify.sendWebhook(domain, 'collections/update', { id: 1 });
     expect(delivery).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
-    expect(await deliveries(domain)).toMatchObject([{ topic: 'products/update', outcome: 'ignored', payload: { request: {} } }]);
+    expect(await deliveries(domain)).toMatchObject([{ topic: 'collections/update', outcome: 'ignored', payload: { request: {} } }]);
   });
 
   it('an orders/create body that is not an order is refused, recorded, and queues nothing', async () => {
