@@ -1,6 +1,7 @@
 import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
+import { readOperationalGaugesOnScrape } from '../db/operational-metrics';
 import { BuyerDataRetention } from '../db/retention';
 import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
@@ -12,6 +13,7 @@ import type { MerchantRoutesDeps } from '../http/merchant-auth';
 import { systemClock, type Clock } from '../lib/clock';
 import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
+import { AppMetrics } from '../lib/metrics';
 import { SecretBox } from '../lib/secret-box';
 import { ConnectFlexAccount } from '../merchant/connect-flex-account';
 import { DataRequestReports } from '../merchant/data-request-report';
@@ -71,6 +73,8 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** How long a claimed outbox job is its worker's (default: 60 s, or 4 × the longest HTTP timeout). */
+  outboxLeaseMs?: number;
 }
 
 /**
@@ -80,18 +84,22 @@ export interface AppTuning {
  */
 export function composeApp(config: AppConfig, database: Database, logger: Logger, tuning: AppTuning = {}) {
   const clock = tuning.clock ?? systemClock;
+  // One registry per app: what each part records, and what the database says at scrape time.
+  const metrics = new AppMetrics();
+  readOperationalGaugesOnScrape(metrics, database.prisma, clock);
   const secrets = new SecretBox(config.encryptionKeys);
   const transactor = new Transactor(database.prisma, secrets);
   const { repos } = transactor;
 
   // Platform clients.
-  const flex = new FlexClient({ baseUrl: config.flex.apiUrl, timeoutMs: config.flex.timeoutMs, logger: logger.child({ component: 'flex-client' }), fetch: tuning.fetch });
+  const flex = new FlexClient({ baseUrl: config.flex.apiUrl, timeoutMs: config.flex.timeoutMs, logger: logger.child({ component: 'flex-client' }), fetch: tuning.fetch, metrics });
   const shopifyPayments = new ShopifyPaymentsApiClient({
     apiVersion: config.shopify.apiVersion,
     apiOrigin: config.shopify.apiOrigin,
     timeoutMs: config.shopify.timeoutMs,
     logger: logger.child({ component: 'shopify-payments-client' }),
     fetch: tuning.fetch,
+    metrics,
   });
   const sessionStorage = new EncryptedSessionStorage(new PrismaSessionStorage(database.prisma, { connectionRetries: 1 }), secrets);
   const tokens = new ShopifyAccessTokens(sessionStorage);
@@ -119,7 +127,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   const worker = new OutboxWorker({
     jobs: repos.jobs,
     handlers: [
-      new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger }),
+      new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger, metrics, clock }),
       new ConfigurePaymentsAppJob({ transactor, tokens, client: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ApplyUninstallJob({ transactor, tokens, shopify: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ReleaseFlexConnectionsJob({ transactor, flex, logger: logger.child({ component: 'merchant' }), recheckMs: tuning.uninstallRecheckMs }),
@@ -133,7 +141,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'outbox' }),
     retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
     pollIntervalMs: tuning.workerPollIntervalMs,
-    leaseMs: Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
+    leaseMs: tuning.outboxLeaseMs ?? Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
+    metrics,
   });
   transactor.onJobsEnqueued(() => worker.wake());
   const runNow = (jobId: string) => worker.runNow(jobId);
@@ -168,7 +177,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     refundPoller: new PollPendingRefunds({ transactor, flex, outcomes: refundOutcomes, clock, logger: logger.child({ component: 'refund-poller' }), checkIntervalMs: refundCheckIntervalMs }),
     outcomes: paymentOutcomes,
   };
-  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger });
+  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger, metrics });
 
   // Merchant: install, the settings page, Flex connection, Shopify's webhooks.
   const merchantLogger = logger.child({ component: 'merchant' });
@@ -189,13 +198,14 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
     returnToShopifyUrl: (shopDomain: ShopDomain) => returnToShopifyUrl(shopDomain, config.shopify.apiKey, config.shopify.apiOrigin),
   };
-  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger });
+  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger, metrics });
 
   return {
     config,
     database,
     logger,
     clock,
+    metrics,
     transactor,
     repos,
     flex,

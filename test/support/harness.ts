@@ -160,6 +160,8 @@ export class Harness {
       FLEX_TIMEOUT_MS: '2000',
       SHOPIFY_TIMEOUT_MS: '1500',
       RECONCILE_AFTER_SECONDS: '3600',
+      // Its own listener, on any free port (servers.metricsUrl says which).
+      METRICS_PORT: '0',
       ...(this.mtls ? {} : { PAYMENTS_PROXY_SECRET: this.proxySecret, PAYMENTS_PROXY_HOST: '127.0.0.1', PAYMENTS_PROXY_PORT: String(await freePort()) }),
       ...this.options.env,
       ...this.envChanges,

@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/logger';
 import { decidePaymentOutcome } from './decide-payment-outcome';
 import type { PaymentOutcomes } from './payment-outcomes';
 import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
+import { isDatabaseUnavailable } from '../../lib/database-unavailable';
 
 export interface ReconcilerDeps {
   repos: Repositories;
@@ -44,6 +45,8 @@ export class ReconcilePaymentSessions {
       try {
         await this.reconcile(payment);
       } catch (error) {
+        // The database is gone: the rest of the pass would fail the same way; the task backs off.
+        if (isDatabaseUnavailable(error)) throw error;
         this.deps.logger.error({ err: error, paymentSessionId: payment.id }, 'reconciliation of a payment session failed');
       }
     }
