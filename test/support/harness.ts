@@ -32,6 +32,8 @@ export interface HarnessOptions {
   /** Extra config applied after parsing (mTLS in the mTLS test). */
   configure?: (config: AppConfig) => void;
   shopifyClientTls?: { cert: string; key: string; ca?: string };
+  /** The URL the app is given for its database, from the test database's (a TCP proxy in between, say). */
+  routeDatabase?: (url: string) => string;
 }
 
 export interface RegisteredShop {
@@ -150,7 +152,7 @@ export class Harness {
       PORT: String(this.port),
       HOST: '127.0.0.1',
       APP_URL: `http://127.0.0.1:${this.port}`,
-      DATABASE_URL: this.database.url,
+      DATABASE_URL: this.database.url && this.options.routeDatabase ? this.options.routeDatabase(this.database.url) : this.database.url,
       DATA_DIR: this.database.dataDir,
       ENCRYPTION_KEY: this.database.encryptionKey,
       SHOPIFY_API_KEY: 'test-api-key',
