@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { payOnFlexPage, visit } from '../support/buyer';
 import { ADMIN_DATABASE_URL, eventually, useHarness } from '../support/harness';
+import { PATIENCE_MS, patientPayment, patientRefund } from '../support/patient-clients';
 import { TcpProxy } from '../support/tcp-proxy';
 
 /**
@@ -30,49 +29,10 @@ onPostgres('database outages', () => {
   });
   afterAll(() => proxy?.stop());
 
-  const DEADLINE_MS = 60_000;
+  const DEADLINE_MS = PATIENCE_MS;
   const logLines = () => h.logs.map((line) => JSON.parse(line) as Record<string, any>);
-
-  /** What Shopify, Flex and a buyer's browser do with a 503 (or a refused connection): try again. */
-  async function untilAnswered<T extends { status: number }>(attempt: (retry: boolean) => Promise<T>, label: string, again = (_answer: T) => false): Promise<T> {
-    const deadline = Date.now() + DEADLINE_MS;
-    for (let retry = false; ; retry = true) {
-      const answer = await attempt(retry).catch(() => undefined);
-      if (answer && answer.status !== 503 && answer.status !== 502 && !again(answer)) return answer;
-      if (Date.now() > deadline) throw new Error(`${label}: still ${answer?.status ?? 'unanswered'} after ${DEADLINE_MS} ms`);
-      await sleep(100);
-    }
-  }
-
-  /** Shopify sends a payment session (again, with the same id, after a 503); the buyer pays on Flex and comes back. */
-  async function payment(amount: string, first?: Awaited<ReturnType<typeof h.shopify.sendPaymentSession>>) {
-    let sent = first;
-    const created = await untilAnswered(async (retry) => {
-      sent = retry || !sent ? await h.shopify.sendPaymentSession(shop.domain, { amount, ...(sent ? { id: sent.session.id } : {}) }) : sent;
-      return sent;
-    }, `payment session ${amount}`);
-    expect(created.status).toBe(201);
-    const session = created.session;
-    const payUrl = (created.body as { redirect_url: string }).redirect_url;
-    // The browser follows the "processing" page's refresh while another request holds the checkout.
-    const toFlex = await untilAnswered(() => visit(payUrl), 'pay page', (answer) => answer.status === 200 && answer.body.includes('http-equiv="refresh"'));
-    expect(toFlex.status).toBe(303);
-    const paid = await payOnFlexPage(toFlex.location!, 'hsa_fsa');
-    expect(paid.status).toBe(303);
-    const back = await untilAnswered(() => visit(paid.location!), 'return from Flex');
-    expect([200, 303]).toContain(back.status);
-    return { session, checkoutId: new URL(toFlex.location!).pathname.split('/').pop()! };
-  }
-
-  async function refund(paymentId: string, amount: string) {
-    let sent: Awaited<ReturnType<typeof h.shopify.sendRefundSession>> | undefined;
-    const answered = await untilAnswered(async () => {
-      sent = await h.shopify.sendRefundSession(shop.domain, { paymentId, amount, ...(sent ? { id: sent.session.id } : {}) });
-      return sent;
-    }, `refund ${amount}`);
-    expect(answered.status).toBe(201);
-    return answered.session;
-  }
+  const payment = (amount: string, first?: Parameters<typeof patientPayment>[3]) => patientPayment(h.shopify, shop.domain, amount, first);
+  const refund = (paymentId: string, amount: string) => patientRefund(h.shopify, shop.domain, paymentId, amount);
 
   const succeeded = (name: string, gid: string) => h.shopify.mutations.filter((m) => m.name === name && (m.variables as { id?: string } | null)?.id === gid && !m.failed);
   const flexPosts = (path: string, key: string) => h.flex.requests.filter((r) => r.method === 'POST' && r.path === path && r.idempotencyKey === key && !r.replayed);
