@@ -29,6 +29,8 @@ export interface OpenDatabaseOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** How long closing waits for the pool's connections to be given back. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** How long /readyz waits for the database to answer before calling it not ready. */
 const PING_TIMEOUT_MS = 3_000;
 
@@ -86,7 +88,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     },
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      // pool.end() waits for every connection to be given back; one lost with its server in the
+      // middle of a transaction may never be, and a shutdown must not hang on it.
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        pool.end().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ended) options.logger?.warn('database pool did not close in time: a connection lost with the server was never given back');
       await embedded?.stop();
     },
   };

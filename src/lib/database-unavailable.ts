@@ -9,14 +9,11 @@ import { sleep } from './sleep';
  * errors with the driver adapter's cause.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const seen = new Set<unknown>();
-  for (let current = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
-    seen.add(current);
-    if (looksUnavailable(current as ErrorShape)) return true;
-    const adapterCause = (current as ErrorShape).meta?.driverAdapterError?.cause;
-    if (adapterCause && looksUnavailable(adapterCause)) return true;
-  }
-  return false;
+  if (!error || typeof error !== 'object') return false;
+  // Only the error itself and the driver adapter's cause: an error's generic `cause` is not followed,
+  // since fetch's "fetch failed" has a socket error there too, and Flex or Shopify is not the database.
+  const adapterCause = (error as ErrorShape).meta?.driverAdapterError?.cause;
+  return looksUnavailable(error as ErrorShape) || (adapterCause !== undefined && looksUnavailable(adapterCause));
 }
 
 interface ErrorShape {
