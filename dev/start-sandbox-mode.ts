@@ -82,7 +82,7 @@ export async function startSandboxMode(env: NodeJS.ProcessEnv, destination?: { w
   });
   await seedDemoShop(app, sandboxes, logger);
   logger.info(
-    { url: app.servers.httpUrl, appUrl: config.appUrl, database: app.components.database.description, flexApiUrl: config.flex.apiUrl, shopifyApiOrigin: config.shopify.apiOrigin },
+    { url: app.servers.httpUrl, metricsUrl: app.servers.metricsUrl, appUrl: config.appUrl, database: app.components.database.description, flexApiUrl: config.flex.apiUrl, shopifyApiOrigin: config.shopify.apiOrigin },
     `Flex payments app ready. Try a checkout at ${shopify.url}`,
   );
   return {

@@ -104,6 +104,9 @@ const envSchema = z.object({
   SANDBOX_FLEX_PORT: port.default(4100),
   SANDBOX_SHOPIFY_PORT: port.default(4200),
   RECONCILE_AFTER_SECONDS: positiveInt.default(60),
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -144,7 +147,23 @@ export interface AppConfig {
   reconcileAfterSeconds: number;
   /** Raw requests and webhook payloads (buyer data) are pruned once older than this. */
   retentionDays: number;
+  /**
+   * `GET /metrics` (Prometheus) is served on a listener of its own, never the public one: on a
+   * private address by default, and with a bearer token required when one is set (always, when the
+   * address is not private).
+   */
+  metrics: MetricsListenerConfig;
 }
+
+export interface MetricsListenerConfig {
+  host: string;
+  /** 0: any free port (the log says which). */
+  port: number;
+  token: string | undefined;
+}
+
+/** The metrics listener's port when METRICS_PORT is unset (sandbox mode: any free port). */
+export const DEFAULT_METRICS_PORT = 9464;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -246,6 +265,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   }
 
   const sessionAuth = sessionRouteAuth(e, mtls, sandboxMode || options.commandLine === true, problems);
+  if (e.METRICS_TOKEN !== undefined && e.METRICS_TOKEN.length < 32) problems.push('METRICS_TOKEN: at least 32 characters (e.g. `openssl rand -hex 32`)');
+  if (!isPrivateAddress(e.METRICS_HOST) && e.METRICS_TOKEN === undefined) {
+    problems.push(`METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback or private address: metrics must not be readable from the internet without a credential`);
+  }
   // ENCRYPTION_KEY, when set alongside ENCRYPTION_KEYS, is the oldest key: the one being rotated away from.
   const encryptionKeys: EncryptionKey[] = [];
   if (e.ENCRYPTION_KEY) {
@@ -289,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     sandbox: { flexPort: e.SANDBOX_FLEX_PORT, shopifyPort: e.SANDBOX_SHOPIFY_PORT },
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
     retentionDays: e.RETENTION_DAYS,
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT ?? (sandboxMode ? 0 : DEFAULT_METRICS_PORT), token: e.METRICS_TOKEN },
   };
 }
 

@@ -65,7 +65,8 @@ export async function startServer(options: StartServerOptions): Promise<{ server
   const fd = openSync(options.logFile, 'a');
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.execArgv ?? []), options.script], {
-    env: { ...options.env, PORT: String(options.port) },
+    // Several apps run side by side: each takes any free port for its metrics listener.
+    env: { METRICS_PORT: '0', ...options.env, PORT: String(options.port) },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

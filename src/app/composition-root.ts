@@ -5,6 +5,7 @@ import { FlexCatalogPusher } from '../catalog/push-to-flex';
 import { SyncCatalogPageJob } from '../catalog/sync-catalog-page';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
+import { readCommerceGaugesOnScrape, readOperationalGaugesOnScrape } from '../db/operational-metrics';
 import { BuyerDataRetention } from '../db/retention';
 import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
@@ -16,6 +17,7 @@ import type { MerchantRoutesDeps } from '../http/merchant-auth';
 import { systemClock, type Clock } from '../lib/clock';
 import type { ShopDomain } from '../lib/ids';
 import type { Logger } from '../lib/logger';
+import { AppMetrics } from '../lib/metrics';
 import { SecretBox } from '../lib/secret-box';
 import { MerchantCatalog } from '../merchant/catalog-view';
 import { ConnectFlexAccount } from '../merchant/connect-flex-account';
@@ -113,6 +115,8 @@ export interface AppTuning {
   catalogPageSize?: number;
   /** Flex calls in flight at once per catalog push (default 4). */
   catalogPushConcurrency?: number;
+  /** How long a claimed outbox job is its worker's (default: 60 s, or 4 × the longest HTTP timeout). */
+  outboxLeaseMs?: number;
 }
 
 /**
@@ -122,20 +126,25 @@ export interface AppTuning {
  */
 export function composeApp(config: AppConfig, database: Database, logger: Logger, tuning: AppTuning = {}) {
   const clock = tuning.clock ?? systemClock;
+  // One registry per app: what each part records, and what the database says at scrape time.
+  const metrics = new AppMetrics();
+  readOperationalGaugesOnScrape(metrics, database.prisma, clock);
+  readCommerceGaugesOnScrape(metrics, database.prisma, clock);
   const secrets = new SecretBox(config.encryptionKeys);
   const transactor = new Transactor(database.prisma, secrets);
   const { repos } = transactor;
 
   // Platform clients.
-  const flex = new FlexClient({ baseUrl: config.flex.apiUrl, timeoutMs: config.flex.timeoutMs, logger: logger.child({ component: 'flex-client' }), fetch: tuning.fetch });
+  const flex = new FlexClient({ baseUrl: config.flex.apiUrl, timeoutMs: config.flex.timeoutMs, logger: logger.child({ component: 'flex-client' }), fetch: tuning.fetch, metrics });
   const shopifyPayments = new ShopifyPaymentsApiClient({
     apiVersion: config.shopify.apiVersion,
     apiOrigin: config.shopify.apiOrigin,
     timeoutMs: config.shopify.timeoutMs,
     logger: logger.child({ component: 'shopify-payments-client' }),
     fetch: tuning.fetch,
+    metrics,
   });
-  const webPixels = new ShopifyWebPixels({ apiVersion: config.shopify.apiVersion, apiOrigin: config.shopify.apiOrigin, timeoutMs: config.shopify.timeoutMs, fetch: tuning.fetch });
+  const webPixels = new ShopifyWebPixels({ apiVersion: config.shopify.apiVersion, apiOrigin: config.shopify.apiOrigin, timeoutMs: config.shopify.timeoutMs, fetch: tuning.fetch, metrics });
   const sessionStorage = new EncryptedSessionStorage(new PrismaSessionStorage(database.prisma, { connectionRetries: 1 }), secrets);
   const tokens = new ShopifyAccessTokens(sessionStorage);
   const oauth = new ShopifyOAuth({
@@ -155,6 +164,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     timeoutMs: config.shopify.timeoutMs,
     logger: logger.child({ component: 'shopify-admin-client' }),
     fetch: tuning.fetch,
+    metrics,
   });
 
   // Payments: the four Shopify hooks, their Flex jobs and outcomes.
@@ -193,7 +203,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   const worker = new OutboxWorker({
     jobs: repos.jobs,
     handlers: [
-      new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger }),
+      new ReportToShopifyJob({ transactor, tokens, client: shopifyPayments, logger, metrics, clock }),
       new ConfigurePaymentsAppJob({ transactor, tokens, client: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ApplyUninstallJob({ transactor, tokens, shopify: shopifyPayments, clock, logger: logger.child({ component: 'merchant' }) }),
       new ReleaseFlexConnectionsJob({ transactor, flex, logger: logger.child({ component: 'merchant' }), recheckMs: tuning.uninstallRecheckMs }),
@@ -210,7 +220,8 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'outbox' }),
     retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
     pollIntervalMs: tuning.workerPollIntervalMs,
-    leaseMs: Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
+    leaseMs: tuning.outboxLeaseMs ?? Math.max(60_000, 4 * Math.max(config.shopify.timeoutMs, config.flex.timeoutMs)),
+    metrics,
   });
   // The catalog sync runs on a lane of its own: its jobs take seconds (a page of Flex calls, waits for
   // rate limits), and must not hold up refunds and Shopify mutations behind them.
@@ -232,6 +243,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     logger: logger.child({ component: 'outbox-catalog' }),
     retryPolicy: tuning.retryPolicy ?? DEFAULT_RETRY_POLICY,
     pollIntervalMs: tuning.workerPollIntervalMs,
+    metrics,
     // Longer than a push's budget (90 s) with its last Flex call.
     leaseMs: 5 * 60_000,
     batchSize: 4,
@@ -277,7 +289,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     recordPixelPost: new RecordPixelPost({ repos, clock }),
     pixelLimits: tuning.pixelLimits,
   };
-  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger });
+  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger, metrics });
 
   // Merchant: install, the settings page, Flex connection, Shopify's webhooks.
   const merchantLogger = logger.child({ component: 'merchant' });
@@ -299,7 +311,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     browserShopifyOrigin: config.shopify.apiOrigin ? new URL(config.shopify.apiOrigin).origin : undefined,
     returnToShopifyUrl: (shopDomain: ShopDomain) => returnToShopifyUrl(shopDomain, config.shopify.apiKey, config.shopify.apiOrigin),
   };
-  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger, topics: orderWebhookTopics() });
+  const shopifyWebhooks = new HandleShopifyWebhook({ transactor, validator: new ShopifyWebhookValidator(oauth.api), clock, logger: merchantLogger, metrics, topics: orderWebhookTopics() });
   const orderReports = { orders: orders.overview, reconciliation: reconciliation.report, clock };
 
   return {
@@ -307,6 +319,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     database,
     logger,
     clock,
+    metrics,
     transactor,
     repos,
     flex,

@@ -17,6 +17,7 @@ export async function runServer(env: NodeJS.ProcessEnv, destination?: { write(li
     {
       url: app.servers.httpUrl,
       sessionsUrl: app.servers.sessionsUrl,
+      metricsUrl: app.servers.metricsUrl,
       sessionAuth: config.sessionAuth.kind,
       appUrl: config.appUrl,
       database: app.components.database.description,

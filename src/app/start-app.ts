@@ -13,6 +13,7 @@ import { paymentSessionRoutes } from '../http/routes/payment-sessions';
 import { refundCaptureVoidRoutes } from '../http/routes/refund-capture-void-sessions';
 import { settingsRoutes } from '../http/routes/settings';
 import { shopifyWebhookRoutes } from '../http/routes/shopify-webhooks';
+import { createMetricsApp } from '../http/metrics-endpoint';
 import { listen, type RunningServers } from '../http/servers';
 import type { Logger } from '../lib/logger';
 import { PeriodicTask } from '../lib/periodic-task';
@@ -45,6 +46,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   const app = createHttpApp({
     logger,
+    metrics: components.metrics,
     routers: [
       healthRoutes({ databaseReady: () => database.ping(), workerHealthy: () => components.worker.isHealthy() && components.catalogWorker.isHealthy() }),
       assetRoutes(),
@@ -63,7 +65,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   });
   let servers: RunningServers;
   try {
-    servers = await listen(app, { port: config.port, host: config.host, sessionAuth: config.sessionAuth });
+    servers = await listen(app, {
+      port: config.port,
+      host: config.host,
+      sessionAuth: config.sessionAuth,
+      metrics: { app: createMetricsApp({ metrics: components.metrics, token: config.metrics.token, logger }), port: config.metrics.port, host: config.metrics.host },
+    });
   } catch (error) {
     // A port in use: leave nothing open behind (the embedded database is one process's at a time).
     if (ownsDatabase) await database.close();

@@ -24,7 +24,15 @@ export interface OpenDatabaseOptions {
   poolSize: number;
   logger?: Logger;
   migrate?: boolean;
+  /** How long to wait for a PostgreSQL connection (default 5 s). */
+  connectTimeoutMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** How long closing waits for the pool's connections to be given back. */
+const CLOSE_TIMEOUT_MS = 5_000;
+/** How long /readyz waits for the database to answer before calling it not ready. */
+const PING_TIMEOUT_MS = 3_000;
 
 /**
  * Opens PostgreSQL (DATABASE_URL) or, when none is configured, the embedded PGlite database in
@@ -42,6 +50,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // One backend session is all PGlite has (see embedded-postgres.ts).
     max: embedded ? 1 : options.poolSize,
     idleTimeoutMillis: embedded ? 0 : 30_000,
+    // PostgreSQL unreachable: a request gets its 503 within this instead of waiting for the
+    // operating system's TCP timeout (minutes), and so does one that waits for a busy pool. The
+    // embedded database lives in this process: its one connection is only ever busy, never gone.
+    connectionTimeoutMillis: embedded ? 0 : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    // A server that vanished without closing the connection is noticed by TCP keep-alive.
+    keepAlive: !embedded,
   });
   pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
 
@@ -58,16 +72,33 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     kind: embedded ? 'embedded' : 'postgres',
     description,
     async ping() {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+      });
+      const answered = pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
       try {
-        await pool.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
+        return await Promise.race([answered, timedOut]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      // pool.end() waits for every connection to be given back; one lost with its server in the
+      // middle of a transaction may never be, and a shutdown must not hang on it.
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        pool.end().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ended) options.logger?.warn('database pool did not close in time: a connection lost with the server was never given back');
       await embedded?.stop();
     },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../lib/logger';
+import { secondsSince, type AppMetrics, type CallOutcome, type FlexOperation } from '../lib/metrics';
 import type { Secret } from '../lib/secret';
 import { sleep } from '../lib/sleep';
 import {
@@ -55,6 +56,8 @@ export class FlexApiError extends Error {
     readonly status?: number,
     readonly code?: string,
     readonly retryAfterMs?: number,
+    /** Set when no answer came back at all: why. */
+    readonly noAnswer?: 'timeout' | 'network_error',
   ) {
     super(message);
     this.name = 'FlexApiError';
@@ -70,6 +73,8 @@ export interface FlexClientOptions {
   timeoutMs: number;
   logger: Logger;
   fetch?: typeof fetch;
+  /** Each call is counted by operation and outcome, with its latency. */
+  metrics?: AppMetrics;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -91,6 +96,7 @@ export class FlexClient {
    */
   async request<T>(
     apiKey: Secret,
+    operation: FlexOperation,
     method: Method,
     path: string,
     schema: z.ZodType<T>,
@@ -99,7 +105,7 @@ export class FlexClient {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.requestOnce(apiKey, method, path, schema, envelope, options);
+        return await this.requestOnce(apiKey, operation, method, path, schema, envelope, options);
       } catch (error) {
         const inProgress = error instanceof FlexApiError && error.code === 'idempotency_request_in_progress';
         if (!inProgress || attempt >= 5) throw error;
@@ -110,11 +116,34 @@ export class FlexClient {
 
   private async requestOnce<T>(
     apiKey: Secret,
+    operation: FlexOperation,
     method: Method,
     path: string,
     schema: z.ZodType<T>,
     envelope: string,
     options: { body?: unknown; idempotencyKey?: string } = {},
+  ): Promise<T> {
+    const started = performance.now();
+    let outcome: CallOutcome = 'network_error';
+    try {
+      const result = await this.send(apiKey, method, path, schema, envelope, options);
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      outcome = callOutcome(error);
+      throw error;
+    } finally {
+      this.options.metrics?.observeFlexCall(operation, outcome, secondsSince(started));
+    }
+  }
+
+  private async send<T>(
+    apiKey: Secret,
+    method: Method,
+    path: string,
+    schema: z.ZodType<T>,
+    envelope: string,
+    options: { body?: unknown; idempotencyKey?: string },
   ): Promise<T> {
     const url = `${this.options.baseUrl}${path}`;
     const headers: Record<string, string> = {
@@ -138,7 +167,14 @@ export class FlexClient {
         { flex: { method, path, idempotencyKey: options.idempotencyKey, ms: Math.round(performance.now() - started) } },
         timedOut ? 'Flex request timed out' : 'Flex request failed',
       );
-      throw new FlexApiError('unavailable', timedOut ? `Flex did not answer within ${this.options.timeoutMs} ms` : `Flex unreachable: ${(error as Error).message}`);
+      throw new FlexApiError(
+        'unavailable',
+        timedOut ? `Flex did not answer within ${this.options.timeoutMs} ms` : `Flex unreachable: ${(error as Error).message}`,
+        undefined,
+        undefined,
+        undefined,
+        timedOut ? 'timeout' : 'network_error',
+      );
     }
     const text = await response.text();
     this.options.logger.debug(
@@ -159,6 +195,19 @@ export class FlexClient {
     }
     return parsed.data;
   }
+}
+
+/** The metrics' name for how a Flex call ended. */
+function callOutcome(error: unknown): CallOutcome {
+  if (!(error instanceof FlexApiError)) return 'network_error';
+  if (error.noAnswer) return error.noAnswer;
+  if (error.code === 'unexpected_response') return 'bad_response';
+  const status = error.status ?? 0;
+  if (status === 429) return 'throttled';
+  if (status >= 500 || error.code === 'idempotency_request_in_progress') return 'server_error';
+  if (error.kind === 'unauthorized') return 'unauthorized';
+  if (error.kind === 'not_found') return 'not_found';
+  return 'refused';
 }
 
 function toFlexError(response: Response, body: unknown): FlexApiError {
@@ -251,19 +300,19 @@ export class FlexAccountClient {
 
   /** A cheap authenticated read, used to check that Flex accepts a key. */
   async verifyKey(): Promise<void> {
-    await this.client.request(this.apiKey, 'GET', '/v1/checkout/sessions?limit=1', anyArray, 'checkout_sessions');
+    await this.client.request(this.apiKey, 'verify_key', 'GET', '/v1/checkout/sessions?limit=1', anyArray, 'checkout_sessions');
   }
 
   createProduct(product: FlexProductInput, idempotencyKey: string): Promise<FlexProduct> {
-    return this.client.request(this.apiKey, 'POST', '/v1/products', flexProductSchema, 'product', { body: { product }, idempotencyKey });
+    return this.client.request(this.apiKey, 'create_product', 'POST', '/v1/products', flexProductSchema, 'product', { body: { product }, idempotencyKey });
   }
 
   getProduct(id: string): Promise<FlexProduct> {
-    return this.client.request(this.apiKey, 'GET', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product');
+    return this.client.request(this.apiKey, 'get_product', 'GET', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product');
   }
 
   updateProduct(id: string, patch: FlexProductPatch, idempotencyKey: string): Promise<FlexProduct> {
-    return this.client.request(this.apiKey, 'PATCH', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product', { body: { product: patch }, idempotencyKey });
+    return this.client.request(this.apiKey, 'update_product', 'PATCH', `/v1/products/${encodeURIComponent(id)}`, flexProductSchema, 'product', { body: { product: patch }, idempotencyKey });
   }
 
   /**
@@ -273,27 +322,27 @@ export class FlexAccountClient {
   listProductsByReference(clientReferenceId: string, options: { active?: boolean } = {}): Promise<FlexProduct[]> {
     const query = new URLSearchParams({ client_reference_id: clientReferenceId, limit: '10' });
     if (options.active !== undefined) query.set('active', String(options.active));
-    return this.client.request(this.apiKey, 'GET', `/v1/products?${query}`, productList, 'products');
+    return this.client.request(this.apiKey, 'list_products_by_reference', 'GET', `/v1/products?${query}`, productList, 'products');
   }
 
   createPrice(price: { product: string; unit_amount: number; description: string; metadata?: Record<string, string> }, idempotencyKey: string): Promise<FlexPrice> {
-    return this.client.request(this.apiKey, 'POST', '/v1/prices', flexPriceSchema, 'price', { body: { price }, idempotencyKey });
+    return this.client.request(this.apiKey, 'create_price', 'POST', '/v1/prices', flexPriceSchema, 'price', { body: { price }, idempotencyKey });
   }
 
   /** A product's prices (newest first), e.g. its active ones. */
   listPricesOfProduct(productId: string, options: { active?: boolean } = {}): Promise<FlexPrice[]> {
     const query = new URLSearchParams({ product: productId, limit: '100' });
     if (options.active !== undefined) query.set('active', String(options.active));
-    return this.client.request(this.apiKey, 'GET', `/v1/prices?${query}`, priceList, 'prices');
+    return this.client.request(this.apiKey, 'list_prices_of_product', 'GET', `/v1/prices?${query}`, priceList, 'prices');
   }
 
   /** Prices are immutable but for `active` (and description, metadata); the update is a POST. */
   deactivatePrice(id: string, idempotencyKey: string): Promise<FlexPrice> {
-    return this.client.request(this.apiKey, 'POST', `/v1/prices/${encodeURIComponent(id)}`, flexPriceSchema, 'price', { body: { price: { active: false } }, idempotencyKey });
+    return this.client.request(this.apiKey, 'deactivate_price', 'POST', `/v1/prices/${encodeURIComponent(id)}`, flexPriceSchema, 'price', { body: { price: { active: false } }, idempotencyKey });
   }
 
   createCheckoutSession(checkoutSession: CreateCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {
-    return this.client.request(this.apiKey, 'POST', '/v1/checkout/sessions', flexCheckoutSessionSchema, 'checkout_session', {
+    return this.client.request(this.apiKey, 'create_checkout_session', 'POST', '/v1/checkout/sessions', flexCheckoutSessionSchema, 'checkout_session', {
       body: { checkout_session: checkoutSession },
       idempotencyKey,
     });
@@ -302,6 +351,7 @@ export class FlexAccountClient {
   getCheckoutSession(id: string): Promise<FlexCheckoutSession> {
     return this.client.request(
       this.apiKey,
+      'get_checkout_session',
       'GET',
       `/v1/checkout/sessions/${encodeURIComponent(id)}?expand_payment_intent=true`,
       flexCheckoutSessionSchema,
@@ -311,7 +361,7 @@ export class FlexAccountClient {
 
   async listCheckoutSessionsByReference(clientReferenceId: string): Promise<FlexCheckoutSession[]> {
     const query = new URLSearchParams({ client_reference_id: clientReferenceId, limit: '100' });
-    const list = await this.client.request(this.apiKey, 'GET', `/v1/checkout/sessions?${query}`, anyArray, 'checkout_sessions');
+    const list = await this.client.request(this.apiKey, 'list_checkout_sessions', 'GET', `/v1/checkout/sessions?${query}`, anyArray, 'checkout_sessions');
     return list.flatMap((item) => {
       const parsed = flexCheckoutSessionSchema.safeParse(item);
       return parsed.success ? [parsed.data] : [];
@@ -319,31 +369,31 @@ export class FlexAccountClient {
   }
 
   refundCheckoutSession(id: string, input: RefundCheckoutSessionInput, idempotencyKey: string): Promise<FlexRefund[]> {
-    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/refund`, refundList, 'refunds', {
+    return this.client.request(this.apiKey, 'refund', 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/refund`, refundList, 'refunds', {
       body: { checkout_session: input },
       idempotencyKey,
     });
   }
 
   getRefund(id: string): Promise<FlexRefund> {
-    return this.client.request(this.apiKey, 'GET', `/v1/refunds/${encodeURIComponent(id)}`, flexRefundSchema, 'refund');
+    return this.client.request(this.apiKey, 'get_refund', 'GET', `/v1/refunds/${encodeURIComponent(id)}`, flexRefundSchema, 'refund');
   }
 
   /** A checkout session's refunds (newest first), to find one whose answer was lost. */
   listRefundsForCheckoutSession(checkoutSessionId: string): Promise<FlexRefund[]> {
     const query = new URLSearchParams({ checkout_session: checkoutSessionId, limit: '100' });
-    return this.client.request(this.apiKey, 'GET', `/v1/refunds?${query}`, refundList, 'refunds');
+    return this.client.request(this.apiKey, 'list_refunds', 'GET', `/v1/refunds?${query}`, refundList, 'refunds');
   }
 
   captureCheckoutSession(id: string, input: CaptureCheckoutSessionInput, idempotencyKey: string): Promise<FlexCheckoutSession> {
-    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/capture`, flexCheckoutSessionSchema, 'checkout_session', {
+    return this.client.request(this.apiKey, 'capture', 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/capture`, flexCheckoutSessionSchema, 'checkout_session', {
       body: { checkout_session: input },
       idempotencyKey,
     });
   }
 
   cancelCheckoutSession(id: string, idempotencyKey: string): Promise<FlexCheckoutSession> {
-    return this.client.request(this.apiKey, 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/cancel`, flexCheckoutSessionSchema, 'checkout_session', {
+    return this.client.request(this.apiKey, 'cancel', 'POST', `/v1/checkout/sessions/${encodeURIComponent(id)}/cancel`, flexCheckoutSessionSchema, 'checkout_session', {
       body: {},
       idempotencyKey,
     });
@@ -352,12 +402,12 @@ export class FlexAccountClient {
   /** The payment intents of a checkout session: one per card (two for a split payment). */
   listPaymentIntents(checkoutSessionId: string): Promise<FlexPaymentIntent[]> {
     const query = new URLSearchParams({ checkout_session: checkoutSessionId, limit: String(FLEX_PAGE_SIZE) });
-    return this.client.request(this.apiKey, 'GET', `/v1/payment_intents?${query}`, paymentIntentList, 'payment_intents');
+    return this.client.request(this.apiKey, 'list_payment_intents', 'GET', `/v1/payment_intents?${query}`, paymentIntentList, 'payment_intents');
   }
 
   /** The lines Flex was asked to charge, with the eligibility it judged for each. */
   listCheckoutLineItems(checkoutSessionId: string): Promise<FlexLineItem[]> {
-    return this.client.request(this.apiKey, 'GET', `/v1/checkout/sessions/${encodeURIComponent(checkoutSessionId)}/line_items?limit=${FLEX_PAGE_SIZE}`, lineItemList, 'line_items');
+    return this.client.request(this.apiKey, 'list_checkout_line_items', 'GET', `/v1/checkout/sessions/${encodeURIComponent(checkoutSessionId)}/line_items?limit=${FLEX_PAGE_SIZE}`, lineItemList, 'line_items');
   }
 
   /** One page of payouts, newest first; `startingAfter` continues after that payout. */
@@ -365,22 +415,22 @@ export class FlexAccountClient {
     const query = new URLSearchParams({ limit: String(FLEX_PAGE_SIZE) });
     if (page.startDate) query.set('start_date', page.startDate.toISOString());
     if (page.startingAfter) query.set('starting_after', page.startingAfter);
-    return this.client.request(this.apiKey, 'GET', `/v1/payouts?${query}`, payoutList, 'payouts');
+    return this.client.request(this.apiKey, 'list_payouts', 'GET', `/v1/payouts?${query}`, payoutList, 'payouts');
   }
 
   /** One page of the balance transactions a payout took (its own `payout` transaction included), newest first. */
   listPayoutBalanceTransactions(payoutId: string, startingAfter?: string): Promise<FlexBalanceTransaction[]> {
     const query = new URLSearchParams({ payout_id: payoutId, limit: String(FLEX_PAGE_SIZE) });
     if (startingAfter) query.set('starting_after', startingAfter);
-    return this.client.request(this.apiKey, 'GET', `/v1/balance_transactions?${query}`, balanceTransactionList, 'balance_transactions');
+    return this.client.request(this.apiKey, 'list_payout_balance_transactions', 'GET', `/v1/balance_transactions?${query}`, balanceTransactionList, 'balance_transactions');
   }
 
   createWebhookEndpoint(webhook: { url: string; events: string[] }, idempotencyKey: string) {
-    return this.client.request(this.apiKey, 'POST', '/v1/webhooks', flexWebhookEndpointSchema, 'webhook', { body: { webhook }, idempotencyKey });
+    return this.client.request(this.apiKey, 'create_webhook', 'POST', '/v1/webhooks', flexWebhookEndpointSchema, 'webhook', { body: { webhook }, idempotencyKey });
   }
 
   async deleteWebhookEndpoint(id: string, idempotencyKey: string): Promise<void> {
-    await this.client.request(this.apiKey, 'DELETE', `/v1/webhooks/${encodeURIComponent(id)}`, anyValue, 'webhook', { idempotencyKey }).catch((error: unknown) => {
+    await this.client.request(this.apiKey, 'delete_webhook', 'DELETE', `/v1/webhooks/${encodeURIComponent(id)}`, anyValue, 'webhook', { idempotencyKey }).catch((error: unknown) => {
       if (error instanceof FlexApiError && error.kind === 'not_found') return;
       throw error;
     });

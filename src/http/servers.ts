@@ -19,7 +19,7 @@ export type SessionRouteAuth =
   | { kind: 'none' };
 
 /** Which listener a request came in on; the session routes answer on theirs only. */
-export type Listener = 'public' | 'sessions';
+export type Listener = 'public' | 'sessions' | 'metrics';
 const LISTENER = Symbol('listener');
 
 export function listenerOf(req: http.IncomingMessage): Listener | undefined {
@@ -31,23 +31,33 @@ export interface RunningServers {
   httpUrl: string;
   /** Where Shopify's session requests are served: the mTLS or the proxy listener (undefined in sandbox mode). */
   sessionsUrl: string | undefined;
+  /** Where `GET /metrics` is served (its own listener; undefined when none was asked for). */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
 /** How long a shutdown waits for requests in flight before cutting their connections. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export async function listen(app: Express, options: { port: number; host: string; sessionAuth: SessionRouteAuth }): Promise<RunningServers> {
+export interface ListenOptions {
+  port: number;
+  host: string;
+  sessionAuth: SessionRouteAuth;
+  /** The metrics listener: its own app, on its own (private) address. */
+  metrics?: { app: Express; port: number; host: string };
+}
+
+export async function listen(app: Express, options: ListenOptions): Promise<RunningServers> {
   let inFlight = 0;
   const drained: Array<() => void> = [];
-  const handler = (listener: Listener) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = (listener: Listener, serve: Express = app) => (req: http.IncomingMessage, res: http.ServerResponse) => {
     (req as http.IncomingMessage & { [LISTENER]?: Listener })[LISTENER] = listener;
     inFlight++;
     res.once('close', () => {
       inFlight--;
       if (inFlight === 0) drained.splice(0).forEach((resolve) => resolve());
     });
-    app(req, res);
+    serve(req, res);
   };
   const servers: Array<http.Server | https.Server> = [];
   const start = async (server: http.Server | https.Server, port: number, host: string) => {
@@ -63,13 +73,18 @@ export async function listen(app: Express, options: { port: number; host: string
 
   const publicPort = await start(http.createServer(handler('public')), options.port, options.host);
   let sessionsUrl: string | undefined;
+  let metricsUrl: string | undefined;
   const auth = options.sessionAuth;
   try {
+    if (options.metrics) {
+      const { host, port } = options.metrics;
+      metricsUrl = `http://${hostInUrl(displayHost(host))}:${await start(http.createServer(handler('metrics', options.metrics.app)), port, host)}`;
+    }
     if (auth.kind === 'mtls') {
       const secure = https.createServer({ key: auth.key, cert: auth.cert, ca: auth.ca, requestCert: true, rejectUnauthorized: false }, handler('sessions'));
       sessionsUrl = `https://${displayHost(options.host)}:${await start(secure, auth.port, options.host)}`;
     } else if (auth.kind === 'proxy') {
-      sessionsUrl = `http://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}:${await start(http.createServer(handler('sessions')), auth.port, auth.host)}`;
+      sessionsUrl = `http://${hostInUrl(auth.host)}:${await start(http.createServer(handler('sessions')), auth.port, auth.host)}`;
     }
   } catch (error) {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -78,6 +93,7 @@ export async function listen(app: Express, options: { port: number; host: string
   return {
     httpUrl: `http://${displayHost(options.host)}:${publicPort}`,
     sessionsUrl,
+    metricsUrl,
     /**
      * Graceful: stop accepting connections, let requests in flight finish (they may still need the
      * database, which closes after this), then cut whatever is left.
@@ -99,4 +115,8 @@ export async function listen(app: Express, options: { port: number; host: string
 
 function displayHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
 import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Clock } from '../lib/clock';
+import { isDatabaseUnavailable, retryWhileDatabaseUnavailable } from '../lib/database-unavailable';
 import { outsideLogContext, withOwnLogContext } from '../lib/log-context';
 import { sleep } from '../lib/sleep';
 import type { Logger } from '../lib/logger';
+import type { AppMetrics, JobRunResult } from '../lib/metrics';
 import type { JobType } from './job-type';
 import { nextRetry, type RetryPolicy } from './retry-policy';
 
@@ -37,9 +39,24 @@ export interface OutboxWorkerOptions {
   /** How long a claimed job is ours; longer than any handler's HTTP timeout. */
   leaseMs?: number;
   batchSize?: number;
+  /** Each run is counted by job kind and result. */
+  metrics?: AppMetrics;
 }
 
 export type RunNowResult = 'succeeded' | 'retry' | 'needs_attention' | 'busy' | 'not_found';
+
+/** How long runNow's caller waits for a run it started (longer than any handler's calls out). */
+const INLINE_RUN_PATIENCE_MS = 30_000;
+
+/**
+ * For a job's handler: records what its call to Flex or Shopify did, retrying while the database is
+ * unreachable for as long as the job's lease lasts, so that a short outage does not make the job run
+ * (and call out) again. The writes must be safe to repeat (conditional updates, dedupe keys).
+ */
+export function recordWhileLeaseLasts<T>(job: JobRecord, clock: Clock, work: () => Promise<T>): Promise<T> {
+  const leaseEnds = job.lockedUntil?.getTime() ?? 0;
+  return retryWhileDatabaseUnavailable(work, () => clock.now().getTime() < leaseEnds);
+}
 
 /**
  * Runs the durable outbox. Jobs are rows; this worker claims due ones with a lease, runs their
@@ -58,6 +75,8 @@ export class OutboxWorker {
   private wakeRequested = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private lastHeartbeat = 0;
+  /** Polls in a row that found the database unreachable (0: it answers). */
+  private outageFailures = 0;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.handlers = new Map(options.handlers.map((h) => [h.type.kind, h]));
@@ -107,7 +126,17 @@ export class OutboxWorker {
     const token = randomUUID();
     const now = this.options.clock.now();
     const job = await this.options.jobs.claimOne(jobId, now, new Date(now.getTime() + this.leaseMs), token);
-    if (job) return this.execute(job, token);
+    if (job) {
+      const run = this.track(this.execute(job, token));
+      // A run normally ends quickly. One whose result waits for the database to come back goes on in
+      // the background (stop() still waits for it) and the caller hears 'busy' instead of waiting.
+      let patience: NodeJS.Timeout | undefined;
+      const waited = new Promise<'busy'>((resolve) => {
+        patience = setTimeout(() => resolve('busy'), INLINE_RUN_PATIENCE_MS);
+        patience.unref?.();
+      });
+      return Promise.race([run, waited]).finally(() => clearTimeout(patience));
+    }
     // Another worker (this instance's loop, woken by the commit that wrote the job, or another
     // instance) may be running it right now: the caller is waiting for its outcome, not for who ran it.
     const deadline = Date.now() + waitForOtherRunMs;
@@ -132,7 +161,7 @@ export class OutboxWorker {
         this.polling = undefined;
         const again = this.wakeRequested;
         this.wakeRequested = false;
-        this.schedule(again ? 0 : this.pollIntervalMs);
+        this.schedule(again ? 0 : this.nextPollDelayMs());
       });
     }, delayMs);
     this.timer.unref?.();
@@ -147,17 +176,27 @@ export class OutboxWorker {
     try {
       jobs = await this.options.jobs.claimDue(now, this.batchSize, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
     } catch (error) {
-      this.options.logger.error({ err: error }, 'outbox: could not claim jobs');
+      if (!isDatabaseUnavailable(error)) {
+        this.options.logger.error({ err: error }, 'outbox: could not claim jobs');
+        return;
+      }
+      // Said once per outage, not once per poll; polls back off until the database answers.
+      if (this.outageFailures === 0) this.options.logger.warn({ error: (error as Error).message }, 'outbox: the database is unreachable; polling with backoff until it answers');
+      this.outageFailures++;
       return;
     }
+    if (this.outageFailures > 0) {
+      this.options.logger.info({ failedPolls: this.outageFailures }, 'outbox: the database answers again; resuming');
+      this.outageFailures = 0;
+    }
     if (jobs.length === this.batchSize) this.wakeRequested = true;
-    await Promise.all(
-      jobs.map((job) => {
-        const run = this.execute(job, token);
-        this.inFlight.add(run);
-        return run.finally(() => this.inFlight.delete(run));
-      }),
-    );
+    await Promise.all(jobs.map((job) => this.track(this.execute(job, token))));
+  }
+
+  /** A run stop() must wait for. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.inFlight.add(run);
+    return run.finally(() => this.inFlight.delete(run));
   }
 
   /** Runs a job; every line logged while it runs, however deep, names the job, its shop and its payment. */
@@ -183,34 +222,43 @@ export class OutboxWorker {
     } catch (error) {
       // A handler bug or a database hiccup: treat as transient, the policy bounds how long.
       result = { status: 'retry', error: `handler threw: ${(error as Error).message}` };
-      log.error({ err: error }, 'outbox job threw');
+      if (isDatabaseUnavailable(error)) log.warn({ error: (error as Error).message }, 'outbox job stopped: the database is unreachable');
+      else log.error({ err: error }, 'outbox job threw');
     }
 
     const now = this.options.clock.now();
+    // The result is kept through a short database outage (while the lease lasts): otherwise the job
+    // would run again once its lease ran out, and call Flex or Shopify a second time.
+    const leaseEnds = job.lockedUntil?.getTime() ?? 0;
+    const record = <T>(work: () => Promise<T>) => retryWhileDatabaseUnavailable(work, () => !this.stopping && this.options.clock.now().getTime() < leaseEnds);
+    const ran = (outcome: JobRunResult): JobRunResult => {
+      this.options.metrics?.jobRan(job.kind, outcome);
+      return outcome;
+    };
     try {
       switch (result.status) {
         case 'succeeded':
-          await this.options.jobs.markSucceeded(job.id, token, now, result.result);
+          await record(() => this.options.jobs.markSucceeded(job.id, token, now, result.result));
           log.info('outbox job succeeded');
-          return 'succeeded';
+          return ran('succeeded');
         case 'failed':
-          await this.options.jobs.markNeedsAttention(job.id, token, now, result.error, result.result);
+          await record(() => this.options.jobs.markNeedsAttention(job.id, token, now, result.error, result.result));
           log.error({ error: result.error }, 'outbox job failed permanently; needs attention');
           if (parsed?.success) await handler?.onGaveUp?.(job, parsed.data, result.error);
-          return 'needs_attention';
+          return ran('needs_attention');
         case 'retry': {
           const decision = nextRetry(this.options.retryPolicy, job.attempts, job.createdAt, now, result.retryAfterMs);
           if ('exhausted' in decision) {
             const error = `gave up after ${job.attempts} attempts: ${result.error}`;
-            await this.options.jobs.markNeedsAttention(job.id, token, now, error);
+            await record(() => this.options.jobs.markNeedsAttention(job.id, token, now, error));
             log.error({ error: result.error }, 'outbox job exhausted its retries; needs attention');
             if (parsed?.success) await handler?.onGaveUp?.(job, parsed.data, error);
-            return 'needs_attention';
+            return ran('needs_attention');
           }
-          await this.options.jobs.reschedule(job.id, token, decision.retryAt, result.error);
+          await record(() => this.options.jobs.reschedule(job.id, token, decision.retryAt, result.error));
           log.warn({ error: result.error, retryAt: decision.retryAt.toISOString() }, 'outbox job will be retried');
-          this.scheduleWakeAt(decision.retryAt, now);
-          return 'retry';
+          this.scheduleWakeAt(decision.retryAt, this.options.clock.now());
+          return ran('retry');
         }
       }
     } catch (error) {
@@ -219,6 +267,13 @@ export class OutboxWorker {
       log.error({ err: error }, 'outbox: could not record job result');
       return 'retry';
     }
+  }
+
+  /** The poll interval, or while the database is unreachable a doubling wait (at most 64 intervals and 10 s, or one interval). */
+  private nextPollDelayMs(): number {
+    if (this.outageFailures === 0) return this.pollIntervalMs;
+    const longest = Math.max(this.pollIntervalMs, Math.min(10_000, this.pollIntervalMs * 64));
+    return Math.min(this.pollIntervalMs * 2 ** this.outageFailures, longest);
   }
 
   /** Short retries would otherwise wait for the next poll; bring that poll forward. */

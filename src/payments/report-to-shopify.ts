@@ -3,9 +3,11 @@ import type { JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Repositories } from '../db/repositories';
 import type { Transactor } from '../db/transactor';
 import type { PaymentId } from '../lib/ids';
+import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
+import type { AppMetrics, SessionOutcome } from '../lib/metrics';
 import { defineJobType, enqueueJob } from '../outbox/job-type';
-import type { JobHandler, JobResult } from '../outbox/outbox-worker';
+import { recordWhileLeaseLasts, type JobHandler, type JobResult } from '../outbox/outbox-worker';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
 import type { MutationSubject, ShopifyPaymentsApiClient } from '../shopify/payments-api-client';
 import { MUTATION_TARGET_STATE, type PaymentsMutationName } from '../shopify/payments-mutations';
@@ -102,10 +104,12 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
       tokens: ShopifyAccessTokens;
       client: ShopifyPaymentsApiClient;
       logger: Logger;
+      metrics: AppMetrics;
+      clock: Clock;
     },
   ) {}
 
-  async handle(_job: JobRecord, payload: ReportToShopifyPayload): Promise<JobResult> {
+  async handle(job: JobRecord, payload: ReportToShopifyPayload): Promise<JobResult> {
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findById(payload.shopId);
     if (!shop) return { status: 'failed', error: 'shop no longer exists' };
@@ -116,7 +120,10 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     const outcome = await this.deps.client.mutate(shop.domain, token, payload.mutation, payload.variables);
     switch (outcome.kind) {
       case 'acknowledged':
-        await this.recordAcknowledged(repos, payload, outcome.subject, outcome.alreadyInState);
+        // Counted when Shopify first takes the outcome (a repeat finds it already in that state).
+        if (!outcome.alreadyInState) this.deps.metrics.sessionOutcome(KIND_OF_SUBJECT[payload.subject.type]!, outcomeOf(payload.mutation));
+        // Shopify has it: a short database outage now must not make the job send it again.
+        await recordWhileLeaseLasts(job, this.deps.clock, () => this.recordAcknowledged(repos, payload, outcome.subject, outcome.alreadyInState));
         return { status: 'succeeded', result: { state: outcome.subject?.state?.code ?? null, alreadyInState: outcome.alreadyInState } };
       case 'retry':
         return { status: 'retry', error: outcome.reason, retryAfterMs: outcome.retryAfterMs };
@@ -162,6 +169,10 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     if (kind === 'payment') return sessionId as PaymentId;
     return (await operationSessions(repos, kind).findById(sessionId))?.paymentSessionId ?? null;
   }
+}
+
+function outcomeOf(mutation: SessionMutation): SessionOutcome {
+  return mutation.endsWith('Resolve') ? 'resolved' : mutation.endsWith('Reject') ? 'rejected' : 'pending';
 }
 
 /** The repository of one kind of operation (refund, capture, void). */

@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger';
+import type { AppMetrics } from '../lib/metrics';
 import type { Secret } from '../lib/secret';
 import { sleep } from '../lib/sleep';
 import { shopifyGraphql } from './graphql-transport';
@@ -20,6 +21,7 @@ export interface AdminApiClientOptions {
   timeoutMs: number;
   logger: Logger;
   fetch?: typeof fetch;
+  metrics?: AppMetrics;
   /** Waits up to this long in-process for the bucket to refill; longer waits go back to the caller as a retry. */
   maxInlineWaitMs?: number;
 }
@@ -79,6 +81,7 @@ export class ShopifyAdminClient {
       variables,
       timeoutMs: this.options.timeoutMs,
       fetch: this.options.fetch,
+      metrics: this.options.metrics,
     });
     if (outcome.kind === 'failed') return outcome;
     const cost = (outcome.extensions as { cost?: AdminCost } | undefined)?.cost;

@@ -1,4 +1,5 @@
 import { createGraphQLClient } from '@shopify/graphql-client';
+import { secondsSince, type AppMetrics, type CallOutcome } from '../lib/metrics';
 import type { Secret } from '../lib/secret';
 
 /**
@@ -13,7 +14,15 @@ import type { Secret } from '../lib/secret';
  */
 export type GraphqlOutcome =
   | { kind: 'data'; data: Record<string, unknown>; extensions: Record<string, unknown> | undefined }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number; throttled?: boolean; tokenRefused?: boolean; extensions?: Record<string, unknown> }
+  | {
+      kind: 'retry';
+      reason: string;
+      retryAfterMs?: number;
+      throttled?: boolean;
+      tokenRefused?: boolean;
+      extensions?: Record<string, unknown>;
+      cause?: 'timeout' | 'network_error' | 'throttled' | 'server_error' | 'bad_response';
+    }
   | { kind: 'failed'; reason: string };
 
 const TRANSIENT_GRAPHQL_CODES = new Set(['THROTTLED', 'INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'TIMEOUT']);
@@ -25,9 +34,39 @@ export interface GraphqlRequest {
   variables: Record<string, unknown>;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Each call is counted under the document's operation name, with its outcome and latency. */
+  metrics?: AppMetrics;
 }
 
 export async function shopifyGraphql(request: GraphqlRequest): Promise<GraphqlOutcome> {
+  const started = performance.now();
+  let outcome: CallOutcome = 'network_error';
+  try {
+    const result = await send(request);
+    outcome = callOutcome(result);
+    return result;
+  } finally {
+    request.metrics?.observeShopifyCall(operationName(request.document), outcome, secondsSince(started));
+  }
+}
+
+/**
+ * The document's operation name (`mutation PaymentSessionResolve(…)` → PaymentSessionResolve): our
+ * documents are constants, so the label is bounded; an anonymous document counts as "anonymous".
+ */
+export function operationName(document: string): string {
+  return /^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(document)?.[1] ?? 'anonymous';
+}
+
+function callOutcome(outcome: GraphqlOutcome): CallOutcome {
+  if (outcome.kind === 'data') return 'ok';
+  if (outcome.kind === 'failed') return 'refused';
+  if (outcome.throttled) return 'throttled';
+  if (outcome.tokenRefused) return 'unauthorized';
+  return outcome.cause ?? 'server_error';
+}
+
+async function send(request: GraphqlRequest): Promise<GraphqlOutcome> {
   const client = createGraphQLClient({
     url: request.url,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Shopify-Access-Token': request.accessToken.reveal() },
@@ -43,9 +82,15 @@ export async function shopifyGraphql(request: GraphqlRequest): Promise<GraphqlOu
   const status = errors.networkStatusCode;
   if (status === undefined) {
     const timedOut = /timeout|aborted/i.test(errors.message ?? '');
-    return { kind: 'retry', reason: timedOut ? `Shopify did not answer within ${request.timeoutMs} ms` : `network error: ${errors.message ?? 'unknown'}` };
+    return {
+      kind: 'retry',
+      reason: timedOut ? `Shopify did not answer within ${request.timeoutMs} ms` : `network error: ${errors.message ?? 'unknown'}`,
+      cause: timedOut ? 'timeout' : 'network_error',
+    };
   }
-  if (status === 429 || status >= 500) return { kind: 'retry', reason: `Shopify answered HTTP ${status}`, retryAfterMs: retryAfterMs(errors.response) };
+  if (status === 429 || status >= 500) {
+    return { kind: 'retry', reason: `Shopify answered HTTP ${status}`, retryAfterMs: retryAfterMs(errors.response), cause: status === 429 ? 'throttled' : 'server_error' };
+  }
   // The token may be replaced by a reinstall; keep the work and keep trying until the job expires.
   if (status === 401 || status === 403) return { kind: 'retry', reason: `Shopify refused the access token (HTTP ${status})`, tokenRefused: true };
   if (status < 200 || status >= 300) {
@@ -55,7 +100,7 @@ export async function shopifyGraphql(request: GraphqlRequest): Promise<GraphqlOu
   const graphQLErrors = (errors.graphQLErrors ?? []) as Array<{ message?: string; extensions?: { code?: string } }>;
   if (graphQLErrors.length === 0) {
     // A 2xx that is not Shopify's JSON (a proxy's page), or JSON with neither data nor errors.
-    return { kind: 'retry', reason: `Shopify answered with an unexpected body: ${errors.message ?? ''}` };
+    return { kind: 'retry', reason: `Shopify answered with an unexpected body: ${errors.message ?? ''}`, cause: 'bad_response' };
   }
   const codes = graphQLErrors.map((e) => e.extensions?.code);
   const messages = graphQLErrors.map((e) => e.message ?? 'error').join('; ');

@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger';
+import type { AppMetrics } from '../lib/metrics';
 import type { Secret } from '../lib/secret';
 import { shopifyGraphql } from './graphql-transport';
 import { shopifyUrl } from './shopify-url';
@@ -35,6 +36,7 @@ export interface PaymentsApiClientOptions {
   timeoutMs: number;
   logger: Logger;
   fetch?: typeof fetch;
+  metrics?: AppMetrics;
 }
 
 /** The Payments Apps GraphQL API (`/payments_apps/api/{version}/graphql.json`), for the session mutations. */
@@ -58,6 +60,7 @@ export class ShopifyPaymentsApiClient {
       variables: {},
       timeoutMs: this.options.timeoutMs,
       fetch: this.options.fetch,
+      metrics: this.options.metrics,
     });
     if (outcome.kind === 'data') return 'accepted';
     return outcome.kind === 'retry' && outcome.tokenRefused ? 'refused' : 'unknown';
@@ -71,6 +74,7 @@ export class ShopifyPaymentsApiClient {
       variables,
       timeoutMs: this.options.timeoutMs,
       fetch: this.options.fetch,
+      metrics: this.options.metrics,
     });
     if (outcome.kind === 'retry') {
       this.options.logger.warn({ shopify: { shop: shopDomain, mutation: name, reason: outcome.reason } }, 'Shopify mutation will be retried');

@@ -1,3 +1,4 @@
+import type { AppMetrics } from '../lib/metrics';
 import type { Secret } from '../lib/secret';
 import { shopifyGraphql, type GraphqlOutcome } from './graphql-transport';
 import { shopifyUrl } from './shopify-url';
@@ -33,7 +34,7 @@ const FIND = 'query FlexCartPixel { webPixel { id } }';
  * a create that finds one (`TAKEN`) updates that one instead.
  */
 export class ShopifyWebPixels {
-  constructor(private readonly options: { apiVersion: string; apiOrigin: string | undefined; timeoutMs: number; fetch?: typeof fetch }) {}
+  constructor(private readonly options: { apiVersion: string; apiOrigin: string | undefined; timeoutMs: number; fetch?: typeof fetch; metrics?: AppMetrics }) {}
 
   async activate(shopDomain: string, accessToken: Secret, settings: WebPixelSettings, knownId: string | null): Promise<WebPixelOutcome> {
     const webPixel = { settings: JSON.stringify(settings) };
@@ -68,6 +69,7 @@ export class ShopifyWebPixels {
 
   private async call(shopDomain: string, accessToken: Secret, document: string, variables: Record<string, unknown>): Promise<GraphqlOutcome> {
     return shopifyGraphql({
+      metrics: this.options.metrics,
       url: shopifyUrl(shopDomain, `/admin/api/${this.options.apiVersion}/graphql.json`, this.options.apiOrigin),
       accessToken,
       document,

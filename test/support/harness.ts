@@ -40,6 +40,8 @@ export interface HarnessOptions {
    * default: the other files count Flex calls and stored state, which order sync would add to.
    */
   orderWebhooks?: boolean;
+  /** The URL the app is given for its database, from the test database's (a TCP proxy in between, say). */
+  routeDatabase?: (url: string) => string;
 }
 
 export interface RegisteredShop {
@@ -158,7 +160,7 @@ export class Harness {
       PORT: String(this.port),
       HOST: '127.0.0.1',
       APP_URL: `http://127.0.0.1:${this.port}`,
-      DATABASE_URL: this.database.url,
+      DATABASE_URL: this.database.url && this.options.routeDatabase ? this.options.routeDatabase(this.database.url) : this.database.url,
       DATA_DIR: this.database.dataDir,
       ENCRYPTION_KEY: this.database.encryptionKey,
       SHOPIFY_API_KEY: 'test-api-key',
@@ -170,6 +172,8 @@ export class Harness {
       FLEX_TIMEOUT_MS: '10000',
       SHOPIFY_TIMEOUT_MS: '10000',
       RECONCILE_AFTER_SECONDS: '3600',
+      // Its own listener, on any free port (servers.metricsUrl says which).
+      METRICS_PORT: '0',
       ...(this.mtls ? {} : { PAYMENTS_PROXY_SECRET: this.proxySecret, PAYMENTS_PROXY_HOST: '127.0.0.1', PAYMENTS_PROXY_PORT: String(await freePort()) }),
       ...this.options.env,
       ...this.envChanges,

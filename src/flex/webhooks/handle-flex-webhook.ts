@@ -3,6 +3,7 @@ import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
+import type { AppMetrics, WebhookVerification } from '../../lib/metrics';
 import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { FlexClient } from '../flex-client';
@@ -26,37 +27,51 @@ export class HandleFlexWebhook {
       flex: FlexClient;
       clock: Clock;
       logger: Logger;
+      metrics: AppMetrics;
     },
   ) {}
 
-  /** Every line logged while handling the delivery names it, its shop and (once an event handler finds it) the payment. */
-  execute(input: FlexWebhookInput): Promise<FlexWebhookResult> {
-    return withLogContext({}, () => this.handle(input));
+  /**
+   * Every line logged while handling the delivery names it, its shop and (once an event handler finds
+   * it) the payment. Every delivery is counted by what its signature check came to.
+   */
+  async execute(input: FlexWebhookInput): Promise<FlexWebhookResult> {
+    const check: { verification: WebhookVerification } = { verification: 'not_checked' };
+    try {
+      return await withLogContext({}, () => this.handle(input, check));
+    } finally {
+      this.deps.metrics.webhookDelivered('flex', check.verification);
+    }
   }
 
-  private async handle(input: FlexWebhookInput): Promise<FlexWebhookResult> {
+  private async handle(input: FlexWebhookInput, check: { verification: WebhookVerification }): Promise<FlexWebhookResult> {
     // One answer for every refusal: an unsigned request learns nothing (not even whether the shop
     // uses the app), and nothing is stored for it.
-    const refused: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
+    const refusal: FlexWebhookResult = { status: 401, body: { error: { code: 'invalid_signature', message: 'Webhook signature could not be verified' } } };
+    const refused = (): FlexWebhookResult => {
+      check.verification = 'invalid';
+      return refusal;
+    };
     // Bounded before anything parses it (the signature check included), and before the shop is looked
     // up, so that the answer to a hostile body says nothing about the shop either.
     const parsedBody = parseBoundedJson(input.rawBody.toString('utf8'));
     if (!parsedBody.ok && parsedBody.problem.code !== 'invalid_json') return { status: 400, body: { error: { code: parsedBody.problem.code, message: parsedBody.problem.message } } };
     const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
     const shopDomain = normalizeShopDomain(input.shopDomain);
-    if (!shopDomain || !mode) return refused;
+    if (!shopDomain || !mode) return refused();
     const { repos } = this.deps.transactor;
     const shop = await repos.shops.findByDomain(shopDomain);
-    if (!shop) return refused;
+    if (!shop) return refused();
     addLogContext({ shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } });
     const connection = await repos.flexConnections.find(shop.id, mode);
-    if (!connection?.webhookSecret) return refused;
+    if (!connection?.webhookSecret) return refused();
 
     const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal());
     if (!verification.valid) {
       this.deps.logger.warn({ shop: shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
-      return refused;
+      return refused();
     }
+    check.verification = 'valid';
 
     const event = parsedBody.ok ? (parsedBody.value as FlexEvent) : undefined;
     if (!event || typeof event !== 'object' || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) {

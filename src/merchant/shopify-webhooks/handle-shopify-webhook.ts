@@ -3,6 +3,7 @@ import type { Prisma } from '@prisma/client';
 import type { Clock } from '../../lib/clock';
 import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
+import type { AppMetrics, WebhookVerification } from '../../lib/metrics';
 import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
@@ -42,6 +43,7 @@ export class HandleShopifyWebhook {
       validator: ShopifyWebhookValidator;
       clock: Clock;
       logger: Logger;
+      metrics: AppMetrics;
       /** Topics other use cases bring (orders/create, orders/paid from orders/), by topic. */
       topics?: Record<string, TopicHandler<any>>;
     },
@@ -60,12 +62,19 @@ export class HandleShopifyWebhook {
   }
 
   /** Every line logged while handling the webhook (and its follow-up after answering) names it and its shop. */
-  execute(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
-    return withLogContext({}, () => this.handle(input));
+  async execute(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
+    const check: { verification: WebhookVerification } = { verification: 'not_checked' };
+    try {
+      return await withLogContext({}, () => this.handle(input, check));
+    } finally {
+      this.deps.metrics.webhookDelivered('shopify', check.verification);
+    }
   }
 
-  private async handle(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }): Promise<ShopifyWebhookResult> {
+  private async handle(input: { pathTopic: string; rawBody: Buffer; request: IncomingMessage }, check: { verification: WebhookVerification }): Promise<ShopifyWebhookResult> {
     const validation = await this.deps.validator.validate(input.rawBody, input.request);
+    // The library checks the headers only once the HMAC checked out.
+    check.verification = validation.valid || validation.reason === 'missing_headers' ? 'valid' : 'invalid';
     if (!validation.valid && validation.reason === 'invalid_hmac') {
       this.deps.logger.warn({ topic: input.pathTopic }, 'refused a Shopify webhook: HMAC does not match');
       return problem(401, 'invalid_hmac', 'Webhook HMAC could not be verified');

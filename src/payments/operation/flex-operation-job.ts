@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/clock';
 import type { PaymentId, ShopDomain } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { defineJobType, type JobType } from '../../outbox/job-type';
-import type { JobHandler, JobResult } from '../../outbox/outbox-worker';
+import { recordWhileLeaseLasts, type JobHandler, type JobResult } from '../../outbox/outbox-worker';
 import { operationRef, operationSessions, reportOperationRejected, type OperationKind, type Refusal } from '../report-to-shopify';
 
 /**
@@ -175,8 +175,11 @@ export class FlexOperationJob<S extends OperationSession, Done> implements JobHa
 
     const answer = done;
     const now = this.deps.clock.now();
-    await this.deps.transactor.run((tx) => this.operation.record(tx, session, answer, { evidence, now }));
-    if (target.connection.keyRejectedAt) await repos.flexConnections.clearKeyRejected(target.connection.id);
+    // Flex has done it: a short database outage now must not make the job call Flex again.
+    await recordWhileLeaseLasts(job, this.deps.clock, async () => {
+      await this.deps.transactor.run((tx) => this.operation.record(tx, session, answer, { evidence, now }));
+      if (target.connection.keyRejectedAt) await repos.flexConnections.clearKeyRejected(target.connection.id);
+    });
     return { status: 'succeeded', result: { ...this.operation.summarize(answer), evidence } };
   }
 

@@ -6,6 +6,7 @@ import { withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
 import { decidePaymentOutcome } from './decide-payment-outcome';
 import type { PaymentOutcomes } from './payment-outcomes';
+import { isDatabaseUnavailable } from '../../lib/database-unavailable';
 
 export interface ReconcilerDeps {
   repos: Repositories;
@@ -96,6 +97,8 @@ export class ReconcilePaymentSessions {
       try {
         await this.reconcile(payment, pauses);
       } catch (error) {
+        // The database is gone: the rest of the pass would fail the same way; the task backs off.
+        if (isDatabaseUnavailable(error)) throw error;
         this.deps.logger.error({ err: error }, 'reconciliation of a payment session failed');
         await this.deps.repos.payments.scheduleReconciliation(payment.id, this.afterFailedRead(payment)).catch(() => undefined);
       }

@@ -4,6 +4,7 @@ import { FlexApiError, type FlexClient } from '../../flex/flex-client';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { RefundOutcomes } from './refund-outcomes';
+import { isDatabaseUnavailable } from '../../lib/database-unavailable';
 
 export interface PollPendingRefundsDeps {
   transactor: Transactor;
@@ -35,6 +36,8 @@ export class PollPendingRefunds {
       try {
         await this.poll(refund);
       } catch (error) {
+        // The database is gone: the rest of the pass would fail the same way; the task backs off.
+        if (isDatabaseUnavailable(error)) throw error;
         this.deps.logger.error({ err: error, refundSessionId: refund.id }, 'polling a pending refund failed');
       }
     }

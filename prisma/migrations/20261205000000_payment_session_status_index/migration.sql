@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "PaymentSession_status_createdAt_idx" ON "PaymentSession"("status", "createdAt");
+

@@ -1,0 +1,58 @@
+import { sleep } from './sleep';
+
+/**
+ * Whether an error means the database could not be reached or the connection was lost (as opposed
+ * to a query it refused): the server is down, restarting, refusing connections or unreachable, or
+ * the pool could not get a connection in time. Such work is retried later and, while a request
+ * waits, answered 503 (README "Database outages"). A pure function of the error's shape, so every
+ * layer may ask it: `pg` and `pg-pool` errors, socket errors, PostgreSQL's SQLSTATEs, and Prisma's
+ * errors with the driver adapter's cause.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  // Only the error itself and the driver adapter's cause: an error's generic `cause` is not followed,
+  // since fetch's "fetch failed" has a socket error there too, and Flex or Shopify is not the database.
+  const adapterCause = (error as ErrorShape).meta?.driverAdapterError?.cause;
+  return looksUnavailable(error as ErrorShape) || (adapterCause !== undefined && looksUnavailable(adapterCause));
+}
+
+interface ErrorShape {
+  code?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  meta?: { driverAdapterError?: { cause?: ErrorShape } };
+}
+
+// Prisma: can't reach the server, timed out reaching it, operations timed out, server closed the connection, pool timeout.
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+// @prisma/adapter-pg's names for socket errors and "too many connections".
+const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+// SQLSTATE: admin shutdown, crash shutdown, cannot connect now (starting up or in recovery), too many connections.
+const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+// pg and pg-pool say it only in their messages.
+const MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection/i;
+
+function looksUnavailable(shape: ErrorShape): boolean {
+  const code = typeof shape.code === 'string' ? shape.code : undefined;
+  if (code && (PRISMA_CODES.has(code) || SOCKET_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (typeof shape.kind === 'string' && ADAPTER_KINDS.has(shape.kind)) return true;
+  return typeof shape.message === 'string' && MESSAGES.test(shape.message);
+}
+
+/**
+ * Runs `work` again while it fails because the database is unreachable and `keepTrying()` says it is
+ * still worth it, waiting a little longer each time (0.1 s doubling, up to 2 s). For writes that
+ * record what was already done elsewhere (a call to Flex or Shopify): they must not be lost to a
+ * short outage, and are safe to repeat.
+ */
+export async function retryWhileDatabaseUnavailable<T>(work: () => Promise<T>, keepTrying: () => boolean): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || !keepTrying()) throw error;
+      await sleep(Math.min(2_000, 100 * 2 ** attempt));
+    }
+  }
+}
