@@ -12,11 +12,11 @@ import { finishResults } from '../results';
 import { publishProfile } from '../results-store';
 import type { RequestScenario } from '../scenarios/scenario';
 import { launchApp, runningApp, type AppLaunch, type AppStore } from '../targets';
-import { loadTarget } from './requests-vs-floor';
+import { loadTarget, type PreparedSizing } from './requests-vs-floor';
 
 /**
  * `--profile postgres|embedded`: the app started with `node --cpu-prof`, loaded with one request
- * scenario (concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
+ * scenario (--scenario, default the session request; concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
  * load window: CPU ms per request, inclusive time per package / src/ folder / WASM module, runtime
  * self time, top functions. On PostgreSQL the app's connection goes through a proxy that counts round
  * trips and SQL per request; once the app is stopped, one lookup through Prisma is timed against the
@@ -45,19 +45,24 @@ export async function startProfiledApp(ctx: BenchContext, app: AppLaunch, store:
   }
   const profileDir = path.join(ctx.tmpRoot, 'profile');
   mkdirSync(profileDir, { recursive: true });
-  const { server } = await launchApp(app, store.dataDir, databaseUrl, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  const { server } = await launchApp(app, store.dataDir, databaseUrl, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
   return { target: runningApp(ctx, app, store, server), proxy, profileDir };
 }
 
 /** Loads the profiled app, stops everything, and publishes the profile. */
-export async function runProfile(ctx: BenchContext, scenario: RequestScenario, profiled: ProfiledApp, startup: StartupRecord[]): Promise<void> {
+export async function runProfile(ctx: BenchContext, scenario: RequestScenario, profiled: ProfiledApp, startup: StartupRecord[], sizing: PreparedSizing): Promise<void> {
   const { options, warnings, host } = ctx;
   const { target, proxy, profileDir } = profiled;
   const concurrency = options.concurrency[0] ?? 8;
-  const before = proxy?.roundTrips ?? 0;
-  proxy?.resetStatements();
-  const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds);
+  let before = 0;
+  let fromUs = 0;
+  // A prepared scenario's requests are made before the profiled window (and the counting) starts.
+  const prepared = scenario.kind === 'prepared' ? sizing.count(scenario.key, target.info.name, 0, concurrency, options.durationSeconds) : undefined;
+  const result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds, prepared, () => {
+    before = proxy?.roundTrips ?? 0;
+    proxy?.resetStatements();
+    fromUs = Number(process.hrtime.bigint() / 1000n);
+  });
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const roundTrips = proxy ? proxy.roundTrips - before : undefined;
   log(`profiled ${target.info.name}: ${Math.round(result.rps)} req/s at c=${concurrency}${roundTrips !== undefined ? `, ${(roundTrips / Math.max(1, result.requests)).toFixed(1)} DB round trips per request` : ''}`);
