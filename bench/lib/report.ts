@@ -103,6 +103,7 @@ export interface FlowCell {
   dbCpuMsPerPayment?: Spread;
   flexCallsPerPayment: Spread;
   shopifyCallsPerPayment: Spread;
+  /** Calls by route per completed payment, in the last run. */
   flexCalls: Record<string, number>;
   shopifyCalls: Record<string, number>;
   /** Per run against the floor run just before it: throughput, CPU per payment (process; process + database backends). */
@@ -301,7 +302,7 @@ function header(r: BenchResults): string[] {
   }
   if (r.flow && r.flow.cells.length > 0) {
     const f = r.flow.cells;
-    const calls = (c: FlowCell) => `${c.target === 'floor' ? 'floor' : labelOf(r.targets, c.target)}: Flex ${describeCalls(c.flexCalls, c.payments + c.failed)}; Shopify ${describeCalls(c.shopifyCalls, c.payments + c.failed)}`;
+    const calls = (c: FlowCell) => `${labelOf(r.targets, c.target)}: Flex ${describeCalls(c.flexCalls)}; Shopify ${describeCalls(c.shopifyCalls)}`;
     out.push(`- Calls per complete payment (counted by the sandboxes in the last run; the floor must make the same): ${f.map(calls).join(' · ')}`);
   }
   if (r.load.cells.length > 0) {
@@ -343,10 +344,10 @@ function loadTable(r: BenchResults): string[] {
   return out;
 }
 
-function describeCalls(calls: Record<string, number>, payments: number): string {
-  const entries = Object.entries(calls);
+function describeCalls(perPayment: Record<string, number>): string {
+  const entries = Object.entries(perPayment);
   if (entries.length === 0) return 'none';
-  return entries.map(([k, v]) => `${k} ×${num(v / Math.max(1, payments), 2)}`).join(', ');
+  return entries.map(([k, v]) => `${k} ×${num(v, 2)}`).join(', ');
 }
 
 function flowTable(r: BenchResults): string[] {

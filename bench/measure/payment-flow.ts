@@ -54,7 +54,19 @@ export async function measurePaymentFlow(ctx: BenchContext, running: RunningTarg
     }
   }
   await host.setFlexLatency(0);
-  return { cells: flowCells(runs), runs };
+  const cells = flowCells(runs);
+  const floor = cells.find((c) => c.target === 'floor');
+  for (const c of cells) {
+    if (!floor || c === floor) continue;
+    const differs = (a: Record<string, number>, b: Record<string, number>) =>
+      [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((route) => Math.abs((a[route] ?? 0) - (b[route] ?? 0)) >= 0.05);
+    const flex = differs(c.flexCalls, floor.flexCalls);
+    const shopify = differs(c.shopifyCalls, floor.shopifyCalls);
+    if (flex.length + shopify.length > 0) {
+      ctx.warnings.push(`payment-flow: ${running.find((t) => t.info.name === c.target)?.info.label ?? c.target} does not make the floor's calls per payment (${[...flex, ...shopify].join(', ')}): the CPU comparison is not like for like.`);
+    }
+  }
+  return { cells, runs };
 }
 
 function flowRun(ctx: BenchContext, t: RunningTarget, buyers: number, durationMs: number): Promise<PaymentFlowResult> {
@@ -109,8 +121,8 @@ function flowCells(runs: FlowRunRecord[]): FlowCell[] {
       dbCpuMsPerPayment: mine[0].dbCpuMsPerPayment !== undefined ? spread(mine.map((r) => r.dbCpuMsPerPayment ?? Number.NaN)) : undefined,
       flexCallsPerPayment: spread(mine.map((r) => r.flexCallsPerPayment)),
       shopifyCallsPerPayment: spread(mine.map((r) => r.shopifyCallsPerPayment)),
-      flexCalls: mine[mine.length - 1].flexCalls,
-      shopifyCalls: mine[mine.length - 1].shopifyCalls,
+      flexCalls: perPayment(mine[mine.length - 1].flexCalls, mine[mine.length - 1].completed),
+      shopifyCalls: perPayment(mine[mine.length - 1].shopifyCalls, mine[mine.length - 1].completed),
     };
     if (target !== 'floor') {
       const pairs = mine
@@ -127,4 +139,9 @@ function flowCells(runs: FlowRunRecord[]): FlowCell[] {
     cells.push(cell);
   }
   return cells;
+}
+
+/** Calls by route, per completed payment of one run. */
+function perPayment(calls: Record<string, number>, payments: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(calls).map(([route, n]) => [route, round(n / Math.max(1, payments), 3)]));
 }
