@@ -379,7 +379,7 @@ function backlogReport(r: BenchResults): string[] {
     `Reconciler backlog (${labelOf(r.targets, b.target)}${b.instances > 1 ? `, ${b.instances} instances` : ''}): ${b.created} paid payment sessions whose Flex webhooks were lost, resolved by the reconciler alone`,
     '',
     `- Before the outage: ${b.created} of ${b.sessions} sessions received and their pay pages opened (Flex checkouts made) in ${num(b.setupSeconds, 0)} s, RECONCILE_AFTER_SECONDS=${b.reconcileAfterSeconds}; then the app was stopped, every buyer paid on Flex (${b.paid} paid) and Flex's webhooks were dropped; ${num(b.outageSeconds, 0)} s later, with every session due, the app started again (healthy after ${num(b.startupSeconds, 1)} s).`,
-    `- Flex during the drain: latency ${b.flexLatencyMs} ms, rate limit ${limit} (the sandbox's model: Flex documents only a 429 with a retry time).`,
+    `- Flex during the drain: latency ${b.flexLatencyMs} ms, rate limit ${limit} (the sandbox's token bucket: Flex documents only a 429 with a retry time${b.rateLimit ? `; it admits at most burst + rate = ${b.rateLimit.burst + b.rateLimit.requestsPerSecond} calls in any one second` : ''}).`,
     '',
     '| resolved | first resolve | 50 % | 90 % | all | drain rate | peak Flex calls/s (accepted) | 429s | Flex reads per session | CPU ms per session | extra resolves |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
