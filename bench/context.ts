@@ -5,7 +5,7 @@ import type { ServerProcess } from './lib/processes';
 import type { TargetInfo } from './lib/report';
 import type { SandboxHost } from './lib/sandbox-client';
 import type { Options } from './options';
-import type { AppEndpoint } from './sandbox-host';
+import type { AppEndpoint } from './buyers';
 
 /** What every part of a benchmark run shares: settings, the sandboxes, scratch space, cleanup. */
 

@@ -31,8 +31,8 @@ const shopifyOrigin = required('SHOPIFY_API_ORIGIN');
 const shopifyApiVersion = required('SHOPIFY_API_VERSION');
 const shopAccessToken = required('SHOP_ACCESS_TOKEN');
 
-/** Sessions kept for the pay page, at most this many (the oldest go first). */
-const MAX_SESSIONS = 100_000;
+/** Sessions kept for the pay page, at most this many (the oldest go first): more than a pay page run prepares (≤ 50,000). */
+const MAX_SESSIONS = 60_000;
 
 function required(name: string): string {
   const value = process.env[name];

@@ -20,8 +20,9 @@ npm run bench -- --only reconcile-backlog [--targets postgres|embedded] [--backl
   [--backlog-due-after 120] [--backlog-rate-limit 25[/burst]|none] [--backlog-latency 50]
   [--backlog-timeout 1800] [--backlog-instances 1]
   The reconciler draining paid sessions whose Flex webhooks were lost; saved as results/reconcile-backlog-<date>.json.
-npm run bench -- --profile postgres|embedded [--scenario payment-session|pay-step] [--concurrency 8] [--duration 10]
-  CPU-profiles the app under load with one request scenario (node --cpu-prof) and counts database round trips per request.
+npm run bench -- --profile postgres|embedded [--scenario payment-session|pay-step|payment-flow] [--concurrency 8] [--duration 10]
+  CPU-profiles the app under load (node --cpu-prof): one request scenario, or complete payments with --concurrency buyers;
+  counts database round trips per request (or payment).
 npm run bench -- --report [bench/results/<date>.json] [--update-readme]
   Prints the report of saved results (default: the newest dated file in bench/results/); runs nothing.
 `;

@@ -7,7 +7,7 @@ import { BENCH_API_VERSION } from './lib/payment-request';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
 import { baseEnv, freePort, memoryOf, runNode, startServer, stopServer, type ServerProcess } from './lib/processes';
 import type { TargetInfo, TargetName } from './lib/report';
-import type { AppEndpoint } from './sandbox-host';
+import type { AppEndpoint } from './buyers';
 
 /**
  * The servers under load, each with its own Flex account (and, for the apps, its own shop), so no

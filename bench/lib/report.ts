@@ -151,6 +151,8 @@ export interface BacklogResult {
     peakAcceptedPerSecond: number;
     /** Checkout session reads per backlog session. */
     readsPerSession: number;
+    /** Calls in each whole second from the start: [accepted, refused with 429]. */
+    perSecond: Array<[number, number]>;
   };
   cpuMsPerSession: { process: number; database: number | null };
   peakRssMB: number;
@@ -237,6 +239,8 @@ export interface BenchResults {
   backlog?: BacklogResult;
   profile?: ProfileSummary & {
     target: TargetName;
+    /** What loaded the app: a request scenario's key, or payment-flow (complete payments); absent: the session request. */
+    scenario?: string;
     concurrency: number;
     seconds: number;
     requests: number;
@@ -442,9 +446,10 @@ function profileTables(r: BenchResults): string[] {
   if (!p) return [];
   const out: string[] = [];
   const cpu = p.cpuMsPerRequest !== undefined ? `, ${num(p.cpuMsPerRequest, 1)} ms of app CPU per request` : '';
-  const trips = p.dbRoundTripsPerRequest !== undefined ? `; ${num(p.dbRoundTripsPerRequest, 1)} database round trips per payment request` : '';
+  const unit = p.scenario === 'payment-flow' ? 'complete payment' : `${p.scenario ?? 'payment session'} request`;
+  const trips = p.dbRoundTripsPerRequest !== undefined ? `; ${num(p.dbRoundTripsPerRequest, 1)} database round trips per ${unit}` : '';
   out.push(
-    `CPU profile of the app (${labelOf(r.targets, p.target)}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} req/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu}${trips}`,
+    `CPU profile of the app (${labelOf(r.targets, p.target)}, ${p.scenario ?? DEFAULT_SCENARIO}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} ${p.scenario === 'payment-flow' ? 'payments' : 'req'}/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu.replace('per request', `per ${unit}`)}${trips}`,
   );
   out.push('');
   out.push('| area: package, src/ folder, WASM module (inclusive) | ms | % of busy | ms per request | self ms |');
@@ -466,7 +471,7 @@ function profileTables(r: BenchResults): string[] {
     out.push('');
   }
   if (p.statementsPerRequest?.length) {
-    out.push('| SQL sent per payment request (Parse/Query messages) | per request |');
+    out.push(`| SQL sent per ${unit} (Parse/Query messages) | per ${p.scenario === 'payment-flow' ? 'payment' : 'request'} |`);
     out.push('|---|---|');
     for (const st of p.statementsPerRequest) out.push(`| \`${st.sql.replace(/\|/g, '\\|')}\` | ${num(st.perRequest, 2)} |`);
     out.push('');

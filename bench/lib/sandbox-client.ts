@@ -1,16 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type {
-  BacklogCreateInput,
-  BacklogProgress,
-  CreateSessionsInput,
-  FlexRateSummary,
-  HostRequest,
-  PaymentFlowInput,
-  PaymentFlowResult,
-  WebhookRunInput,
-  WebhookRunResult,
-} from '../sandbox-host';
+import type { BacklogCreateInput, BacklogProgress, CreateSessionsInput, FlexRateSummary, PaymentFlowInput, PaymentFlowResult, WebhookRunInput, WebhookRunResult } from '../buyers';
+import type { HostRequest } from '../sandbox-host';
 
 type Params<M extends HostRequest['method']> = Omit<Extract<HostRequest, { method: M }>, 'id' | 'method'>;
 

@@ -3,7 +3,7 @@ import { startCpuMeter } from '../lib/cpu';
 import { sampleRss, waitUntilIdle } from '../lib/processes';
 import type { FlowCell, FlowRunRecord } from '../lib/report';
 import { round, spread, summarizeLatencies } from '../lib/stats';
-import type { PaymentFlowResult } from '../sandbox-host';
+import type { PaymentFlowResult } from '../buyers';
 
 /**
  * The complete payment (issue 13): Shopify's session request, the buyer's pay page (the Flex checkout

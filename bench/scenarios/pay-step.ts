@@ -44,7 +44,6 @@ export const payStep: PreparedScenario = {
         res.status(404).send('unknown session');
         return;
       }
-      const address = session.customer?.billing_address;
       try {
         const { checkout_session } = await flexPost(
           '/v1/checkout/sessions',
@@ -56,7 +55,7 @@ export const payStep: PreparedScenario = {
               cancel_url: `${appUrl}/payments/cancel/${session.id}`,
               client_reference_id: session.id,
               capture_method: 'automatic',
-              defaults: { email: session.customer?.email, first_name: address?.given_name, last_name: address?.family_name, phone: session.customer?.phone_number },
+              defaults: session.defaults,
               metadata: {
                 shopify_shop_domain: session.shop,
                 shopify_payment_session_gid: session.gid,

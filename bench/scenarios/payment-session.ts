@@ -27,7 +27,14 @@ export const paymentSession: EndlessScenario = {
   async installFloor(app, { appUrl, remember }) {
     app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), (req, res) => {
       const body = req.body as Record<string, any>;
-      remember({ id: body.id, gid: body.gid, group: body.group, shop: req.get('shopify-shop-domain') ?? '', customer: body.customer });
+      const customer = body.customer;
+      remember({
+        id: body.id,
+        gid: body.gid,
+        group: body.group,
+        shop: req.get('shopify-shop-domain') ?? '',
+        defaults: { email: customer?.email, first_name: customer?.billing_address?.given_name, last_name: customer?.billing_address?.family_name, phone: customer?.phone_number },
+      });
       res.status(201).json({ redirect_url: `${appUrl}/pay/${encodeURIComponent(body.id)}` });
     });
   },

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { SandboxHost } from '../lib/sandbox-client';
-import type { AppEndpoint } from '../sandbox-host';
+import type { AppEndpoint } from '../buyers';
 
 /**
  * A request scenario: one kind of request the benchmark sends to the app and to the floor, over and
@@ -63,13 +63,14 @@ export interface ScenarioRequest {
   body?: string;
 }
 
-/** A payment session as the floor keeps it for its pay page: in memory, nothing validated. */
+/** A payment session as the floor keeps it for its pay page: in memory, nothing validated, only what Flex is sent. */
 export interface FloorSession {
   id: string;
   gid: string;
   group: string;
   shop: string;
-  customer?: { email?: string; phone_number?: string; billing_address?: { given_name?: string; family_name?: string; phone_number?: string } };
+  /** The buyer's details Flex pre-fills (`defaults`). */
+  defaults: { email?: string; first_name?: string; last_name?: string; phone?: string };
 }
 
 export interface FloorContext {
