@@ -309,7 +309,12 @@ function header(r: BenchResults): string[] {
     const calls = (c: FlowCell) => `${labelOf(r.targets, c.target)}: Flex ${describeCalls(c.flexCalls)}; Shopify ${describeCalls(c.shopifyCalls)}`;
     out.push(`- Calls per complete payment (counted by the sandboxes in the last run; the floor must make the same): ${f.map(calls).join(' · ')}`);
   }
-  if (r.load.cells.length > 0) {
+  if (r.load.cells.length > 0 && !r.load.titles) {
+    // Results from before the pay page.
+    out.push(
+      `- Each figure: median over ${s.runs} run${s.runs === 1 ? '' : 's'} of ${s.durationSeconds} s (min–max in brackets), after ${s.warmupSeconds} s of warm-up; floor and app runs alternate, so each ratio compares runs taken seconds apart. Latencies in ms, of 201 answers.`,
+    );
+  } else if (r.load.cells.length > 0) {
     out.push(
       `- Request tables: median over ${s.runs} run${s.runs === 1 ? '' : 's'} of ${s.durationSeconds} s (min–max in brackets), after ${s.warmupSeconds} s of warm-up; floor and app runs alternate, so each ratio compares runs taken seconds apart. Latencies in ms, of the expected answers (201 for the session request, 303 for the pay page); CPU = the server's process (+ its PostgreSQL backends) per request, from /proc.`,
     );

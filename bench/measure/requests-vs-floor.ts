@@ -71,6 +71,9 @@ async function prepare(ctx: BenchContext, scenario: Extract<RequestScenario, { k
   return requests;
 }
 
+/** The Flex latency under which the warm-up's probe is recorded: it only sizes the warm-up. */
+const PROBE = -1;
+
 /**
  * Warm-up (JIT, connection pools, the app's first pay page creates the catch-all price), at Flex
  * latency 0. It also counts the Flex calls per request, the sanity check of the comparison: the
@@ -85,14 +88,14 @@ export async function warmUp(ctx: BenchContext, scenario: RequestScenario, runni
     // issue), which is not what this benchmark measures.
     await loadTarget(ctx, scenario, t, 1, 1, 1);
     await waitUntilIdle([t.server.pid, host.pid]);
+    let made: ScenarioRequest[] | undefined;
     if (scenario.kind === 'prepared') {
-      // A first estimate of the rate, to size the warm-up proper.
+      // A first estimate of the rate (100 requests), to size the warm-up proper.
       const probe = await loadTarget(ctx, scenario, t, 8, 1, 100);
-      sizing.record(scenario.key, t.info.name, -1, 8, probe.rps);
+      sizing.record(scenario.key, t.info.name, PROBE, 8, probe.rps);
       await waitUntilIdle([t.server.pid, host.pid]);
+      made = await prepare(ctx, scenario, t, sizing.count(scenario.key, t.info.name, PROBE, 8, ctx.options.warmupSeconds));
     }
-    const count = sizing.count(scenario.key, t.info.name, -1, 8, ctx.options.warmupSeconds);
-    const made = scenario.kind === 'prepared' ? await prepare(ctx, scenario, t, count) : undefined;
     await host.clearRecords();
     const target = scenarioTarget(ctx, t);
     const warm = await runLoad({
