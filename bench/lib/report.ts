@@ -407,7 +407,7 @@ function backlogReport(r: BenchResults): string[] {
 function webhookTable(r: BenchResults): string[] {
   if (r.webhook.cells.length === 0) return [];
   const out = [
-    `Webhook to resolve: Flex starts sending checkout.session.completed → the Shopify simulator records paymentSessionResolve (sessions created and paid at a steady rate for ${r.settings.webhookSeconds} s per run, Flex latency 0 ms)`,
+    `Webhook to resolve: Flex starts sending checkout.session.completed → the Shopify simulator records paymentSessionResolve (sessions created${r.load.titles ? ', their pay pages opened' : ''} and paid on Flex at a steady rate for ${r.settings.webhookSeconds} s per run, Flex latency 0 ms; the buyer never returns)`,
     '',
     '| server | sessions/s | sessions | p50 | p99 | p99, all runs pooled | app answers the webhook, p50 |',
     '|---|---|---|---|---|---|---|',
