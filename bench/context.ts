@@ -1,9 +1,11 @@
 import path from 'node:path';
+import type { CpuSource } from './lib/cpu';
 import type { MachineInfo } from './lib/machine';
 import type { ServerProcess } from './lib/processes';
 import type { TargetInfo } from './lib/report';
 import type { SandboxHost } from './lib/sandbox-client';
 import type { Options } from './options';
+import type { AppEndpoint } from './buyers';
 
 /** What every part of a benchmark run shares: settings, the sandboxes, scratch space, cleanup. */
 
@@ -45,6 +47,10 @@ export interface RunningTarget {
   /** PostgreSQL only: the app's database, directly (not through the profiling proxy). */
   databaseUrl?: string;
   server: ServerProcess;
+  /** Its public URL, its session listener and the proxy's secret (the app's proxy mode). */
+  endpoint: AppEndpoint;
+  /** Whose CPU time is its own: its process, and on PostgreSQL its database's backends. */
+  cpu: CpuSource;
   shop: string;
   idleRssMB: number;
   /** Highest RSS sampled while the measurements loaded it. */

@@ -1,14 +1,25 @@
 import http from 'node:http';
+import { createGraphQLClient } from '@shopify/graphql-client';
 import express from 'express';
+import { Webhook } from 'svix';
 import { SCENARIOS } from './scenarios';
+import type { FloorSession } from './scenarios/scenario';
 
 /**
- * THE FLOOR: the least any server can do for each request scenario (bench/scenarios/), e.g. for
- * POST /payments/sessions the one Flex call the app must make per payment and the 201 answer. No
- * persistence, no validation, no logging. Same Node, same Express, same HTTP client (global fetch)
- * as the app, in a process of its own, so the difference to the app is what the app adds.
+ * THE FLOOR: the least any server can do for a payment, step by step, with the same Flex and Shopify
+ * calls as the app and nothing else: no persistence, no validation, no logging. Same Node, same
+ * Express, same HTTP client (global fetch; Shopify's own GraphQL client) as the app, in a process of
+ * its own, so the difference to the app is what the app adds.
  *
- * Env: PORT, FLEX_API_URL, FLEX_API_KEY, APP_URL, AMOUNT_MINOR.
+ * - each request scenario (bench/scenarios/) installs its step: the session request (answer 201 with
+ *   the pay page's URL, keep the session in memory) and the pay page (one Flex call: create the
+ *   checkout session; 303 to Flex);
+ * - here, the end of a payment: Flex's `checkout.session.completed` webhook, its signature verified
+ *   (Svix, with the `svix` package as the app does: a server that skips it cannot take payments),
+ *   then the one Shopify call, `paymentSessionResolve`, and 200.
+ *
+ * Env: PORT, FLEX_API_URL, FLEX_API_KEY, APP_URL, AMOUNT_MINOR, SHOPIFY_API_ORIGIN,
+ * SHOPIFY_API_VERSION, SHOP_ACCESS_TOKEN (the floor's shop in the Shopify simulator).
  */
 
 const port = Number(process.env.PORT ?? 0);
@@ -16,6 +27,12 @@ const flexUrl = required('FLEX_API_URL');
 const apiKey = required('FLEX_API_KEY');
 const appUrl = process.env.APP_URL ?? `http://127.0.0.1:${port}`;
 const amountMinor = Number(process.env.AMOUNT_MINOR ?? 4999);
+const shopifyOrigin = required('SHOPIFY_API_ORIGIN');
+const shopifyApiVersion = required('SHOPIFY_API_VERSION');
+const shopAccessToken = required('SHOP_ACCESS_TOKEN');
+
+/** Sessions kept for the pay page, at most this many (the oldest go first): more than a pay page run prepares (≤ 50,000). */
+const MAX_SESSIONS = 60_000;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -34,13 +51,62 @@ async function flexPost(path: string, body: unknown, idempotencyKey: string): Pr
   return json;
 }
 
+const sessions = new Map<string, FloorSession>();
+function remember(session: FloorSession): void {
+  sessions.set(session.id, session);
+  if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+}
+
+const RESOLVE = `mutation PaymentSessionResolve($id: ID!) {
+  paymentSessionResolve(id: $id) {
+    paymentSession { id state { __typename } }
+    userErrors { field message }
+  }
+}`;
+
+/** Flex's webhook: verify, then resolve the Shopify session the checkout's metadata names. */
+async function installWebhook(app: express.Express): Promise<void> {
+  const { webhook } = await flexPost('/v1/webhooks', { webhook: { url: `${appUrl}/webhooks/flex`, events: ['checkout.session.completed'] } }, 'floor-webhook');
+  const secret = String(webhook.signing_secret);
+  // Flex's secrets are "fwhsec_<base64>"; the svix package strips only "whsec_" (as src/flex/webhooks/signature.ts).
+  const verifier = new Webhook(secret.slice(secret.indexOf('_') + 1));
+  const shopify = createGraphQLClient({
+    url: `${shopifyOrigin}/payments_apps/api/${shopifyApiVersion}/graphql.json`,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Shopify-Access-Token': shopAccessToken },
+    retries: 0,
+  });
+  app.post('/webhooks/flex', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    let event: Record<string, any>;
+    try {
+      event = verifier.verify(req.body as Buffer, req.headers as Record<string, string>) as Record<string, any>;
+    } catch {
+      res.status(401).end();
+      return;
+    }
+    const checkout = event.object?.checkout_session;
+    const gid = checkout?.metadata?.shopify_payment_session_gid;
+    if (event.event_type !== 'checkout.session.completed' || checkout?.status !== 'complete' || !gid) {
+      res.status(200).json({ received: true });
+      return;
+    }
+    // Nothing is kept: until Shopify has the answer, Flex keeps the webhook (a non-2xx is retried).
+    const { errors } = await shopify.request(RESOLVE, { variables: { id: gid } });
+    if (errors) {
+      res.status(502).json({ error: errors.message ?? 'Shopify refused' });
+      return;
+    }
+    res.status(200).json({ received: true });
+  });
+}
+
 async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor });
+  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor, sessions, remember });
+  await installWebhook(app);
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;

@@ -37,10 +37,27 @@ export function publishRun(results: BenchResults, options: Options): void {
     process.stdout.write('(--quick: a smoke run, not saved)\n');
     return;
   }
+  if (options.partial) {
+    process.stdout.write('(--only: part of the suite, not saved)\n');
+    return;
+  }
   if (!options.save) return;
   const stamp = results.startedAt.replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
   saved([write(`${stamp}.json`, `${JSON.stringify(results, null, 1)}\n`)]);
   if (options.updateReadme) updateReadme(report);
+}
+
+/** Prints the reconciler backlog's report and saves it as reconcile-backlog-<date>.json and .md (not after --quick). */
+export function publishBacklog(results: BenchResults, options: Options): void {
+  const report = renderReport(results);
+  process.stdout.write(`\n${report}\n`);
+  if (options.quick) {
+    process.stdout.write('(--quick: a smoke run, not saved)\n');
+    return;
+  }
+  if (!options.save) return;
+  const stamp = results.startedAt.replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+  saved([write(`reconcile-backlog-${stamp}.json`, `${JSON.stringify(results, null, 1)}\n`), write(`reconcile-backlog-${stamp}.md`, `${report}\n`)]);
 }
 
 /** Prints a profile's report and saves it as profile-<database>.json and .md. */

@@ -5,12 +5,12 @@ import { round } from './lib/stats';
 
 /** Assembles a run's `BenchResults` (bench/results/*.json, rendered by lib/report.ts). */
 
-type Parts = Pick<BenchResults, 'targets' | 'load' | 'webhook' | 'startup' | 'memory' | 'profile'> & { settings?: Partial<BenchResults['settings']> };
+type Parts = Pick<BenchResults, 'targets' | 'load' | 'webhook' | 'startup' | 'memory' | 'profile' | 'flow' | 'backlog'> & { settings?: Partial<BenchResults['settings']> };
 
 /** Call once everything is stopped: it reads the load average at the end. */
 export function finishResults(ctx: BenchContext, parts: Parts): BenchResults {
   ctx.machine.loadAverage.end = Math.round(os.loadavg()[0] * 100) / 100;
-  const { settings, profile, ...rest } = parts;
+  const { settings, profile, flow, backlog, ...rest } = parts;
   return {
     format: 'flex-bench/1',
     startedAt: ctx.startedAt.toISOString(),
@@ -21,8 +21,10 @@ export function finishResults(ctx: BenchContext, parts: Parts): BenchResults {
     targets: rest.targets,
     load: rest.load,
     webhook: rest.webhook,
+    ...(flow ? { flow } : {}),
     startup: rest.startup,
     memory: rest.memory,
+    ...(backlog ? { backlog } : {}),
     ...(profile ? { profile } : {}),
     warnings: ctx.warnings,
   };
@@ -40,9 +42,13 @@ function settingsOf({ options }: BenchContext, targets: TargetInfo[]): BenchResu
     webhookRates: options.webhookRates,
     webhookSeconds: options.webhookSeconds,
     startupRuns: options.startupRuns,
+    flowBuyers: options.flowBuyers,
+    flowLatencyMs: options.flowLatencyMs,
+    flowSeconds: options.flowSeconds,
+    ...(options.partial ? { only: options.measurements } : {}),
     amount: AMOUNT,
     logLevel: LOG_LEVEL,
     postgresPoolSize: POOL_SIZE,
-    layout: `Processes, all on this one machine: load generator (autocannon) · sandboxes (Flex sandbox + Shopify simulator) · ${servers.join(' · ')}; the app is \`node dist/src/main.js\` started with production settings (NODE_ENV=production, LOG_LEVEL=info, logs to a file); RSS is read from /proc for each server process alone`,
+    layout: `Processes, all on this one machine: load generator (autocannon) · sandboxes (Flex sandbox + Shopify simulator) · ${servers.join(' · ')}; the app is \`node dist/src/main.js\` started with production settings (NODE_ENV=production, LOG_LEVEL=info, logs to a file), Shopify's session requests sent to its private proxy-mode listener with the proxy's header (the TLS proxy's own cost is not the app's); RSS and CPU time are read from /proc for each server process alone (and, on PostgreSQL, the backends of the app's database)`,
   };
 }

@@ -2,19 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AMOUNT_MINOR, APP_MAIN, CLI_MAIN, FLOOR_MAIN, LOG_LEVEL, MB, POOL_SIZE, type BenchContext, type RunningTarget } from './context';
+import type { CpuSource } from './lib/cpu';
+import { BENCH_API_VERSION } from './lib/payment-request';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
 import { baseEnv, freePort, memoryOf, runNode, startServer, stopServer, type ServerProcess } from './lib/processes';
 import type { TargetInfo, TargetName } from './lib/report';
+import type { AppEndpoint } from './buyers';
 
 /**
  * The servers under load, each with its own Flex account (and, for the apps, its own shop), so no
  * webhook reaches the wrong one: the floor (floor.ts), and the app on the embedded database and on
  * PostgreSQL, started exactly as in production (`node dist/src/main.js`, configured by environment
  * only: NODE_ENV=production, Shopify credentials set so sandbox mode is off, Flex and Shopify
- * pointing at the sandboxes) with its shop registered through the operator CLI (`shops:add`).
+ * pointing at the sandboxes, session requests authenticated in proxy mode) with its shop registered
+ * through the operator CLI (`shops:add`, secrets in its environment).
  */
 
 export type AppName = Exclude<TargetName, 'floor'>;
+
+/** A day: no checkout made during a run comes due for the reconciler before the run ends. */
+const RECONCILE_AFTER_SECONDS = 86_400;
 
 const LABELS: Record<TargetName, string> = { floor: 'floor', embedded: 'app · embedded', postgres: 'app · PostgreSQL' };
 
@@ -29,11 +36,33 @@ export function targetInfo(ctx: BenchContext, name: TargetName, pgVersion: strin
 
 export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<RunningTarget> {
   const account = await ctx.host.createAccount(`bench ${info.name}`);
+  const shop = 'bench-floor.myshopify.com';
+  const installed = await ctx.host.createShop(shop);
   const port = await freePort();
-  const env = { ...baseEnv(), FLEX_API_URL: ctx.flexUrl, FLEX_API_KEY: account.liveKey, APP_URL: `http://127.0.0.1:${port}`, AMOUNT_MINOR: String(AMOUNT_MINOR) };
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    ...baseEnv(),
+    FLEX_API_URL: ctx.flexUrl,
+    FLEX_API_KEY: account.liveKey,
+    APP_URL: url,
+    AMOUNT_MINOR: String(AMOUNT_MINOR),
+    SHOPIFY_API_ORIGIN: ctx.shopifyUrl,
+    SHOPIFY_API_VERSION: BENCH_API_VERSION,
+    SHOP_ACCESS_TOKEN: installed.accessToken,
+  };
   const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log') });
   ctx.cleanup.add('floor', () => stopServer(server));
-  return { info, flexAccountId: account.accountId, server, shop: 'bench-floor.myshopify.com', idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB, loadPeakRssMB: 0 };
+  // One listener: the floor authenticates nothing (no proxy header is sent to it).
+  return {
+    info,
+    flexAccountId: account.accountId,
+    server,
+    endpoint: { appUrl: url, sessionsUrl: url },
+    cpu: { pids: [server.pid] },
+    shop,
+    idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB,
+    loadPeakRssMB: 0,
+  };
 }
 
 /** Everything one app target needs before it starts: its Flex account, shop, port and environment. */
@@ -44,6 +73,9 @@ export interface AppLaunch {
   shop: string;
   accessToken: string;
   port: number;
+  /** The private listener for Shopify's session requests (proxy mode) and the proxy's shared secret. */
+  sessionsPort: number;
+  proxySecret: string;
   logFile: string;
   /** The app's production environment on this data directory / PostgreSQL database. */
   env(dataDir: string, databaseUrl: string | undefined): Record<string, string>;
@@ -53,10 +85,12 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
   const name = info.name as AppName;
   const account = await ctx.host.createAccount(`bench ${name}`);
   const port = await freePort();
+  const sessionsPort = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   const shop = `bench-${name}.myshopify.com`;
   const installed = await ctx.host.createShop(shop);
   const encryptionKey = randomBytes(32).toString('hex');
+  const proxySecret = randomBytes(32).toString('hex');
   return {
     name,
     info,
@@ -64,6 +98,8 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
     shop,
     accessToken: installed.accessToken,
     port,
+    sessionsPort,
+    proxySecret,
     logFile: path.join(ctx.tmpRoot, `app-${name}.log`),
     env: (dataDir, databaseUrl) => ({
       ...baseEnv(),
@@ -78,6 +114,16 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
       SHOPIFY_API_SECRET: 'bench-api-secret',
       SHOPIFY_API_ORIGIN: ctx.shopifyUrl,
       FLEX_API_URL: ctx.flexUrl,
+      // Proxy mode (README "Authenticating Shopify's session requests"): in production a TLS proxy
+      // verifies Shopify's client certificate and forwards to this private listener with the secret.
+      // The benchmark sends there directly with the header: the proxy's own cost is not the app's.
+      PAYMENTS_PROXY_SECRET: proxySecret,
+      PAYMENTS_PROXY_HOST: '127.0.0.1',
+      PAYMENTS_PROXY_PORT: String(sessionsPort),
+      // The pay page scenario opens thousands of checkouts nobody pays; without this the reconciler
+      // would read them back from Flex in the middle of later measurements (a bench artefact, not a
+      // cost of the payments measured). The reconciler has its own measurement (--only reconcile-backlog).
+      RECONCILE_AFTER_SECONDS: String(RECONCILE_AFTER_SECONDS),
     }),
   };
 }
@@ -99,23 +145,56 @@ export async function createAppStore(ctx: BenchContext, app: AppLaunch): Promise
     const bench = (db = await createBenchDatabase(ctx.options.postgresUrl, 'load'));
     ctx.cleanup.add(`database ${bench.name}`, () => bench.drop());
   }
-  runNode(
-    CLI_MAIN,
-    ['shops:add', '--shop', app.shop, '--access-token', app.accessToken, '--flex-api-key', app.account.liveKey, '--flex-test-api-key', app.account.testKey],
-    { ...app.env(dataDir, db?.url), LOG_LEVEL: 'warn' },
-  );
+  // The operator CLI takes secrets from the environment (or stdin), never as flags.
+  runNode(CLI_MAIN, ['shops:add', '--shop', app.shop], {
+    ...app.env(dataDir, db?.url),
+    LOG_LEVEL: 'warn',
+    SHOP_ACCESS_TOKEN: app.accessToken,
+    FLEX_API_KEY: app.account.liveKey,
+    FLEX_TEST_API_KEY: app.account.testKey,
+  });
   return { dataDir, db, databaseUrl: db?.url };
 }
 
+export interface LaunchOptions {
+  execArgv?: string[];
+  /** Added to the app's environment (e.g. RECONCILE_AFTER_SECONDS). */
+  env?: Record<string, string>;
+  /** Another instance of the same app: its own ports, the same database and APP_URL. */
+  ports?: { port: number; sessionsPort: number };
+  logFile?: string;
+}
+
 /** Spawns the app on a data directory / database; resolves once /healthz answers 200. */
-export function launchApp(app: AppLaunch, dataDir: string, databaseUrl: string | undefined, execArgv?: string[]): Promise<{ server: ServerProcess; startupMs: number }> {
-  return startServer({ name: app.name, script: APP_MAIN, port: app.port, env: app.env(dataDir, databaseUrl), logFile: app.logFile, execArgv });
+export function launchApp(app: AppLaunch, dataDir: string, databaseUrl: string | undefined, options: LaunchOptions = {}): Promise<{ server: ServerProcess; startupMs: number }> {
+  const port = options.ports?.port ?? app.port;
+  const env = { ...app.env(dataDir, databaseUrl), ...options.env, ...(options.ports ? { PAYMENTS_PROXY_PORT: String(options.ports.sessionsPort) } : {}) };
+  return startServer({ name: app.name, script: APP_MAIN, port, env, logFile: options.logFile ?? app.logFile, execArgv: options.execArgv });
 }
 
 /** The app, started on its load store, as a target of the measurements (stopped at cleanup). */
 export function runningApp(ctx: BenchContext, app: AppLaunch, store: AppStore, server: ServerProcess): RunningTarget {
   ctx.cleanup.add(app.name, () => stopServer(server));
-  return { info: app.info, flexAccountId: app.account.accountId, databaseUrl: store.db?.url, server, shop: app.shop, idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB, loadPeakRssMB: 0 };
+  return {
+    info: app.info,
+    flexAccountId: app.account.accountId,
+    databaseUrl: store.db?.url,
+    server,
+    endpoint: appEndpoint(app),
+    cpu: appCpuSource(ctx, store, [server.pid]),
+    shop: app.shop,
+    idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB,
+    loadPeakRssMB: 0,
+  };
+}
+
+export function appEndpoint(app: AppLaunch): AppEndpoint {
+  return { appUrl: `http://127.0.0.1:${app.port}`, sessionsUrl: `http://127.0.0.1:${app.sessionsPort}`, proxySecret: app.proxySecret };
+}
+
+/** The app's processes and, on PostgreSQL, its database's backends. */
+export function appCpuSource(ctx: BenchContext, store: AppStore, pids: number[]): CpuSource {
+  return { pids, ...(store.db ? { postgres: { adminUrl: ctx.options.postgresUrl, database: store.db.name } } : {}) };
 }
 
 function hostOf(url: string): string {
@@ -128,7 +207,7 @@ function hostOf(url: string): string {
 }
 
 /** Errors the app logged during the run (pino level ≥ 50), so a broken run does not pass as slow. */
-export function appLogProblems(t: RunningTarget): string[] {
+export function appLogProblems(t: { info: TargetInfo; server: { logFile: string } }): string[] {
   if (t.info.name === 'floor') return [];
   let text = '';
   try {

@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PROXY_AUTH_HEADER } from '../../src/http/session-route-auth';
+
+export { PROXY_AUTH_HEADER };
 
 /**
  * Shopify's payment session request (POST /payments/sessions), as the Shopify simulator sends it
@@ -67,8 +70,14 @@ export function paymentSessionBody(options: PaymentRequestOptions): Record<strin
   };
 }
 
-export function paymentSessionHeaders(shop: string): Record<string, string> {
+/**
+ * With `proxySecret`, the header the TLS-terminating proxy in front of the app adds once it has
+ * verified Shopify's client certificate (the app's proxy mode): the benchmark sends straight to the
+ * app's private session listener, since the proxy's own cost is not the app's.
+ */
+export function paymentSessionHeaders(shop: string, proxySecret?: string): Record<string, string> {
   return {
+    ...(proxySecret ? { [PROXY_AUTH_HEADER]: proxySecret } : {}),
     'content-type': 'application/json',
     accept: 'application/json',
     'user-agent': 'Shopify Payments Platform (benchmark)',

@@ -155,8 +155,8 @@ export function sampleRss(pid: number, intervalMs = 100): { stop(): number } {
   };
 }
 
-/** CPU time (user + system) of a process in clock ticks, from /proc; null where there is no /proc. */
-function cpuTicks(pid: number): number | null {
+/** CPU time (user + system) of a process in clock ticks (USER_HZ, 100 a second on Linux), from /proc; null where there is no /proc. */
+export function cpuTicks(pid: number): number | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -164,6 +164,12 @@ function cpuTicks(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system) of a process in ms, from /proc/<pid>/stat; null where there is none. */
+export function cpuMs(pid: number): number | null {
+  const ticks = cpuTicks(pid);
+  return ticks === null ? null : ticks * 10;
 }
 
 /**

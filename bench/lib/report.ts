@@ -9,7 +9,9 @@ export interface TargetInfo {
   name: TargetName;
   label: string;
   database: string;
-  /** Flex API calls per payment request during the warm-up (1 for both the floor and the app). */
+  /** Flex API calls per request of each scenario during its warm-up, by route (the same for the floor and the app). */
+  flexCallsByScenario?: Record<string, { perRequest: number; byRoute: Record<string, number> }>;
+  /** Results saved before the pay page: Flex calls per payment session request. */
   flexCallsPerRequest?: number;
   flexCalls?: Record<string, number>;
 }
@@ -26,11 +28,18 @@ export interface LoadRunRecord {
   p95: number;
   p99: number;
   max: number;
+  /** How long the run took (a prepared run sends its requests and ends). */
+  seconds?: number;
   answered: number;
+  /** Answers other than the scenario's expected status (results before the pay page: non-2xx). */
+  unexpected?: number;
   non2xx: number;
   errors: number;
   timeouts: number;
   peakRssMB: number;
+  /** CPU of the server's process per request sent (/proc), and of its PostgreSQL backends. */
+  cpuMsPerRequest?: number;
+  dbCpuMsPerRequest?: number;
 }
 
 export interface LoadCell {
@@ -45,8 +54,109 @@ export interface LoadCell {
   non2xx: number;
   errors: number;
   peakRssMB: number;
+  /** Server CPU per request: its process plus, on PostgreSQL, its backends. */
+  cpuMsPerRequest?: Spread;
   /** Per run, against the floor run taken right before it at the same settings. */
   vsFloor?: { throughputRatio: Spread; addedP50Ms: Spread; addedP99Ms: Spread };
+}
+
+/** One run of complete payments (session request, pay page, Flex webhook, resolve) against one server. */
+export interface FlowRunRecord {
+  target: TargetName;
+  run: number;
+  started: number;
+  completed: number;
+  seconds: number;
+  paymentsPerSecond: number;
+  /** The whole payment, as the buyer and Shopify see it: session request → resolved (ms). */
+  p50: number;
+  p99: number;
+  sessionP50: number;
+  payPageP50: number;
+  /** The buyer paid on Flex → Shopify recorded the resolve (webhook, outbox, mutation). */
+  paidToResolvedP50: number;
+  paidToResolvedP99: number;
+  /** CPU of the server's process per completed payment, and of its PostgreSQL backends. */
+  cpuMsPerPayment: number;
+  dbCpuMsPerPayment?: number;
+  flexCallsPerPayment: number;
+  shopifyCallsPerPayment: number;
+  flexCalls: Record<string, number>;
+  shopifyCalls: Record<string, number>;
+  webhookDeliveries: number;
+  retriedDeliveries: number;
+  peakRssMB: number;
+  /** CPU of the sandbox process (buyers, Flex, Shopify) over the run, in cores: near 1, it set the pace. */
+  sandboxBusy?: number;
+  errors: string[];
+}
+
+export interface FlowCell {
+  target: TargetName;
+  payments: number;
+  failed: number;
+  paymentsPerSecond: Spread;
+  p50: Spread;
+  p99: Spread;
+  paidToResolvedP50: Spread;
+  cpuMsPerPayment: Spread;
+  dbCpuMsPerPayment?: Spread;
+  flexCallsPerPayment: Spread;
+  shopifyCallsPerPayment: Spread;
+  /** Calls by route per completed payment, in the last run. */
+  flexCalls: Record<string, number>;
+  shopifyCalls: Record<string, number>;
+  /** Per run against the floor run just before it: throughput, CPU per payment (process; process + database backends). */
+  vsFloor?: { throughputRatio: Spread; cpuRatio: Spread; cpuRatioWithDatabase: Spread };
+}
+
+/** The reconciler draining a backlog of paid sessions whose webhooks were lost (--only reconcile-backlog). */
+export interface BacklogResult {
+  target: TargetName;
+  instances: number;
+  /** Sessions asked for, made before the outage, and paid on Flex during it. */
+  sessions: number;
+  created: number;
+  paid: number;
+  /** How long making them took (app up), and the app's downtime while the buyers paid. */
+  setupSeconds: number;
+  outageSeconds: number;
+  /** RECONCILE_AFTER_SECONDS given to the app. */
+  reconcileAfterSeconds: number;
+  flexLatencyMs: number;
+  /** The Flex sandbox's rate limit during the drain (per account and mode). */
+  rateLimit: { requestsPerSecond: number; burst: number } | null;
+  timeoutSeconds: number;
+  /** From the app's start after the outage (spawn), in seconds. */
+  startupSeconds: number;
+  firstResolveSeconds: number | null;
+  halfSeconds: number | null;
+  ninetySeconds: number | null;
+  allSeconds: number | null;
+  resolved: number;
+  rejected: number;
+  /** Resolves beyond the first per session (should be 0). */
+  extraResolves: number;
+  /** Sessions resolved per second between the first and the last resolve seen. */
+  drainPerSecond: number | null;
+  /** When not all were resolved in time: the whole backlog at the rate seen (an extrapolation). */
+  projectedAllSeconds: number | null;
+  /** [seconds since start, resolved so far], sampled. */
+  progress: Array<[number, number]>;
+  flex: {
+    calls: number;
+    refused: number;
+    byRoute: Record<string, number>;
+    peakPerSecond: number;
+    peakAcceptedPerSecond: number;
+    /** Checkout session reads per backlog session. */
+    readsPerSession: number;
+    /** Calls in each whole second from the start: [accepted, refused with 429]. */
+    perSecond: Array<[number, number]>;
+  };
+  cpuMsPerSession: { process: number; database: number | null };
+  peakRssMB: number;
+  errors: string[];
 }
 
 export interface WebhookRunRecord {
@@ -107,18 +217,30 @@ export interface BenchResults {
     webhookRates: number[];
     webhookSeconds: number;
     startupRuns: number;
+    /** The complete payment: buyers at once, Flex latency, seconds per run. */
+    flowBuyers?: number;
+    flowLatencyMs?: number;
+    flowSeconds?: number;
+    /** Which measurements ran (--only); absent: all of the default run. */
+    only?: string[];
     amount: string;
     logLevel: string;
     postgresPoolSize: number;
     layout: string;
   };
   targets: TargetInfo[];
-  load: { cells: LoadCell[]; runs: LoadRunRecord[] };
+  /** `titles`: each scenario's table heading, as the run described it. */
+  load: { cells: LoadCell[]; runs: LoadRunRecord[]; titles?: Record<string, string> };
   webhook: { cells: WebhookCell[]; runs: WebhookRunRecord[] };
+  /** Complete payments against the floor (absent in results from before the pay page). */
+  flow?: { cells: FlowCell[]; runs: FlowRunRecord[] };
   startup: { records: StartupRecord[] };
   memory: MemoryRecord[];
+  backlog?: BacklogResult;
   profile?: ProfileSummary & {
     target: TargetName;
+    /** What loaded the app: a request scenario's key, or payment-flow (complete payments); absent: the session request. */
+    scenario?: string;
     concurrency: number;
     seconds: number;
     requests: number;
@@ -156,7 +278,7 @@ function cell(s: Spread, format: (v: number) => string = (v) => num(v)): string 
 const labelOf = (targets: TargetInfo[], name: TargetName) => targets.find((t) => t.name === name)?.label ?? name;
 
 export function renderReport(r: BenchResults): string {
-  const out: string[] = [...header(r), ...loadTable(r), ...webhookTable(r), ...startupTable(r), ...profileTables(r)];
+  const out: string[] = [...header(r), ...flowTable(r), ...loadTable(r), ...webhookTable(r), ...startupTable(r), ...backlogReport(r), ...profileTables(r)];
   if (r.warnings.length > 0) {
     out.push('Warnings:');
     for (const w of r.warnings) out.push(`- ${w}`);
@@ -177,29 +299,107 @@ function header(r: BenchResults): string[] {
   out.push(`- ${s.layout}`);
   const calls = r.targets.filter((t) => t.flexCallsPerRequest !== undefined);
   if (calls.length > 0) out.push(`- Flex API calls per payment request (counted by the sandbox during warm-up): ${calls.map((t) => `${t.label} ${num(t.flexCallsPerRequest!, 2)}`).join(', ')}`);
-  if (r.load.cells.length > 0) {
+  const scenarios = [...new Set(r.targets.flatMap((t) => Object.keys(t.flexCallsByScenario ?? {})))];
+  for (const key of scenarios) {
+    const per = r.targets.filter((t) => t.flexCallsByScenario?.[key]).map((t) => `${t.label} ${num(t.flexCallsByScenario![key].perRequest, 2)}`);
+    out.push(`- Flex API calls per ${key} request (counted by the sandbox during warm-up): ${per.join(', ')}`);
+  }
+  if (r.flow && r.flow.cells.length > 0) {
+    const f = r.flow.cells;
+    const calls = (c: FlowCell) => `${labelOf(r.targets, c.target)}: Flex ${describeCalls(c.flexCalls)}; Shopify ${describeCalls(c.shopifyCalls)}`;
+    out.push(`- Calls per complete payment (counted by the sandboxes in the last run; the floor must make the same): ${f.map(calls).join(' · ')}`);
+  }
+  if (r.load.cells.length > 0 && !r.load.titles) {
+    // Results from before the pay page.
     out.push(
       `- Each figure: median over ${s.runs} run${s.runs === 1 ? '' : 's'} of ${s.durationSeconds} s (min–max in brackets), after ${s.warmupSeconds} s of warm-up; floor and app runs alternate, so each ratio compares runs taken seconds apart. Latencies in ms, of 201 answers.`,
+    );
+  } else if (r.load.cells.length > 0) {
+    out.push(
+      `- Request tables: median over ${s.runs} run${s.runs === 1 ? '' : 's'} of ${s.durationSeconds} s (min–max in brackets), after ${s.warmupSeconds} s of warm-up; floor and app runs alternate, so each ratio compares runs taken seconds apart. Latencies in ms, of the expected answers (201 for the session request, 303 for the pay page); CPU = the server's process (+ its PostgreSQL backends) per request, from /proc.`,
+    );
+  }
+  if (s.only) out.push(`- Only: ${s.only.join(', ')}`);
+  out.push('');
+  return out;
+}
+
+/** Titles of results saved before there were several scenarios (the session request then called Flex). */
+const LEGACY_TITLES: Record<string, string> = { [DEFAULT_SCENARIO]: 'Payment session requests, POST /payments/sessions (unique Shopify session per request)' };
+
+function loadTable(r: BenchResults): string[] {
+  const out: string[] = [];
+  const scenarios = [...new Set(r.load.cells.map((c) => c.scenario ?? DEFAULT_SCENARIO))];
+  const withCpu = r.load.cells.some((c) => c.cpuMsPerRequest);
+  for (const scenario of scenarios) {
+    const title = r.load.titles?.[scenario] ?? (r.load.cells.some((c) => c.scenario) ? scenarioTitle(scenario) : LEGACY_TITLES[scenario] ?? scenario);
+    out.push(
+      title,
+      '',
+      `| Flex latency | concurrency | server | req/s | p50 | p95 | p99 | req/s vs floor | added p50 | added p99 |${withCpu ? ' CPU ms/req |' : ''}`,
+      `|---|---|---|---|---|---|---|---|---|---|${withCpu ? '---|' : ''}`,
+    );
+    for (const c of r.load.cells.filter((x) => (x.scenario ?? DEFAULT_SCENARIO) === scenario)) {
+      const vs = c.vsFloor;
+      const bad = c.non2xx + c.errors > 0 ? ` ⚠ ${c.non2xx} unexpected answers, ${c.errors} errors` : '';
+      const ratio = vs ? cell(vs.throughputRatio, (v) => `${num(v, 2)}×`) : '1×';
+      const addedP50 = vs ? cell(vs.addedP50Ms, (v) => signed(v)) : '–';
+      const addedP99 = vs ? cell(vs.addedP99Ms, (v) => signed(v)) : '–';
+      const cpu = withCpu ? ` ${c.cpuMsPerRequest ? cell(c.cpuMsPerRequest, (v) => num(v, 2)) : '–'} |` : '';
+      out.push(`| ${c.flexLatencyMs} ms | ${c.concurrency} | ${labelOf(r.targets, c.target)}${bad} | ${cell(c.rps)} | ${cell(c.p50)} | ${cell(c.p95)} | ${cell(c.p99)} | ${ratio} | ${addedP50} | ${addedP99} |${cpu}`);
+    }
+    out.push('');
+  }
+  return out;
+}
+
+function describeCalls(perPayment: Record<string, number>): string {
+  const entries = Object.entries(perPayment);
+  if (entries.length === 0) return 'none';
+  return entries.map(([k, v]) => `${k} ×${num(v, 2)}`).join(', ');
+}
+
+function flowTable(r: BenchResults): string[] {
+  if (!r.flow || r.flow.cells.length === 0) return [];
+  const s = r.settings;
+  const out = [
+    `Complete payments: session request → pay page (Flex checkout made) → paid on Flex → Flex webhook → paymentSessionResolve at Shopify; ${s.flowBuyers} buyers at once, each paying one payment after another for ${s.flowSeconds} s per run, Flex answering after ${s.flowLatencyMs} ms; median over ${s.runs} run${s.runs === 1 ? '' : 's'} (min–max). CPU per completed payment from /proc: the server's process, and on PostgreSQL the backends of its database; the floor makes the same Flex and Shopify calls and keeps nothing.`,
+    '',
+    '| server | payments/s | vs floor | payment p50 | payment p99 | paid → resolved p50 | CPU ms/payment (process) | + database | CPU vs floor (process) | CPU vs floor (with database) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of r.flow.cells) {
+    const bad = c.failed > 0 ? ` ⚠ ${c.failed} failed` : '';
+    const vs = c.vsFloor;
+    out.push(
+      `| ${labelOf(r.targets, c.target)}${bad} | ${cell(c.paymentsPerSecond)} | ${vs ? cell(vs.throughputRatio, (v) => `${num(v, 2)}×`) : '1×'} | ${cell(c.p50)} | ${cell(c.p99)} | ${cell(c.paidToResolvedP50)} | ${cell(c.cpuMsPerPayment, (v) => num(v, 2))} | ${c.dbCpuMsPerPayment ? cell(c.dbCpuMsPerPayment, (v) => num(v, 2)) : '–'} | ${vs ? cell(vs.cpuRatio, (v) => `${num(v, 1)}×`) : '1×'} | ${vs ? cell(vs.cpuRatioWithDatabase, (v) => `${num(v, 1)}×`) : '1×'} |`,
     );
   }
   out.push('');
   return out;
 }
 
-function loadTable(r: BenchResults): string[] {
-  const out: string[] = [];
-  const scenarios = [...new Set(r.load.cells.map((c) => c.scenario ?? DEFAULT_SCENARIO))];
-  for (const scenario of scenarios) {
-    out.push(scenarioTitle(scenario), '', '| Flex latency | concurrency | server | req/s | p50 | p95 | p99 | req/s vs floor | added p50 | added p99 |', '|---|---|---|---|---|---|---|---|---|---|');
-    for (const c of r.load.cells.filter((x) => (x.scenario ?? DEFAULT_SCENARIO) === scenario)) {
-      const vs = c.vsFloor;
-      const bad = c.non2xx + c.errors > 0 ? ` ⚠ ${c.non2xx} non-2xx, ${c.errors} errors` : '';
-      const ratio = vs ? cell(vs.throughputRatio, (v) => `${num(v, 2)}×`) : '1×';
-      const addedP50 = vs ? cell(vs.addedP50Ms, (v) => signed(v)) : '–';
-      const addedP99 = vs ? cell(vs.addedP99Ms, (v) => signed(v)) : '–';
-      out.push(`| ${c.flexLatencyMs} ms | ${c.concurrency} | ${labelOf(r.targets, c.target)}${bad} | ${cell(c.rps)} | ${cell(c.p50)} | ${cell(c.p95)} | ${cell(c.p99)} | ${ratio} | ${addedP50} | ${addedP99} |`);
-    }
-    out.push('');
+function backlogReport(r: BenchResults): string[] {
+  const b = r.backlog;
+  if (!b) return [];
+  const sec = (v: number | null) => (v === null ? '–' : `${num(v, v < 100 ? 1 : 0)} s`);
+  const limit = b.rateLimit ? `${b.rateLimit.requestsPerSecond} requests/s (burst ${b.rateLimit.burst}) per account and mode` : 'none';
+  const out = [
+    `Reconciler backlog (${labelOf(r.targets, b.target)}${b.instances > 1 ? `, ${b.instances} instances` : ''}): ${b.created} paid payment sessions whose Flex webhooks were lost, resolved by the reconciler alone`,
+    '',
+    `- Before the outage: ${b.created} of ${b.sessions} sessions received and their pay pages opened (Flex checkouts made) in ${num(b.setupSeconds, 0)} s, RECONCILE_AFTER_SECONDS=${b.reconcileAfterSeconds}; then the app was stopped, every buyer paid on Flex (${b.paid} paid) and Flex's webhooks were dropped; ${num(b.outageSeconds, 0)} s later, with every session due, the app started again (healthy after ${num(b.startupSeconds, 1)} s).`,
+    `- Flex during the drain: latency ${b.flexLatencyMs} ms, rate limit ${limit} (the sandbox's token bucket: Flex documents only a 429 with a retry time${b.rateLimit ? `; it admits at most burst + rate = ${b.rateLimit.burst + b.rateLimit.requestsPerSecond} calls in any one second` : ''}).`,
+    '',
+    '| resolved | first resolve | 50 % | 90 % | all | drain rate | peak Flex calls/s (accepted) | 429s | Flex reads per session | CPU ms per session | extra resolves |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${b.resolved} of ${b.created}${b.rejected ? ` (${b.rejected} rejected)` : ''} | ${sec(b.firstResolveSeconds)} | ${sec(b.halfSeconds)} | ${sec(b.ninetySeconds)} | ${b.allSeconds === null ? `not within ${num(b.timeoutSeconds, 0)} s${b.projectedAllSeconds !== null ? ` (at the rate seen: ~${sec(b.projectedAllSeconds)})` : ''}` : sec(b.allSeconds)} | ${b.drainPerSecond === null ? '–' : `${num(b.drainPerSecond, 1)}/s`} | ${b.flex.peakPerSecond} (${b.flex.peakAcceptedPerSecond}) | ${b.flex.refused} | ${num(b.flex.readsPerSession, 2)} | ${num(b.cpuMsPerSession.process, 2)}${b.cpuMsPerSession.database !== null ? ` + ${num(b.cpuMsPerSession.database, 2)} db` : ''} | ${b.extraResolves} |`,
+    '',
+    `Times from the app's start after the outage. Flex calls: ${Object.entries(b.flex.byRoute).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}. Peak RSS ${num(b.peakRssMB, 0)} MB.`,
+    '',
+  ];
+  if (b.progress.length > 0) {
+    const step = Math.max(1, Math.ceil(b.progress.length / 12));
+    out.push(`Progress (s → resolved): ${b.progress.filter((_, i) => i % step === 0 || i === b.progress.length - 1).map(([t, n]) => `${num(t, 0)} → ${n}`).join(', ')}`, '');
   }
   return out;
 }
@@ -207,7 +407,7 @@ function loadTable(r: BenchResults): string[] {
 function webhookTable(r: BenchResults): string[] {
   if (r.webhook.cells.length === 0) return [];
   const out = [
-    `Webhook to resolve: Flex starts sending checkout.session.completed → the Shopify simulator records paymentSessionResolve (sessions created and paid at a steady rate for ${r.settings.webhookSeconds} s per run, Flex latency 0 ms)`,
+    `Webhook to resolve: Flex starts sending checkout.session.completed → the Shopify simulator records paymentSessionResolve (sessions created${r.load.titles ? ', their pay pages opened' : ''} and paid on Flex at a steady rate for ${r.settings.webhookSeconds} s per run, Flex latency 0 ms; the buyer never returns)`,
     '',
     '| server | sessions/s | sessions | p50 | p99 | p99, all runs pooled | app answers the webhook, p50 |',
     '|---|---|---|---|---|---|---|',
@@ -251,9 +451,10 @@ function profileTables(r: BenchResults): string[] {
   if (!p) return [];
   const out: string[] = [];
   const cpu = p.cpuMsPerRequest !== undefined ? `, ${num(p.cpuMsPerRequest, 1)} ms of app CPU per request` : '';
-  const trips = p.dbRoundTripsPerRequest !== undefined ? `; ${num(p.dbRoundTripsPerRequest, 1)} database round trips per payment request` : '';
+  const unit = p.scenario === 'payment-flow' ? 'complete payment' : `${p.scenario ?? 'payment session'} request`;
+  const trips = p.dbRoundTripsPerRequest !== undefined ? `; ${num(p.dbRoundTripsPerRequest, 1)} database round trips per ${unit}` : '';
   out.push(
-    `CPU profile of the app (${labelOf(r.targets, p.target)}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} req/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu}${trips}`,
+    `CPU profile of the app (${labelOf(r.targets, p.target)}, ${p.scenario ?? DEFAULT_SCENARIO}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} ${p.scenario === 'payment-flow' ? 'payments' : 'req'}/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu.replace('per request', `per ${unit}`)}${trips}`,
   );
   out.push('');
   out.push('| area: package, src/ folder, WASM module (inclusive) | ms | % of busy | ms per request | self ms |');
@@ -275,7 +476,7 @@ function profileTables(r: BenchResults): string[] {
     out.push('');
   }
   if (p.statementsPerRequest?.length) {
-    out.push('| SQL sent per payment request (Parse/Query messages) | per request |');
+    out.push(`| SQL sent per ${unit} (Parse/Query messages) | per ${p.scenario === 'payment-flow' ? 'payment' : 'request'} |`);
     out.push('|---|---|');
     for (const st of p.statementsPerRequest) out.push(`| \`${st.sql.replace(/\|/g, '\\|')}\` | ${num(st.perRequest, 2)} |`);
     out.push('');

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { HostRequest, WebhookRunInput, WebhookRunResult } from '../sandbox-host';
+import type { BacklogCreateInput, BacklogProgress, CreateSessionsInput, FlexRateSummary, PaymentFlowInput, PaymentFlowResult, WebhookRunInput, WebhookRunResult } from '../buyers';
+import type { HostRequest } from '../sandbox-host';
 
 type Params<M extends HostRequest['method']> = Omit<Extract<HostRequest, { method: M }>, 'id' | 'method'>;
 
@@ -24,11 +25,12 @@ export class SandboxHost {
     });
   }
 
-  static async start(): Promise<SandboxHost> {
+  /** `recordLimit`: how many recent Flex requests and deliveries the sandbox keeps (long measurements). */
+  static async start(options: { recordLimit?: number } = {}): Promise<SandboxHost> {
     const child = fork(path.join(__dirname, '..', 'sandbox-host.js'), [], {
       // Many sessions accumulate in the sandboxes' memory over a full run.
       execArgv: ['--max-old-space-size=4096'],
-      env: {},
+      env: options.recordLimit ? { BENCH_FLEX_RECORD_LIMIT: String(options.recordLimit) } : {},
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -64,6 +66,35 @@ export class SandboxHost {
 
   async setFlexLatency(latencyMs: number): Promise<void> {
     await this.call('setFlexLatency', { latencyMs });
+  }
+
+  /** A token bucket per Flex account and mode (null: none), as sandbox/flex models Flex's rate limit. */
+  async setFlexRateLimit(rateLimit: { requestsPerSecond: number; burst?: number } | null): Promise<void> {
+    await this.call('setFlexRateLimit', { rateLimit });
+  }
+
+  async createSessions(input: CreateSessionsInput): Promise<{ payUrls: string[]; errors: string[] }> {
+    return (await this.call('createSessions', { input })) as { payUrls: string[]; errors: string[] };
+  }
+
+  async paymentFlowRun(input: PaymentFlowInput): Promise<PaymentFlowResult> {
+    return (await this.call('paymentFlowRun', { input })) as PaymentFlowResult;
+  }
+
+  async backlogCreate(input: BacklogCreateInput): Promise<{ created: number; firstCheckoutAt: number; lastCheckoutAt: number; errors: string[] }> {
+    return (await this.call('backlogCreate', { input })) as { created: number; firstCheckoutAt: number; lastCheckoutAt: number; errors: string[] };
+  }
+
+  async backlogPay(): Promise<{ paid: number; errors: string[] }> {
+    return (await this.call('backlogPay', {})) as { paid: number; errors: string[] };
+  }
+
+  async backlogProgress(): Promise<BacklogProgress> {
+    return (await this.call('backlogProgress', {})) as BacklogProgress;
+  }
+
+  async flexRate(accountId: string, fromMs: number): Promise<FlexRateSummary> {
+    return (await this.call('flexRate', { accountId, fromMs })) as FlexRateSummary;
   }
 
   async flexCalls(accountId: string): Promise<Record<string, number>> {

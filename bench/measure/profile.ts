@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { log, type BenchContext, type RunningTarget } from '../context';
+import { AMOUNT, log, type BenchContext, type RunningTarget } from '../context';
 import { summarizeCpuProfile } from '../lib/cpu-profile';
 import { PgCountingProxy } from '../lib/pg-counting-proxy';
 import { stopServer, waitUntilIdle } from '../lib/processes';
@@ -10,13 +10,15 @@ import type { StartupRecord } from '../lib/report';
 import { round } from '../lib/stats';
 import { finishResults } from '../results';
 import { publishProfile } from '../results-store';
+import { DEFAULT_SCENARIO } from '../scenarios';
 import type { RequestScenario } from '../scenarios/scenario';
 import { launchApp, runningApp, type AppLaunch, type AppStore } from '../targets';
-import { loadTarget } from './requests-vs-floor';
+import { loadTarget, type PreparedSizing } from './requests-vs-floor';
 
 /**
  * `--profile postgres|embedded`: the app started with `node --cpu-prof`, loaded with one request
- * scenario (concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
+ * scenario or complete payments (--scenario payment-session (default), pay-step or payment-flow;
+ * concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
  * load window: CPU ms per request, inclusive time per package / src/ folder / WASM module, runtime
  * self time, top functions. On PostgreSQL the app's connection goes through a proxy that counts round
  * trips and SQL per request; once the app is stopped, one lookup through Prisma is timed against the
@@ -45,19 +47,33 @@ export async function startProfiledApp(ctx: BenchContext, app: AppLaunch, store:
   }
   const profileDir = path.join(ctx.tmpRoot, 'profile');
   mkdirSync(profileDir, { recursive: true });
-  const { server } = await launchApp(app, store.dataDir, databaseUrl, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  const { server } = await launchApp(app, store.dataDir, databaseUrl, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
   return { target: runningApp(ctx, app, store, server), proxy, profileDir };
 }
 
 /** Loads the profiled app, stops everything, and publishes the profile. */
-export async function runProfile(ctx: BenchContext, scenario: RequestScenario, profiled: ProfiledApp, startup: StartupRecord[]): Promise<void> {
+export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 'payment-flow', profiled: ProfiledApp, startup: StartupRecord[], sizing: PreparedSizing): Promise<void> {
   const { options, warnings, host } = ctx;
   const { target, proxy, profileDir } = profiled;
   const concurrency = options.concurrency[0] ?? 8;
-  const before = proxy?.roundTrips ?? 0;
-  proxy?.resetStatements();
-  const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds);
+  let before = 0;
+  let fromUs = 0;
+  const start = () => {
+    before = proxy?.roundTrips ?? 0;
+    proxy?.resetStatements();
+    fromUs = Number(process.hrtime.bigint() / 1000n);
+  };
+  let result: { rps: number; requests: number };
+  if (scenario === 'payment-flow') {
+    // Complete payments, `concurrency` buyers: the session request, the pay page, the webhook and the outbox's resolve.
+    start();
+    const flow = await host.paymentFlowRun({ endpoint: target.endpoint, shop: target.shop, amount: AMOUNT, accountId: target.flexAccountId, buyers: concurrency, durationMs: options.durationSeconds * 1000, resolveTimeoutMs: 60_000 });
+    result = { rps: flow.completed / Math.max(0.001, flow.elapsedMs / 1000), requests: flow.completed };
+  } else {
+    // A prepared scenario's requests are made before the profiled window (and the counting) starts.
+    const prepared = scenario.kind === 'prepared' ? sizing.count(scenario.key, target.info.name, 0, concurrency, options.durationSeconds) : undefined;
+    result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds, prepared, start);
+  }
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const roundTrips = proxy ? proxy.roundTrips - before : undefined;
   log(`profiled ${target.info.name}: ${Math.round(result.rps)} req/s at c=${concurrency}${roundTrips !== undefined ? `, ${(roundTrips / Math.max(1, result.requests)).toFixed(1)} DB round trips per request` : ''}`);
@@ -87,6 +103,7 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario, p
     profile: {
       ...summary,
       target: target.info.name,
+      scenario: scenario === 'payment-flow' ? scenario : scenario.key,
       concurrency,
       seconds: options.durationSeconds,
       dbRoundTripsPerRequest: roundTrips !== undefined ? perRequest(roundTrips) : undefined,
@@ -106,6 +123,7 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario, p
         : undefined,
     },
   });
-  publishProfile(results, options, `profile-${target.info.name}`);
+  // The session request keeps the name profiles had before there were several scenarios.
+  publishProfile(results, options, `profile-${target.info.name}${scenario === 'payment-flow' || scenario.key !== DEFAULT_SCENARIO ? `-${scenario === 'payment-flow' ? scenario : scenario.key}` : ''}`);
   process.stdout.write(`CPU profile kept at ${keep} (open it in Chrome DevTools → Performance, or speedscope)\n`);
 }

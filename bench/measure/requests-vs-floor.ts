@@ -1,54 +1,124 @@
 import { AMOUNT, log, MB, type BenchContext, type RunningTarget } from '../context';
-import { runLoad, type LoadResult } from '../lib/load';
+import { startCpuMeter } from '../lib/cpu';
+import { runLoad, type LoadOptions, type LoadResult } from '../lib/load';
 import { sampleRss, waitUntilIdle } from '../lib/processes';
 import type { LoadCell, LoadRunRecord } from '../lib/report';
 import { round, spread } from '../lib/stats';
-import { DEFAULT_SCENARIO } from '../scenarios';
-import type { RequestScenario } from '../scenarios/scenario';
+import type { RequestScenario, ScenarioRequest, ScenarioTarget } from '../scenarios/scenario';
 
 /**
  * Request scenarios (bench/scenarios/) under load, the floor and the apps taking turns run by run, so
  * that each app run is compared with the floor run taken seconds before it: at every Flex latency
- * and concurrency, `runs` runs of `durationSeconds` each.
+ * and concurrency, `runs` runs of `durationSeconds` each. A prepared scenario (the pay page) gets
+ * what its requests need made before each run, not measured, as many as the run will use.
  */
 
-/** One autocannon run of a scenario against one target. */
-export function loadTarget(ctx: BenchContext, scenario: RequestScenario, t: RunningTarget, connections: number, durationSeconds: number): Promise<LoadResult> {
-  const target = { shop: t.shop, amount: AMOUNT, shopifyUrl: ctx.shopifyUrl };
-  return runLoad({ url: t.server.url, nextRequest: () => scenario.nextRequest(target), connections, durationSeconds });
+export function scenarioTarget(ctx: BenchContext, t: RunningTarget): ScenarioTarget {
+  return { endpoint: t.endpoint, shop: t.shop, amount: AMOUNT, shopifyUrl: ctx.shopifyUrl, host: ctx.host };
 }
 
 /**
- * Warm-up (JIT, connection pools, the app's first request creates the catch-all price), at Flex
- * latency 0. For the payment session it also counts the Flex calls per request, the sanity check
- * of the comparison: the floor and the app make the same ones.
+ * How many requests a prepared run should have: the rate this server reached before in this
+ * scenario (the same settings if measured, else its best, bounded by what the Flex latency allows
+ * at this concurrency), for the run's duration, with room to spare. Keyed by scenario and target.
  */
-export async function warmUp(ctx: BenchContext, scenario: RequestScenario, running: RunningTarget[]): Promise<void> {
+export class PreparedSizing {
+  private readonly seen = new Map<string, number>();
+  private readonly best = new Map<string, number>();
+
+  record(scenario: string, target: string, latencyMs: number, concurrency: number, rps: number): void {
+    this.seen.set(`${scenario}|${target}|${latencyMs}|${concurrency}`, rps);
+    this.best.set(`${scenario}|${target}`, Math.max(rps, this.best.get(`${scenario}|${target}`) ?? 0));
+  }
+
+  count(scenario: string, target: string, latencyMs: number, concurrency: number, seconds: number): number {
+    const same = this.seen.get(`${scenario}|${target}|${latencyMs}|${concurrency}`);
+    const flexBound = latencyMs > 0 ? (concurrency * 1000) / latencyMs : Number.POSITIVE_INFINITY;
+    const rate = same ?? Math.min(this.best.get(`${scenario}|${target}`) ?? 100, flexBound);
+    return Math.min(50_000, Math.max(50, Math.ceil(rate * seconds * 1.25) + 2 * concurrency));
+  }
+}
+
+/** A run's requests: the prepared ones, or new ones built as the run goes. */
+function requestsOf(scenario: RequestScenario, target: ScenarioTarget, prepared: ScenarioRequest[] | undefined): LoadOptions['requests'] {
+  if (prepared) return { list: prepared };
+  if (scenario.kind !== 'endless') throw new Error(`${scenario.key} needs prepared requests`);
+  return { next: () => scenario.nextRequest(target) };
+}
+
+/** One autocannon run of a scenario against one target; a prepared scenario's requests are made first (not measured). */
+export async function loadTarget(
+  ctx: BenchContext,
+  scenario: RequestScenario,
+  t: RunningTarget,
+  connections: number,
+  durationSeconds: number,
+  prepared?: number,
+  /** Called when the load starts (a prepared scenario's requests are made by then). */
+  onStart?: () => void,
+): Promise<LoadResult> {
+  const made = scenario.kind === 'prepared' ? await prepare(ctx, scenario, t, prepared ?? 50) : undefined;
+  onStart?.();
+  return runLoad({ requests: requestsOf(scenario, scenarioTarget(ctx, t), made), connections, durationSeconds, expectedStatus: scenario.expectedStatus });
+}
+
+async function prepare(ctx: BenchContext, scenario: Extract<RequestScenario, { kind: 'prepared' }>, t: RunningTarget, count: number) {
+  const { requests, errors } = await scenario.prepare(scenarioTarget(ctx, t), count);
+  if (errors.length > 0) ctx.warnings.push(`${scenario.key}, ${t.info.label}: ${count - requests.length} of ${count} requests could not be prepared (${errors[0]})`);
+  if (requests.length === 0) throw new Error(`${t.info.name}: no ${scenario.key} request could be prepared: ${errors.join('; ')}`);
+  // The sessions were made just now: let the server settle before it is measured.
+  await waitUntilIdle([t.server.pid, ctx.host.pid]);
+  return requests;
+}
+
+/** The Flex latency under which the warm-up's probe is recorded: it only sizes the warm-up. */
+const PROBE = -1;
+
+/**
+ * Warm-up (JIT, connection pools, the app's first pay page creates the catch-all price), at Flex
+ * latency 0. It also counts the Flex calls per request, the sanity check of the comparison: the
+ * floor and the app make the same ones (none for the session request, one for the pay page).
+ */
+export async function warmUp(ctx: BenchContext, scenario: RequestScenario, running: RunningTarget[], sizing: PreparedSizing): Promise<void> {
   const { host } = ctx;
   await host.setFlexLatency(0);
   for (const t of running) {
-    // One request alone first: it creates the app's catch-all price. A burst of first requests for
-    // a new amount races to record that price, and the losers answer 500 (a known issue), which
-    // is not what this benchmark measures.
-    await loadTarget(ctx, scenario, t, 1, 1);
+    // One request alone first: the first pay page creates the app's catch-all price. A burst of first
+    // requests for a new amount races to record that price, and the losers answer 500 (a known
+    // issue), which is not what this benchmark measures.
+    await loadTarget(ctx, scenario, t, 1, 1, 1);
     await waitUntilIdle([t.server.pid, host.pid]);
+    let made: ScenarioRequest[] | undefined;
+    if (scenario.kind === 'prepared') {
+      // A first estimate of the rate (100 requests), to size the warm-up proper.
+      const probe = await loadTarget(ctx, scenario, t, 8, 1, 100);
+      sizing.record(scenario.key, t.info.name, PROBE, 8, probe.rps);
+      await waitUntilIdle([t.server.pid, host.pid]);
+      made = await prepare(ctx, scenario, t, sizing.count(scenario.key, t.info.name, PROBE, 8, ctx.options.warmupSeconds));
+    }
     await host.clearRecords();
-    const warm = await loadTarget(ctx, scenario, t, 8, ctx.options.warmupSeconds);
+    const target = scenarioTarget(ctx, t);
+    const warm = await runLoad({
+      requests: requestsOf(scenario, target, made),
+      connections: 8,
+      durationSeconds: ctx.options.warmupSeconds,
+      expectedStatus: scenario.expectedStatus,
+    });
+    sizing.record(scenario.key, t.info.name, 0, 8, warm.rps);
     await waitUntilIdle([t.server.pid, host.pid]);
     const calls = await host.flexCalls(t.flexAccountId);
     const total = Object.values(calls).reduce((a, b) => a + b, 0);
     const perRequest = round(total / Math.max(1, warm.sent), 3);
-    if (scenario.key === DEFAULT_SCENARIO) {
-      t.info.flexCallsPerRequest = perRequest;
-      t.info.flexCalls = calls;
-    }
-    log(`warm-up ${t.info.name}: ${Math.round(warm.rps)} req/s, ${warm.non2xx} non-2xx, ${warm.errors} errors; Flex calls per request ${perRequest} (${Object.entries(calls).map(([k, v]) => `${k} ×${v}`).join(', ')})`);
-    if (warm.latency.count === 0) throw new Error(`${t.info.name} answered no request with 2xx during warm-up; see ${t.server.logFile}`);
+    (t.info.flexCallsByScenario ??= {})[scenario.key] = { perRequest, byRoute: calls };
+    log(
+      `warm-up ${scenario.key} ${t.info.name}: ${Math.round(warm.rps)} req/s, ${warm.unexpected} unexpected answers, ${warm.errors} errors; Flex calls per request ${perRequest}${total ? ` (${Object.entries(calls).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`,
+    );
+    if (warm.latency.count === 0) throw new Error(`${t.info.name} answered no ${scenario.key} request with ${scenario.expectedStatus} during warm-up (${JSON.stringify(warm.statuses)}); see ${t.server.logFile}`);
   }
 }
 
 /** The measured runs of one scenario: returns one record per run and target. */
-export async function measureRequestsVsFloor(ctx: BenchContext, scenario: RequestScenario, running: RunningTarget[]): Promise<LoadRunRecord[]> {
+export async function measureRequestsVsFloor(ctx: BenchContext, scenario: RequestScenario, running: RunningTarget[], sizing: PreparedSizing): Promise<LoadRunRecord[]> {
   const { host, options } = ctx;
   const runs: LoadRunRecord[] = [];
   for (const latency of options.flexLatencyMs) {
@@ -56,10 +126,24 @@ export async function measureRequestsVsFloor(ctx: BenchContext, scenario: Reques
     for (const concurrency of options.concurrency) {
       for (let run = 1; run <= options.runs; run++) {
         for (const t of running) {
+          const count = scenario.kind === 'prepared' ? sizing.count(scenario.key, t.info.name, latency, concurrency, options.durationSeconds) : undefined;
+          const made = scenario.kind === 'prepared' ? await prepare(ctx, scenario, t, count!) : undefined;
+          const target = scenarioTarget(ctx, t);
           const sampler = sampleRss(t.server.pid);
-          const result = await loadTarget(ctx, scenario, t, concurrency, options.durationSeconds);
+          const cpu = await startCpuMeter(t.cpu);
+          const result = await runLoad({
+            requests: requestsOf(scenario, target, made),
+            connections: concurrency,
+            durationSeconds: options.durationSeconds,
+            expectedStatus: scenario.expectedStatus,
+          });
           const peakRssMB = sampler.stop() / MB;
+          // Let whatever the server still has in hand finish (it is part of the requests sent), then
+          // read its CPU; the next server is loaded only once this one is idle.
+          await waitUntilIdle([t.server.pid, host.pid]);
+          const used = await cpu.stop();
           t.loadPeakRssMB = Math.max(t.loadPeakRssMB, peakRssMB);
+          if (made) sizing.record(scenario.key, t.info.name, latency, concurrency, result.rps);
           runs.push({
             scenario: scenario.key,
             target: t.info.name,
@@ -71,17 +155,20 @@ export async function measureRequestsVsFloor(ctx: BenchContext, scenario: Reques
             p95: round(result.latency.p95, 2),
             p99: round(result.latency.p99, 2),
             max: round(result.latency.max, 2),
+            seconds: round(result.durationSeconds, 2),
             answered: result.latency.count,
-            non2xx: result.non2xx,
+            unexpected: result.unexpected,
+            non2xx: result.unexpected,
             errors: result.errors,
             timeouts: result.timeouts,
             peakRssMB: round(peakRssMB, 1),
+            cpuMsPerRequest: round(used.processMs / Math.max(1, result.sent), 3),
+            dbCpuMsPerRequest: t.cpu.postgres ? round(used.databaseMs / Math.max(1, result.sent), 3) : undefined,
           });
+          const bad = result.unexpected + result.errors;
           log(
-            `Flex ${latency} ms, c=${concurrency}, run ${run}/${options.runs}, ${t.info.name.padEnd(8)}: ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.latency.p50.toFixed(1)}  p99 ${result.latency.p99.toFixed(1)} ms${result.non2xx + result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`,
+            `${scenario.key} Flex ${latency} ms, c=${concurrency}, run ${run}/${options.runs}, ${t.info.name.padEnd(8)}: ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.latency.p50.toFixed(1)}  p99 ${result.latency.p99.toFixed(1)} ms  CPU ${(used.processMs / Math.max(1, result.sent)).toFixed(2)}${t.cpu.postgres ? `+${(used.databaseMs / Math.max(1, result.sent)).toFixed(2)} db` : ''} ms/req${bad ? `  (${JSON.stringify(result.statuses)}, ${result.errors} errors)` : ''}`,
           );
-          // Let whatever the server still has in hand finish before the next server is loaded.
-          await waitUntilIdle([t.server.pid, host.pid]);
         }
       }
     }
@@ -97,6 +184,7 @@ export function loadCells(runs: LoadRunRecord[]): LoadCell[] {
   for (const key of [...new Set(runs.map(keyOf))]) {
     const mine = runs.filter((r) => keyOf(r) === key);
     const { scenario, flexLatencyMs, concurrency, target } = mine[0];
+    const cpu = mine.filter((r) => r.cpuMsPerRequest !== undefined);
     const cell: LoadCell = {
       scenario,
       target,
@@ -106,9 +194,10 @@ export function loadCells(runs: LoadRunRecord[]): LoadCell[] {
       p50: spread(mine.map((r) => r.p50)),
       p95: spread(mine.map((r) => r.p95)),
       p99: spread(mine.map((r) => r.p99)),
-      non2xx: mine.reduce((a, r) => a + r.non2xx, 0),
+      non2xx: mine.reduce((a, r) => a + (r.unexpected ?? r.non2xx), 0),
       errors: mine.reduce((a, r) => a + r.errors, 0),
       peakRssMB: Math.max(...mine.map((r) => r.peakRssMB)),
+      ...(cpu.length ? { cpuMsPerRequest: spread(cpu.map((r) => round(r.cpuMsPerRequest! + (r.dbCpuMsPerRequest ?? 0), 3))) } : {}),
     };
     if (target !== 'floor') {
       const pairs = mine

@@ -4,8 +4,8 @@ import type { WebhookCell, WebhookRunRecord } from '../lib/report';
 import { round, spread, summarizeLatencies } from '../lib/stats';
 
 /**
- * Webhook to resolve: sessions are created (the Shopify simulator sends them to the app) and paid on
- * Flex at a steady rate, and the buyer never returns, so only Flex's checkout.session.completed
+ * Webhook to resolve: sessions are created (the Shopify simulator sends them to the app), their pay
+ * pages opened and paid on Flex at a steady rate, and the buyer never returns, so only Flex's checkout.session.completed
  * webhook can resolve them. Per session, from Flex starting the delivery to the simulator recording
  * paymentSessionResolve. Apps only: the floor keeps nothing to resolve.
  */
@@ -19,7 +19,7 @@ export async function measureWebhookResolve(ctx: BenchContext, running: RunningT
     for (let run = 1; run <= options.runs; run++) {
       for (const t of apps) {
         const sampler = sampleRss(t.server.pid);
-        const result = await host.webhookRun({ appUrl: t.server.url, shop: t.shop, amount: AMOUNT, rate, durationMs: options.webhookSeconds * 1000, resolveTimeoutMs: 30_000 });
+        const result = await host.webhookRun({ endpoint: t.endpoint, shop: t.shop, amount: AMOUNT, rate, durationMs: options.webhookSeconds * 1000, resolveTimeoutMs: 30_000 });
         t.loadPeakRssMB = Math.max(t.loadPeakRssMB, sampler.stop() / MB);
         const lat = summarizeLatencies(result.webhookToResolveMs);
         const ack = summarizeLatencies(result.webhookAckMs);

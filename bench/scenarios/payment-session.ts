@@ -1,60 +1,41 @@
 import express from 'express';
 import { paymentSessionBody, paymentSessionHeaders } from '../lib/payment-request';
-import type { RequestScenario } from './scenario';
+import type { EndlessScenario } from './scenario';
 
 /**
- * Shopify's payment session request, `POST /payments/sessions` (unique Shopify session per request).
- * The app answers 201 {redirect_url} once it has created the Flex checkout session.
+ * Shopify's payment session request, `POST /payments/sessions` (unique Shopify session per request),
+ * sent to the app's private session listener with the proxy's header (proxy mode). The app stores
+ * the session and answers 201 {redirect_url: {APP_URL}/pay/{id}} at once, without calling Flex: the
+ * Flex checkout is made on the pay page (pay-step.ts).
  *
- * Its floor parses the JSON body, makes the one Flex call the app must make per payment (create the
- * checkout session: same body shape, same Idempotency-Key, at a price created up front, as the app's
- * cached catch-all price) and answers 201 {redirect_url}.
+ * Its floor parses the JSON body, keeps what its pay page needs in memory and answers 201 with its
+ * pay page's URL: no Flex call, no persistence, no validation.
  */
-export const paymentSession: RequestScenario = {
+export const paymentSession: EndlessScenario = {
+  kind: 'endless',
   key: 'payment-session',
-  title: 'Payment session requests, POST /payments/sessions (unique Shopify session per request)',
+  title: 'Payment session requests, POST /payments/sessions (unique Shopify session per request; answered with the pay page, no Flex call)',
+  expectedStatus: 201,
 
-  nextRequest: ({ shop, amount, shopifyUrl }) => ({
+  nextRequest: ({ endpoint, shop, amount, shopifyUrl }) => ({
+    url: `${endpoint.sessionsUrl}/payments/sessions`,
     method: 'POST',
-    path: '/payments/sessions',
-    headers: paymentSessionHeaders(shop),
+    headers: paymentSessionHeaders(shop, endpoint.proxySecret),
     body: JSON.stringify(paymentSessionBody({ shop, amount, shopifyUrl })),
   }),
 
-  async installFloor(app, { flexPost, appUrl, amountMinor }) {
-    // The app keeps a catch-all product and one price per amount; the floor makes them once, up front.
-    const { product } = await flexPost(
-      '/v1/products',
-      { product: { name: 'Floor catch-all', description: 'benchmark floor', client_reference_id: 'floor', metadata: {} } },
-      'floor-product',
-    );
-    const { price } = await flexPost('/v1/prices', { price: { product: product.product_id, unit_amount: amountMinor, description: 'floor price' } }, `floor-price-${amountMinor}`);
-    const priceId: string = price.price_id;
-
-    app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), async (req, res) => {
+  async installFloor(app, { appUrl, remember }) {
+    app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), (req, res) => {
       const body = req.body as Record<string, any>;
-      const shop = req.get('shopify-shop-domain');
-      try {
-        const { checkout_session } = await flexPost(
-          '/v1/checkout/sessions',
-          {
-            checkout_session: {
-              mode: 'payment',
-              line_items: [{ price: priceId, quantity: 1 }],
-              success_url: `${appUrl}/payments/return/${body.id}?checkout_session={CHECKOUT_SESSION_ID}`,
-              cancel_url: `${appUrl}/payments/cancel/${body.id}`,
-              client_reference_id: body.id,
-              capture_method: 'automatic',
-              defaults: { email: body.customer?.email, first_name: body.customer?.billing_address?.given_name, last_name: body.customer?.billing_address?.family_name, phone: body.customer?.phone_number },
-              metadata: { shopify_shop_domain: shop, shopify_payment_session_gid: body.gid, shopify_payment_session_id: body.id, shopify_payment_group: body.group },
-            },
-          },
-          `shopify-payment-session:${shop}:${body.id}`,
-        );
-        res.status(201).json({ redirect_url: checkout_session.redirect_url });
-      } catch (error) {
-        res.status(502).json({ error: (error as Error).message });
-      }
+      const customer = body.customer;
+      remember({
+        id: body.id,
+        gid: body.gid,
+        group: body.group,
+        shop: req.get('shopify-shop-domain') ?? '',
+        defaults: { email: customer?.email, first_name: customer?.billing_address?.given_name, last_name: customer?.billing_address?.family_name, phone: customer?.phone_number },
+      });
+      res.status(201).json({ redirect_url: `${appUrl}/pay/${encodeURIComponent(body.id)}` });
     });
   },
 };
