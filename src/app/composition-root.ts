@@ -57,6 +57,7 @@ import { ReportToShopifyJob } from '../payments/report-to-shopify';
 import { flexVoid } from '../payments/void/flex-void';
 import { voidPolicy } from '../payments/void/void-policy';
 import { AnnotateOrderJob } from '../orders/annotate-order';
+import { compareOrderLines } from '../orders/compare-order-lines';
 import { LinkOrderJob } from '../orders/link-order';
 import { orderWebhookTopics } from '../orders/order-webhooks';
 import { LoadOrdersOverview } from '../orders/orders-overview';
@@ -213,7 +214,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new ReturnLatePaymentJob(flexJobDeps('payments')),
       new CancelGroupCheckoutsJob(flexJobDeps('payments')),
       new ActivateWebPixelJob({ transactor, tokens, webPixels, appUrl: config.appUrl, clock, logger: logger.child({ component: 'cart' }) }),
-      new LinkOrderJob({ ...ordersDeps, flex }),
+      new LinkOrderJob({ ...ordersDeps, flex, compareLines: compareOrderLines }),
       new AnnotateOrderJob(ordersDeps),
     ],
     clock,
