@@ -248,8 +248,11 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     leaseMs: 5 * 60_000,
     batchSize: 4,
   });
-  transactor.onJobsEnqueued(() => worker.wake());
-  transactor.onJobsEnqueued(() => catalogWorker.wake());
+  for (const lane of [worker, catalogWorker]) {
+    transactor.onJobsEnqueued((kinds) => {
+      if (!kinds || [...kinds].some((kind) => lane.handles(kind))) lane.wake();
+    });
+  }
   const runNow = (jobId: string) => worker.runNow(jobId);
 
   const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });

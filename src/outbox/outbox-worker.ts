@@ -108,6 +108,11 @@ export class OutboxWorker {
     return this.running && Date.now() - this.lastHeartbeat < Math.max(30_000, this.pollIntervalMs * 5);
   }
 
+  /** Whether this worker runs jobs of `kind`. */
+  handles(kind: string): boolean {
+    return this.handlers.has(kind);
+  }
+
   /** Asks for a poll as soon as possible (a job was just enqueued). */
   wake(): void {
     if (!this.running) return;

@@ -92,8 +92,6 @@ export function reportOperationRejected(jobs: JobRepository, kind: OperationKind
   return reportToShopify(jobs, kind, session, OPERATION_MUTATIONS[kind].reject, { reason }, now);
 }
 
-const FINAL_STATES = new Set(['RESOLVED', 'REJECTED']);
-
 /** Sends one Payments Apps session mutation and records on the session what Shopify acknowledged. */
 export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
   readonly type = REPORT_TO_SHOPIFY;
@@ -148,20 +146,21 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     const kind = KIND_OF_SUBJECT[payload.subject.type]!;
     const state = subject?.state?.code ?? MUTATION_TARGET_STATE[payload.mutation]!;
     const sessionId = payload.subject.id;
-    let paymentId: PaymentId | null;
+    const event = { mutation: payload.mutation, state, alreadyInState, ...operationRef(kind, sessionId) };
     if (kind === 'payment') {
-      const payment = await repos.payments.findById(sessionId as PaymentId);
-      if (!payment) return;
-      paymentId = payment.id;
-      // A late "pending" acknowledgement must not hide a final state Shopify already confirmed.
-      const keepFinal = payload.mutation === 'paymentSessionPending' && payment.shopifyState !== null && FINAL_STATES.has(payment.shopifyState);
-      if (!keepFinal) await repos.payments.recordShopifyState(payment.id, state, subject?.nextAction?.context?.redirectUrl ?? null);
+      // One statement: the state, unless a late "pending" acknowledgement would hide a final state
+      // Shopify already confirmed, and the timeline event; nothing when the payment is gone.
+      const recorded = await repos.payments.recordShopifyAcknowledged(sessionId as PaymentId, state, subject?.nextAction?.context?.redirectUrl ?? null, payload.mutation === 'paymentSessionPending', {
+        type: 'shopify_acknowledged',
+        detail: event,
+      });
+      if (!recorded) return;
     } else {
-      paymentId = await this.paymentOf(repos, kind, sessionId);
+      const paymentId = await this.paymentOf(repos, kind, sessionId);
       if (!paymentId) return;
       await operationSessions(repos, kind).recordShopifyState(sessionId, state);
+      await repos.payments.addEvent(paymentId, 'shopify_acknowledged', event);
     }
-    await repos.payments.addEvent(paymentId, 'shopify_acknowledged', { mutation: payload.mutation, state, alreadyInState, ...operationRef(kind, sessionId) });
     this.deps.logger.info({ [`${kind}SessionId`]: sessionId, mutation: payload.mutation, state }, `Shopify acknowledged the ${kind} session mutation`);
   }
 

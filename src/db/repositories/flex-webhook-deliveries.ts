@@ -22,12 +22,18 @@ export class FlexWebhookDeliveryRepository {
    */
   async recordIfNew(delivery: NewFlexWebhookDelivery): Promise<{ id: string } | null> {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
-    const rows = await this.db.flexWebhookDelivery.createManyAndReturn({ data: [delivery], skipDuplicates: true, select: { id: true } });
+    // SQL as written: every webhook sends this and the next one (bench/README-queries.md).
+    const rows = await this.db.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt")
+      VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()})
+      ON CONFLICT ("shopId", "deliveryId") DO NOTHING
+      RETURNING id::text AS id`;
     return rows[0] ?? null;
   }
 
   async setOutcome(id: string, outcome: string): Promise<void> {
-    await this.db.flexWebhookDelivery.update({ where: { id }, data: { outcome } });
+    await this.db.$executeRaw`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid`;
   }
 
   async countForShop(shopId: string, since: Date): Promise<number> {

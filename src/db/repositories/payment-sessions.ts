@@ -1,4 +1,4 @@
-import type { DecisionSource, PaymentKind, PaymentSession, Prisma } from '@prisma/client';
+import { Prisma, type DecisionSource, type PaymentKind, type PaymentSession } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
@@ -71,9 +71,11 @@ export class PaymentSessionRepository {
     return { record: existing, created: false };
   }
 
+  // The reads and writes of every payment (pay page, webhook, outbox) are SQL as written: through
+  // the query API each costs several times the CPU (bench/README-queries.md).
   async findById(id: PaymentId): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findUnique({ where: { id } });
-    return row ? toRecord(row) : null;
+    const rows = await this.db.$queryRaw<PaymentSession[]>`SELECT * FROM "PaymentSession" WHERE id = ${id}::uuid`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findByShopifyId(shopId: ShopId, shopifyId: ShopifySessionId): Promise<PaymentSessionRecord | null> {
@@ -82,10 +84,9 @@ export class PaymentSessionRepository {
   }
 
   async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findUnique({
-      where: { shopId_flexCheckoutSessionId: { shopId, flexCheckoutSessionId } },
-    });
-    return row ? toRecord(row) : null;
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /**
@@ -137,23 +138,34 @@ export class PaymentSessionRepository {
 
   /**
    * Records a final decision, unless one was already made. The conditional update is what makes the
-   * first of buyer return, webhook and reconciler win and the others change nothing.
+   * first of buyer return, webhook and reconciler win and the others change nothing. `event` joins
+   * the timeline in the same statement, only when this decision won.
    */
-  async decideFinal(id: PaymentId, decision: FinalDecision, source: DecisionSource, now: Date, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<boolean> {
-    const { count } = await this.db.paymentSession.updateMany({
-      where: { id, status: { in: ['RECEIVED', 'CHECKOUT_CREATED', 'PENDING'] } },
-      data: {
-        status: decision.status,
-        decisionSource: source,
-        decidedAt: now,
-        nextReconcileAt: null,
-        ...(decision.status === 'RESOLVED'
-          ? { authorizationExpiresAt: decision.authorizationExpiresAt }
-          : { rejectionCode: decision.rejectionCode, rejectionMessage: decision.rejectionMessage }),
-        ...(flexCheckoutSessionId ? { flexCheckoutSessionId } : {}),
-      },
-    });
-    return count === 1;
+  async decideFinal(
+    id: PaymentId,
+    decision: FinalDecision,
+    source: DecisionSource,
+    now: Date,
+    flexCheckoutSessionId?: FlexCheckoutSessionId,
+    event?: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<boolean> {
+    const outcome =
+      decision.status === 'RESOLVED'
+        ? Prisma.sql`status = 'RESOLVED', "authorizationExpiresAt" = ${decision.authorizationExpiresAt}`
+        : Prisma.sql`status = 'REJECTED', "rejectionCode" = ${decision.rejectionCode}, "rejectionMessage" = ${decision.rejectionMessage}`;
+    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+      WITH updated AS (
+        UPDATE "PaymentSession"
+        SET ${outcome}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now}, "nextReconcileAt" = NULL,
+          "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')
+        RETURNING id
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
+      )
+      SELECT count(*)::int AS n FROM updated`;
+    return (rows[0]?.n ?? 0) === 1;
   }
 
   /**
@@ -166,15 +178,19 @@ export class PaymentSessionRepository {
 
   /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */
   async paidInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findFirst({ where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: { in: ['RESOLVED', 'PENDING'] } } });
-    return row ? toRecord(row) : null;
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      SELECT * FROM "PaymentSession"
+      WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid AND status IN ('RESOLVED', 'PENDING')
+      LIMIT 1`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /** The group's other payments whose Flex checkout the buyer could still pay. */
   async openInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord[]> {
-    const rows = await this.db.paymentSession.findMany({
-      where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: 'CHECKOUT_CREATED', flexCheckoutSessionId: { not: null } },
-    });
+    const rows = await this.db.$queryRaw<PaymentSession[]>`
+      SELECT * FROM "PaymentSession"
+      WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid
+        AND status = 'CHECKOUT_CREATED' AND "flexCheckoutSessionId" IS NOT NULL`;
     return rows.map(toRecord);
   }
 
@@ -196,6 +212,32 @@ export class PaymentSessionRepository {
       data: { status: 'PENDING', pendingExpiresAt, decisionSource: source, decidedAt: now, nextReconcileAt },
     });
     return count === 1;
+  }
+
+  /**
+   * What Shopify acknowledged, and its timeline event, in one statement; false when the payment is
+   * gone. A late "pending" acknowledgement (`pendingOnly`) does not hide a final state Shopify
+   * already confirmed: the row is left as it is, the event is still recorded.
+   */
+  async recordShopifyAcknowledged(
+    id: PaymentId,
+    shopifyState: string,
+    nextActionUrl: string | null,
+    pendingOnly: boolean,
+    event: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<boolean> {
+    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+      WITH payment AS (
+        SELECT id FROM "PaymentSession" WHERE id = ${id}::uuid
+      ), updated AS (
+        UPDATE "PaymentSession" SET "shopifyState" = ${shopifyState}, "nextActionUrl" = coalesce(${nextActionUrl || null}, "nextActionUrl"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND NOT (${pendingOnly} AND coalesce("shopifyState" IN ('RESOLVED', 'REJECTED'), false))
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb, ${new Date()} FROM payment
+      )
+      SELECT count(*)::int AS n FROM payment`;
+    return (rows[0]?.n ?? 0) > 0;
   }
 
   async recordShopifyState(id: PaymentId, shopifyState: string, nextActionUrl: string | null): Promise<void> {
@@ -240,7 +282,11 @@ export class PaymentSessionRepository {
   }
 
   async addEvent(paymentSessionId: PaymentId, type: string, detail?: Prisma.InputJsonValue): Promise<void> {
-    await this.db.paymentEvent.create({ data: { paymentSessionId, type, detail } });
+    // The app's time, as Prisma's @default(now()) sends it: the database's now() is the start of the
+    // transaction, which would put this event before earlier ones of the same transaction.
+    await this.db.$executeRaw`
+      INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+      VALUES (${paymentSessionId}::uuid, ${type}, ${detail === undefined ? null : JSON.stringify(detail)}::jsonb, ${new Date()})`;
   }
 
   async listEvents(paymentSessionId: PaymentId): Promise<Array<{ type: string; detail: Prisma.JsonValue; createdAt: Date }>> {
