@@ -131,7 +131,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   readOperationalGaugesOnScrape(metrics, database.prisma, clock);
   readCommerceGaugesOnScrape(metrics, database.prisma, clock);
   const secrets = new SecretBox(config.encryptionKeys);
-  const transactor = new Transactor(database.prisma, secrets);
+  const transactor = new Transactor(database.prisma, database.pool, secrets);
   const { repos } = transactor;
 
   // Platform clients.

@@ -1,6 +1,8 @@
 import type { PrismaClient } from '@prisma/client';
+import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
+import { poolSql, transactionSql } from './sql';
 
 /**
  * Runs work in one database transaction, with repositories bound to it, and runs what must wait for
@@ -15,9 +17,11 @@ export class Transactor {
 
   constructor(
     private readonly prisma: PrismaClient,
+    /** The pool Prisma runs on: statements outside a transaction go to it directly. */
+    pool: Pool,
     private readonly secrets: SecretBox,
   ) {
-    this.repos = createRepositories(prisma, secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
+    this.repos = createRepositories(prisma, poolSql(pool), secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
   }
 
   /** Called after every commit that wrote outbox jobs. */
@@ -34,7 +38,7 @@ export class Transactor {
       if (kind === undefined) kinds = undefined;
       else kinds?.add(kind);
     };
-    const result = await this.prisma.$transaction((tx) => work(createRepositories(tx, this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued })), {
+    const result = await this.prisma.$transaction((tx) => work(createRepositories(tx, transactionSql(tx), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued })), {
       timeout: 15_000,
       maxWait: 15_000,
     });

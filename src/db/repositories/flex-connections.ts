@@ -4,6 +4,7 @@ import type { ShopDomain, ShopId } from '../../lib/ids';
 import { Secret } from '../../lib/secret';
 import type { SecretBox } from '../../lib/secret-box';
 import { secretContexts } from '../../lib/secret-contexts';
+import type { SqlRunner } from '../sql';
 
 export type { FlexMode } from '@prisma/client';
 
@@ -41,6 +42,7 @@ export interface SaveFlexConnection {
 export class FlexConnectionRepository {
   constructor(
     private readonly db: DbClient,
+    private readonly sql: SqlRunner,
     private readonly secrets: SecretBox,
   ) {}
 
@@ -64,7 +66,7 @@ export class FlexConnectionRepository {
 
   private async shopWithConnection(where: Prisma.Sql, mode: FlexMode): Promise<ShopWithConnection | null> {
     // The shop's columns get names of their own: c.* has a "shopId" that is NULL when there is no connection.
-    const rows = await this.db.$queryRaw<Array<{ shop_row_id: string; shop_row_domain: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>>`
+    const rows = await this.sql.query<{ shop_row_id: string; shop_row_domain: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>`
       SELECT s.id AS shop_row_id, s.domain AS shop_row_domain, s.status AS shop_row_status, c.*
       FROM "Shop" s
       LEFT JOIN "FlexConnection" c ON c."shopId" = s.id AND c.mode = ${mode}::"FlexMode"

@@ -2,6 +2,7 @@ import { Prisma, type DecisionSource, type PaymentKind, type PaymentSession } fr
 import type { DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
+import type { SqlRunner } from '../sql';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
 
@@ -41,7 +42,10 @@ export type FinalDecision =
   | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
 
 export class PaymentSessionRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Inserts the session with its first timeline event, or returns the one already stored under
@@ -49,7 +53,7 @@ export class PaymentSessionRepository {
    */
   async insertOrGet(input: NewPaymentSession, event: { type: string; detail: Prisma.InputJsonValue }): Promise<{ record: PaymentSessionRecord; created: boolean }> {
     const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       WITH inserted AS (
         INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
           "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
@@ -74,7 +78,7 @@ export class PaymentSessionRepository {
   // The reads and writes of every payment (pay page, webhook, outbox) are SQL as written: through
   // the query API each costs several times the CPU (bench/README-queries.md).
   async findById(id: PaymentId): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`SELECT * FROM "PaymentSession" WHERE id = ${id}::uuid`;
+    const rows = await this.sql.query<PaymentSession>`SELECT * FROM "PaymentSession" WHERE id = ${id}::uuid`;
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -84,7 +88,7 @@ export class PaymentSessionRepository {
   }
 
   async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}`;
     return rows[0] ? toRecord(rows[0]) : null;
   }
@@ -95,7 +99,7 @@ export class PaymentSessionRepository {
    * holder's result instead of calling Flex too.
    */
   async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       UPDATE "PaymentSession"
       SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
       WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
@@ -121,7 +125,7 @@ export class PaymentSessionRepository {
     nextReconcileAt: Date,
     event: { type: string; detail: Prisma.InputJsonValue },
   ): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       WITH updated AS (
         UPDATE "PaymentSession"
         SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL, "checkoutLeaseToken" = NULL,
@@ -153,7 +157,7 @@ export class PaymentSessionRepository {
       decision.status === 'RESOLVED'
         ? Prisma.sql`status = 'RESOLVED', "authorizationExpiresAt" = ${decision.authorizationExpiresAt}`
         : Prisma.sql`status = 'REJECTED', "rejectionCode" = ${decision.rejectionCode}, "rejectionMessage" = ${decision.rejectionMessage}`;
-    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+    const rows = await this.sql.query<{ n: number }>`
       WITH updated AS (
         UPDATE "PaymentSession"
         SET ${outcome}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now}, "nextReconcileAt" = NULL,
@@ -173,12 +177,12 @@ export class PaymentSessionRepository {
    * transaction ends, so two Flex checkouts of one group paid at once cannot both be resolved.
    */
   async lockGroup(shopId: ShopId, groupId: string): Promise<void> {
-    await this.db.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
+    await this.sql.query`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
   }
 
   /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */
   async paidInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       SELECT * FROM "PaymentSession"
       WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid AND status IN ('RESOLVED', 'PENDING')
       LIMIT 1`;
@@ -187,7 +191,7 @@ export class PaymentSessionRepository {
 
   /** The group's other payments whose Flex checkout the buyer could still pay. */
   async openInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord[]> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       SELECT * FROM "PaymentSession"
       WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid
         AND status = 'CHECKOUT_CREATED' AND "flexCheckoutSessionId" IS NOT NULL`;
@@ -226,7 +230,7 @@ export class PaymentSessionRepository {
     pendingOnly: boolean,
     event: { type: string; detail: Prisma.InputJsonValue },
   ): Promise<boolean> {
-    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+    const rows = await this.sql.query<{ n: number }>`
       WITH payment AS (
         SELECT id FROM "PaymentSession" WHERE id = ${id}::uuid
       ), updated AS (
@@ -260,7 +264,7 @@ export class PaymentSessionRepository {
    * so that other instances skip them meanwhile.
    */
   async claimDueForReconciliation(now: Date, limit: number, leaseMs: number): Promise<PaymentSessionRecord[]> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       UPDATE "PaymentSession" SET "nextReconcileAt" = ${new Date(now.getTime() + leaseMs)},
         "reconcileAttempts" = "reconcileAttempts" + 1, "updatedAt" = ${now}
       WHERE id IN (
@@ -284,7 +288,7 @@ export class PaymentSessionRepository {
   async addEvent(paymentSessionId: PaymentId, type: string, detail?: Prisma.InputJsonValue): Promise<void> {
     // The app's time, as Prisma's @default(now()) sends it: the database's now() is the start of the
     // transaction, which would put this event before earlier ones of the same transaction.
-    await this.db.$executeRaw`
+    await this.sql.execute`
       INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
       VALUES (${paymentSessionId}::uuid, ${type}, ${detail === undefined ? null : JSON.stringify(detail)}::jsonb, ${new Date()})`;
   }
