@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Repositories } from '../db/repositories';
 import type { Transactor } from '../db/transactor';
 import type { PaymentId } from '../lib/ids';
@@ -107,15 +107,21 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     },
   ) {}
 
-  async handle(job: JobRecord, payload: ReportToShopifyPayload): Promise<JobResult> {
+  async handle(job: ClaimedJob, payload: ReportToShopifyPayload): Promise<JobResult> {
     const { repos } = this.deps.transactor;
-    const shop = await repos.shops.findById(payload.shopId);
-    if (!shop) return { status: 'failed', error: 'shop no longer exists' };
-    const token = await this.deps.tokens.forShop(shop.domain);
-    // Uninstalled: the outcome of money already moved is still Shopify's to hear. It waits for the
-    // merchant to install the app again (then it goes through), or for a person once it runs out.
-    if (!token) return { status: 'retry', error: shop.status === 'UNINSTALLED' ? 'the app is uninstalled from this shop; waiting for it to be installed again' : 'no Shopify access token stored for this shop' };
-    const outcome = await this.deps.client.mutate(shop.domain, token, payload.mutation, payload.variables);
+    // The claim read the job's shop's domain already; the shop itself is read only when that is not
+    // the payload's shop, or when there is no token to say why.
+    const shopDomain = job.shopId === payload.shopId && job.shopDomain ? job.shopDomain : (await repos.shops.findById(payload.shopId))?.domain;
+    if (!shopDomain) return { status: 'failed', error: 'shop no longer exists' };
+    const token = await this.deps.tokens.forShop(shopDomain);
+    if (!token) {
+      const shop = await repos.shops.findById(payload.shopId);
+      if (!shop) return { status: 'failed', error: 'shop no longer exists' };
+      // Uninstalled: the outcome of money already moved is still Shopify's to hear. It waits for the
+      // merchant to install the app again (then it goes through), or for a person once it runs out.
+      return { status: 'retry', error: shop.status === 'UNINSTALLED' ? 'the app is uninstalled from this shop; waiting for it to be installed again' : 'no Shopify access token stored for this shop' };
+    }
+    const outcome = await this.deps.client.mutate(shopDomain, token, payload.mutation, payload.variables);
     switch (outcome.kind) {
       case 'acknowledged':
         // Counted when Shopify first takes the outcome (a repeat finds it already in that state).
