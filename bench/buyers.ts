@@ -1,6 +1,6 @@
 import type { FlexSandbox } from '../sandbox/flex';
 import type { ShopifySimulator } from '../sandbox/shopify';
-import { PROXY_AUTH_HEADER } from './lib/payment-request';
+import { BENCH_API_SECRET, PROXY_AUTH_HEADER } from './lib/payment-request';
 
 /**
  * The buyers, and what the benchmark reads back from the sandboxes about them; run inside the sandbox
@@ -21,12 +21,22 @@ export interface AppEndpoint {
 }
 
 /**
- * Where the sessions come from. Today a bare session request: no cart was captured, so the pay page
- * falls back to one catch-all line. When the app captures carts (issue 10), add `{ kind: 'cart', … }`
- * here and make it with `shopify.runCheckout(shop, { lines, session: { headers } })`, which sends the
- * pixel events and checkout webhooks before the session request; nothing else changes.
+ * Where the sessions come from.
+ * - `cart` (what every measurement uses): the buyer's checkout on the Shopify simulator with the
+ *   shop's bench cart (`setCart`, bench/lib/bench-catalog.ts), captured the way Shopify does it before
+ *   the session request arrives: the `checkouts/create` webhook (HMAC-signed, delivered and answered
+ *   first), then the session request, whose `cancel_url` carries that checkout's token
+ *   (`shopify.runCheckout` with those two steps). The pay page finds the snapshot at once.
+ * - `bare`: a bare session request (no checkout behind it): the app finds no snapshot for the token in
+ *   its `cancel_url`, waits `tuning.cartWaitMs` (3 s) for one and falls back to the catch-all line.
  */
-export type SessionSource = { kind: 'bare' };
+export type SessionSource = { kind: 'bare' } | { kind: 'cart' };
+
+/** One line of the bench cart: a variant of the shop's catalog in the simulator. */
+export interface BenchCartLine {
+  variantId: string;
+  quantity: number;
+}
 
 export interface WebhookRunInput {
   endpoint: AppEndpoint;
@@ -49,6 +59,8 @@ export interface WebhookRunResult {
   webhookAckMs: number[];
   /** Sessions whose webhook needed more than one attempt. */
   retriedDeliveries: number;
+  /** The run's Flex checkouts by what they were made of (`metadata.cart`). */
+  checkoutsByCart: Record<string, number>;
   errors: string[];
 }
 
@@ -90,6 +102,8 @@ export interface PaymentFlowResult {
   shopifyCalls: Record<string, number>;
   /** Flex webhook deliveries to the server, and those that needed another attempt. */
   webhookDeliveries: number;
+  /** The run's Flex checkouts by what they were made of (`metadata.cart`): `cart` when the buyer's cart was joined. */
+  checkoutsByCart: Record<string, number>;
   retriedDeliveries: number;
   errors: string[];
 }
@@ -184,18 +198,50 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
 
   // ---- the buyer's steps ----
 
-  /** The simulator sends session requests to this server from now on. */
+  /** Each shop's bench cart (its own variant ids), set once its catalog is made. */
+  const carts = new Map<string, BenchCartLine[]>();
+  function setCart(shop: string, lines: BenchCartLine[]): void {
+    carts.set(shop, lines);
+  }
+
+  /** Session requests with the shop's cart when it has one (every shop of the benchmark does), else bare. */
+  const sourceFor = (shop: string): SessionSource => (carts.has(shop) ? { kind: 'cart' } : { kind: 'bare' });
+
+  /**
+   * The simulator sends session requests, and the checkouts/create webhooks (the only topic the
+   * benchmark subscribes: the cart; no orders/* or products/* webhooks), to this server from now on.
+   */
   function useServer(endpoint: AppEndpoint): void {
-    shopify.configureApp({ url: endpoint.appUrl, paymentsUrl: endpoint.sessionsUrl, apiKey: 'bench-api-key', apiSecret: 'bench-api-secret' });
+    shopify.configureApp({
+      url: endpoint.appUrl,
+      paymentsUrl: endpoint.sessionsUrl,
+      apiKey: 'bench-api-key',
+      apiSecret: BENCH_API_SECRET,
+      webhookTopics: ['checkouts/create'],
+    });
   }
 
   /** Shopify sends a payment session; the answer must be 201 with the pay page's URL. */
-  async function sendSession(endpoint: AppEndpoint, shop: string, amount: string, _source: SessionSource): Promise<{ id: string; gid: string; payUrl: string }> {
-    const sent = await shopify.sendPaymentSession(shop, {
-      amount,
-      headers: endpoint.proxySecret ? { [PROXY_AUTH_HEADER]: endpoint.proxySecret } : undefined,
-      timeoutMs: 60_000,
-    });
+  async function sendSession(endpoint: AppEndpoint, shop: string, amount: string, source: SessionSource): Promise<{ id: string; gid: string; payUrl: string }> {
+    const headers = endpoint.proxySecret ? { [PROXY_AUTH_HEADER]: endpoint.proxySecret } : undefined;
+    let sent;
+    if (source.kind === 'cart') {
+      const lines = carts.get(shop);
+      if (!lines) throw new Error(`no bench cart for ${shop} (setCart first)`);
+      // As Shopify: checkouts/create delivered (and answered) before the session request; the
+      // session's amount is the checkout's total and its cancel_url carries the checkout's token.
+      const run = await shopify.runCheckout(shop, {
+        lines,
+        steps: [{ webhook: 'checkouts/create' }, { paymentSession: true }],
+        session: { headers, timeoutMs: 60_000 },
+      });
+      const delivery = run.webhooks[0]?.deliveries[0];
+      if (!delivery || delivery.status !== 200) throw new Error(`checkouts/create ${run.webhooks[0]?.outcome ?? 'not sent'}${delivery ? `, answered ${delivery.status}${delivery.error ? ` (${delivery.error})` : ''}` : ''}`);
+      if (!run.session) throw new Error('runCheckout sent no session request');
+      sent = run.session;
+    } else {
+      sent = await shopify.sendPaymentSession(shop, { amount, headers, timeoutMs: 60_000 });
+    }
     const redirect = (sent.body as { redirect_url?: string } | null)?.redirect_url;
     if (sent.status !== 201 || !redirect) throw new Error(`payment session answered ${sent.status}${sent.error ? ` (${sent.error})` : ''}: ${JSON.stringify(sent.body).slice(0, 200)}`);
     return { id: sent.session.id, gid: sent.session.gid, payUrl: redirect };
@@ -255,7 +301,7 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
     let paid = 0;
 
     const startOne = async () => {
-      const session = await sendSession(input.endpoint, input.shop, input.amount, { kind: 'bare' });
+      const session = await sendSession(input.endpoint, input.shop, input.amount, sourceFor(input.shop));
       const record: { id: string; gid: string; checkoutId?: string } = { id: session.id, gid: session.gid };
       sessions.push(record);
       created++;
@@ -323,6 +369,7 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
       webhookToResolveMs,
       webhookAckMs,
       retriedDeliveries,
+      checkoutsByCart: checkoutsByCart(sessions.flatMap((s) => (s.checkoutId ? [s.checkoutId] : []))),
       errors: [...new Set(errors)].slice(0, 10),
     };
   }
@@ -360,9 +407,11 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
       flexCalls: {},
       shopifyCalls: {},
       webhookDeliveries: 0,
+      checkoutsByCart: {},
       retriedDeliveries: 0,
       errors: [],
     };
+    const checkoutIds: string[] = [];
     const t0 = performance.now();
     const stopAt = t0 + input.durationMs;
     let lastDone = t0;
@@ -371,10 +420,11 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
         result.started++;
         const start = performance.now();
         try {
-          const session = await sendSession(input.endpoint, input.shop, input.amount, { kind: 'bare' });
+          const session = await sendSession(input.endpoint, input.shop, input.amount, sourceFor(input.shop));
           const answered = performance.now();
           const checkoutId = await openPayPage(session.payUrl);
           const redirected = performance.now();
+          checkoutIds.push(checkoutId);
           const outcome = outcomes.wait(session.gid, input.resolveTimeoutMs);
           flex.pay(checkoutId, 'hsa_fsa');
           if ((await outcome) !== 'resolved') throw new Error('the server rejected the payment session');
@@ -405,8 +455,36 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
       result.webhookDeliveries++;
       if (d.attempts.length > 1) result.retriedDeliveries++;
     }
+    result.checkoutsByCart = checkoutsByCart(checkoutIds);
     result.errors = [...new Set(result.errors)].slice(0, 10);
     return result;
+  }
+
+  /**
+   * What these Flex checkout sessions were made of (`metadata.cart`: `cart`, the buyer's lines;
+   * `catch_all`, the one catch-all line; `none`, no such metadata): what the pay pages really sent Flex.
+   */
+  function checkoutsByCart(checkoutIds: string[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const id of checkoutIds) {
+      const key = (flex.checkoutSession(id) as { metadata?: Record<string, string> }).metadata?.cart ?? 'none';
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /**
+   * One payment with the shop's cart up to the pay page (not paid): what Flex's checkout was made of
+   * (`cart` once the server's catalog is synced and the join works), and how long the pay page took.
+   */
+  async function probeCart(input: { endpoint: AppEndpoint; shop: string; amount: string }): Promise<{ cart: string; payPageMs: number; amountTotal: number | null }> {
+    useServer(input.endpoint);
+    const session = await sendSession(input.endpoint, input.shop, input.amount, sourceFor(input.shop));
+    const start = performance.now();
+    const checkoutId = await openPayPage(session.payUrl);
+    const payPageMs = performance.now() - start;
+    const checkout = flex.checkoutSession(checkoutId) as { metadata?: Record<string, string>; amount_total?: number };
+    return { cart: checkout.metadata?.cart ?? 'none', payPageMs, amountTotal: checkout.amount_total ?? null };
   }
 
   /** Flex API calls made with this account's keys since the last clearRecords, by route. */
@@ -443,7 +521,7 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
       input.concurrency,
       async () => {
         try {
-          const session = await sendSession(input.endpoint, input.shop, input.amount, { kind: 'bare' });
+          const session = await sendSession(input.endpoint, input.shop, input.amount, sourceFor(input.shop));
           const before = Date.now();
           const checkoutId = await openPayPage(session.payUrl);
           if (!firstCheckoutAt) firstCheckoutAt = before;
@@ -551,5 +629,5 @@ export function buyers({ flex, shopify }: { flex: FlexSandbox; shopify: ShopifyS
     };
   }
 
-  return { createSessions, webhookRun, paymentFlowRun, backlogCreate, backlogPay, backlogProgress, flexRate, flexCallsOf };
+  return { setCart, probeCart, createSessions, webhookRun, paymentFlowRun, backlogCreate, backlogPay, backlogProgress, flexRate, flexCallsOf };
 }

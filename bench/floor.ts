@@ -1,9 +1,11 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createGraphQLClient } from '@shopify/graphql-client';
 import express from 'express';
 import { Webhook } from 'svix';
 import { SCENARIOS } from './scenarios';
-import type { FloorSession } from './scenarios/scenario';
+import type { BenchVariant } from './lib/bench-catalog';
+import type { FloorCartLine, FloorSession } from './scenarios/scenario';
 
 /**
  * THE FLOOR: the least any server can do for a payment, step by step, with the same Flex and Shopify
@@ -14,12 +16,16 @@ import type { FloorSession } from './scenarios/scenario';
  * - each request scenario (bench/scenarios/) installs its step: the session request (answer 201 with
  *   the pay page's URL, keep the session in memory) and the pay page (one Flex call: create the
  *   checkout session; 303 to Flex);
+ * - here, the cart: Shopify's `checkouts/create` webhook, its HMAC verified (a server that skips it
+ *   cannot trust the cart), the lines (variant, quantity) kept in memory under the checkout's tokens,
+ *   for the pay page, which sends them to Flex at the floor's own price of each variant;
  * - here, the end of a payment: Flex's `checkout.session.completed` webhook, its signature verified
  *   (Svix, with the `svix` package as the app does: a server that skips it cannot take payments),
  *   then the one Shopify call, `paymentSessionResolve`, and 200.
  *
  * Env: PORT, FLEX_API_URL, FLEX_API_KEY, APP_URL, AMOUNT_MINOR, SHOPIFY_API_ORIGIN,
- * SHOPIFY_API_VERSION, SHOP_ACCESS_TOKEN (the floor's shop in the Shopify simulator).
+ * SHOPIFY_API_VERSION, SHOP_ACCESS_TOKEN (the floor's shop in the Shopify simulator), SHOPIFY_API_SECRET
+ * (webhooks' HMAC key), BENCH_CATALOG (the shop's bench variants, JSON).
  */
 
 const port = Number(process.env.PORT ?? 0);
@@ -30,6 +36,8 @@ const amountMinor = Number(process.env.AMOUNT_MINOR ?? 4999);
 const shopifyOrigin = required('SHOPIFY_API_ORIGIN');
 const shopifyApiVersion = required('SHOPIFY_API_VERSION');
 const shopAccessToken = required('SHOP_ACCESS_TOKEN');
+const shopifySecret = required('SHOPIFY_API_SECRET');
+const catalog = JSON.parse(process.env.BENCH_CATALOG ?? '[]') as BenchVariant[];
 
 /** Sessions kept for the pay page, at most this many (the oldest go first): more than a pay page run prepares (≤ 50,000). */
 const MAX_SESSIONS = 60_000;
@@ -55,6 +63,32 @@ const sessions = new Map<string, FloorSession>();
 function remember(session: FloorSession): void {
   sessions.set(session.id, session);
   if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+}
+
+/** Carts by each of their tokens (checkout token, cart token), at most this many entries (the oldest go first). */
+const MAX_CART_KEYS = 2 * MAX_SESSIONS;
+const carts = new Map<string, FloorCartLine[]>();
+function keepCart(tokens: string[], lines: FloorCartLine[]): void {
+  for (const token of tokens) carts.set(token, lines);
+  while (carts.size > MAX_CART_KEYS) carts.delete(carts.keys().next().value!);
+}
+
+/** Shopify's checkouts/create webhook: verify the HMAC over the raw body, keep the lines under the checkout's tokens, 200. */
+function installCartWebhook(app: express.Express): void {
+  app.post('/webhooks/shopify/checkouts/create', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+    const raw = req.body as Buffer;
+    const given = Buffer.from(req.get('x-shopify-hmac-sha256') ?? '', 'base64');
+    const expected = createHmac('sha256', shopifySecret).update(raw).digest();
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.status(401).end();
+      return;
+    }
+    const checkout = JSON.parse(raw.toString('utf8')) as { token?: string; cart_token?: string | null; line_items?: Array<{ variant_id?: number | string | null; quantity?: number }> };
+    const lines = (checkout.line_items ?? []).flatMap((l) => (l.variant_id != null && l.quantity ? [{ variantId: String(l.variant_id), quantity: l.quantity }] : []));
+    const tokens = [checkout.token, checkout.cart_token].filter((t): t is string => Boolean(t));
+    if (tokens.length > 0 && lines.length > 0) keepCart(tokens, lines);
+    res.status(200).end();
+  });
 }
 
 const RESOLVE = `mutation PaymentSessionResolve($id: ID!) {
@@ -105,7 +139,8 @@ async function main(): Promise<void> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor, sessions, remember });
+  installCartWebhook(app);
+  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor, sessions, remember, carts, catalog });
   await installWebhook(app);
 
   const server = http.createServer(app);

@@ -1,6 +1,7 @@
 import { FlexSandbox } from '../sandbox/flex';
 import { ShopifySimulator } from '../sandbox/shopify';
-import { buyers, type BacklogCreateInput, type CreateSessionsInput, type PaymentFlowInput, type WebhookRunInput } from './buyers';
+import { BENCH_CART, BENCH_PRODUCTS, BENCH_SHOP_SCOPES, type BenchVariant } from './lib/bench-catalog';
+import { buyers, type AppEndpoint, type BacklogCreateInput, type CreateSessionsInput, type PaymentFlowInput, type WebhookRunInput } from './buyers';
 import { BENCH_API_VERSION } from './lib/payment-request';
 
 /**
@@ -13,6 +14,8 @@ export type HostRequest =
   | { id: number; method: 'urls' }
   | { id: number; method: 'createAccount'; name: string }
   | { id: number; method: 'createShop'; domain: string }
+  | { id: number; method: 'createCatalog'; domain: string }
+  | { id: number; method: 'probeCart'; input: { endpoint: AppEndpoint; shop: string; amount: string } }
   | { id: number; method: 'setFlexLatency'; latencyMs: number }
   | { id: number; method: 'setFlexRateLimit'; rateLimit: { requestsPerSecond: number; burst?: number } | null }
   | { id: number; method: 'createSessions'; input: CreateSessionsInput }
@@ -31,6 +34,16 @@ const flex = new FlexSandbox({ port: 0, host: '127.0.0.1', recordLimit: Number(p
 const shopify = new ShopifySimulator({ port: 0, host: '127.0.0.1', apiVersion: BENCH_API_VERSION });
 const play = buyers({ flex, shopify });
 
+/** The bench catalog in a shop of the simulator (no products/* webhook: nobody is subscribed), and its cart for the buyers. */
+function createCatalog(domain: string): BenchVariant[] {
+  const variants = BENCH_PRODUCTS.map((p) => {
+    const variant = shopify.createProduct(domain, { title: p.title, variants: [{ price: p.price, barcode: p.barcode }] }).product.variants[0]!;
+    return { variantId: String(variant.id).split('/').pop()!, title: p.title, unitAmountMinor: Math.round(Number(p.price) * 100) };
+  });
+  play.setCart(domain, BENCH_CART.map((line) => ({ variantId: variants[line.product]!.variantId, quantity: line.quantity })));
+  return variants;
+}
+
 async function handle(request: HostRequest): Promise<unknown> {
   switch (request.method) {
     case 'urls':
@@ -38,7 +51,11 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'createAccount':
       return flex.createAccount({ name: request.name });
     case 'createShop':
-      return shopify.createShop(request.domain);
+      return shopify.createShop(request.domain, { scopes: BENCH_SHOP_SCOPES });
+    case 'createCatalog':
+      return createCatalog(request.domain);
+    case 'probeCart':
+      return play.probeCart(request.input);
     case 'setFlexLatency':
       return flex.faults.set({ latencyMs: request.latencyMs });
     case 'setFlexRateLimit':

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AMOUNT_MINOR, APP_MAIN, CLI_MAIN, FLOOR_MAIN, LOG_LEVEL, MB, POOL_SIZE, type BenchContext, type RunningTarget } from './context';
+import { AMOUNT, AMOUNT_MINOR, APP_MAIN, CLI_MAIN, FLOOR_MAIN, log, LOG_LEVEL, MB, POOL_SIZE, type BenchContext, type RunningTarget } from './context';
 import type { CpuSource } from './lib/cpu';
-import { BENCH_API_VERSION } from './lib/payment-request';
+import { BENCH_API_SECRET, BENCH_API_VERSION } from './lib/payment-request';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
 import { baseEnv, freePort, memoryOf, runNode, startServer, stopServer, type ServerProcess } from './lib/processes';
 import type { TargetInfo, TargetName } from './lib/report';
@@ -38,6 +38,7 @@ export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<R
   const account = await ctx.host.createAccount(`bench ${info.name}`);
   const shop = 'bench-floor.myshopify.com';
   const installed = await ctx.host.createShop(shop);
+  const catalog = await ctx.host.createCatalog(shop);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {
@@ -49,6 +50,8 @@ export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<R
     SHOPIFY_API_ORIGIN: ctx.shopifyUrl,
     SHOPIFY_API_VERSION: BENCH_API_VERSION,
     SHOP_ACCESS_TOKEN: installed.accessToken,
+    SHOPIFY_API_SECRET: BENCH_API_SECRET,
+    BENCH_CATALOG: JSON.stringify(catalog),
   };
   const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log') });
   ctx.cleanup.add('floor', () => stopServer(server));
@@ -89,6 +92,8 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
   const appUrl = `http://127.0.0.1:${port}`;
   const shop = `bench-${name}.myshopify.com`;
   const installed = await ctx.host.createShop(shop);
+  // The bench catalog, in Shopify before the app is put in service: shops:add starts its sync.
+  await ctx.host.createCatalog(shop);
   const encryptionKey = randomBytes(32).toString('hex');
   const proxySecret = randomBytes(32).toString('hex');
   return {
@@ -111,7 +116,7 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
       ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(POOL_SIZE) } : {}),
       ENCRYPTION_KEY: encryptionKey,
       SHOPIFY_API_KEY: 'bench-api-key',
-      SHOPIFY_API_SECRET: 'bench-api-secret',
+      SHOPIFY_API_SECRET: BENCH_API_SECRET,
       SHOPIFY_API_ORIGIN: ctx.shopifyUrl,
       FLEX_API_URL: ctx.flexUrl,
       // Proxy mode (README "Authenticating Shopify's session requests"): in production a TLS proxy
@@ -126,6 +131,29 @@ export async function prepareApp(ctx: BenchContext, info: TargetInfo): Promise<A
       RECONCILE_AFTER_SECONDS: String(RECONCILE_AFTER_SECONDS),
     }),
   };
+}
+
+/**
+ * Until the server joins the buyer's cart: one probe payment with the bench cart up to the pay page
+ * (not paid), again until Flex's checkout is made of the cart's lines (`metadata.cart: 'cart'`). For
+ * an app that is its catalog sync having put every bench variant in Flex (CatalogVariant rows with
+ * their Flex price); until then each probe waits the app's cart wait (3 s) and falls back. Not
+ * measured; the probes' checkouts stay unpaid.
+ */
+export async function awaitCartJoin(ctx: BenchContext, target: { info: TargetInfo; endpoint: AppEndpoint; shop: string }, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  let last = '';
+  for (let probe = 1; ; probe++) {
+    const result = await ctx.host.probeCart({ endpoint: target.endpoint, shop: target.shop, amount: AMOUNT });
+    if (result.cart === 'cart') {
+      if (result.amountTotal !== AMOUNT_MINOR) throw new Error(`${target.info.label}: the cart's Flex checkout totals ${result.amountTotal}, not ${AMOUNT_MINOR}`);
+      log(`${target.info.label}: the cart is joined (catalog synced; probe ${probe}, ${((Date.now() - started) / 1000).toFixed(1)} s, pay page ${Math.round(result.payPageMs)} ms)`);
+      return;
+    }
+    last = result.cart;
+    if (Date.now() - started > timeoutMs) throw new Error(`${target.info.label}: the buyer's cart never reached Flex within ${timeoutMs / 1000} s (the checkout was made of: ${last}); is the catalog synced?`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Where an app keeps its data during the load runs. */

@@ -11,6 +11,9 @@ export { PROXY_AUTH_HEADER };
 
 export const BENCH_API_VERSION = '2026-10';
 
+/** The app's client secret in the benchmark: Shopify signs its webhooks with it (the apps and the floor verify them). */
+export const BENCH_API_SECRET = 'bench-api-secret';
+
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 function sessionId(length = 24): string {

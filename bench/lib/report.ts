@@ -85,6 +85,8 @@ export interface FlowRunRecord {
   shopifyCalls: Record<string, number>;
   webhookDeliveries: number;
   retriedDeliveries: number;
+  /** The run's Flex checkouts by what they were made of (`metadata.cart`: `cart` = the buyer's lines joined); absent before the cart join was measured. */
+  checkoutsByCart?: Record<string, number>;
   peakRssMB: number;
   /** CPU of the sandbox process (buyers, Flex, Shopify) over the run, in cores: near 1, it set the pace. */
   sandboxBusy?: number;
@@ -106,6 +108,8 @@ export interface FlowCell {
   /** Calls by route per completed payment, in the last run. */
   flexCalls: Record<string, number>;
   shopifyCalls: Record<string, number>;
+  /** Flex checkouts of all runs by what they were made of (`metadata.cart`). */
+  checkoutsByCart?: Record<string, number>;
   /** Per run against the floor run just before it: throughput, CPU per payment (process; process + database backends). */
   vsFloor?: { throughputRatio: Spread; cpuRatio: Spread; cpuRatioWithDatabase: Spread };
 }
@@ -308,6 +312,14 @@ function header(r: BenchResults): string[] {
     const f = r.flow.cells;
     const calls = (c: FlowCell) => `${labelOf(r.targets, c.target)}: Flex ${describeCalls(c.flexCalls)}; Shopify ${describeCalls(c.shopifyCalls)}`;
     out.push(`- Calls per complete payment (counted by the sandboxes in the last run; the floor must make the same): ${f.map(calls).join(' · ')}`);
+    const carts = f.filter((c) => c.checkoutsByCart);
+    if (carts.length > 0) {
+      const share = (c: FlowCell) => {
+        const all = Object.values(c.checkoutsByCart!).reduce((a, b) => a + b, 0);
+        return `${labelOf(r.targets, c.target)} ${num((100 * (c.checkoutsByCart!.cart ?? 0)) / Math.max(1, all), 1)} % of ${all}`;
+      };
+      out.push(`- Complete payments whose Flex checkout carried the buyer's cart (its lines, joined from the checkouts/create snapshot; else the catch-all line): ${carts.map(share).join(', ')}`);
+    }
   }
   if (r.load.cells.length > 0 && !r.load.titles) {
     // Results from before the pay page.
@@ -363,7 +375,11 @@ function flowTable(r: BenchResults): string[] {
   if (!r.flow || r.flow.cells.length === 0) return [];
   const s = r.settings;
   const out = [
-    `Complete payments: session request → pay page (Flex checkout made) → paid on Flex → Flex webhook → paymentSessionResolve at Shopify; ${s.flowBuyers} buyers at once, each paying one payment after another for ${s.flowSeconds} s per run, Flex answering after ${s.flowLatencyMs} ms; median over ${s.runs} run${s.runs === 1 ? '' : 's'} (min–max). CPU per completed payment from /proc: the server's process, and on PostgreSQL the backends of its database; the floor makes the same Flex and Shopify calls and keeps nothing.`,
+    `Complete payments: ${
+      r.flow.cells.some((c) => c.checkoutsByCart)
+        ? "checkouts/create webhook (the buyer's cart captured) → session request → pay page (the cart joined, the Flex checkout made with its lines)"
+        : 'session request → pay page (Flex checkout made)'
+    } → paid on Flex → Flex webhook → paymentSessionResolve at Shopify; ${s.flowBuyers} buyers at once, each paying one payment after another for ${s.flowSeconds} s per run, Flex answering after ${s.flowLatencyMs} ms; median over ${s.runs} run${s.runs === 1 ? '' : 's'} (min–max). CPU per completed payment from /proc: the server's process, and on PostgreSQL the backends of its database; the floor makes the same Flex and Shopify calls and keeps nothing.`,
     '',
     '| server | payments/s | vs floor | payment p50 | payment p99 | paid → resolved p50 | CPU ms/payment (process) | + database | CPU vs floor (process) | CPU vs floor (with database) |',
     '|---|---|---|---|---|---|---|---|---|---|',

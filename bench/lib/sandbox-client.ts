@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { BacklogCreateInput, BacklogProgress, CreateSessionsInput, FlexRateSummary, PaymentFlowInput, PaymentFlowResult, WebhookRunInput, WebhookRunResult } from '../buyers';
+import type { AppEndpoint, BacklogCreateInput, BacklogProgress, CreateSessionsInput, FlexRateSummary, PaymentFlowInput, PaymentFlowResult, WebhookRunInput, WebhookRunResult } from '../buyers';
+import type { BenchVariant } from './bench-catalog';
 import type { HostRequest } from '../sandbox-host';
 
 type Params<M extends HostRequest['method']> = Omit<Extract<HostRequest, { method: M }>, 'id' | 'method'>;
@@ -62,6 +63,16 @@ export class SandboxHost {
 
   async createShop(domain: string): Promise<{ domain: string; accessToken: string }> {
     return (await this.call('createShop', { domain })) as { domain: string; accessToken: string };
+  }
+
+  /** The bench catalog (bench-catalog.ts) in the shop, and its buyers' cart: the shop's variants. */
+  async createCatalog(domain: string): Promise<BenchVariant[]> {
+    return (await this.call('createCatalog', { domain })) as BenchVariant[];
+  }
+
+  /** One payment with the shop's cart up to the pay page (not paid): what Flex's checkout was made of. */
+  async probeCart(input: { endpoint: AppEndpoint; shop: string; amount: string }): Promise<{ cart: string; payPageMs: number; amountTotal: number | null }> {
+    return (await this.call('probeCart', { input })) as { cart: string; payPageMs: number; amountTotal: number | null };
   }
 
   async setFlexLatency(latencyMs: number): Promise<void> {

@@ -49,7 +49,7 @@ export async function measurePaymentFlow(ctx: BenchContext, running: RunningTarg
       if (record.sandboxBusy > 0.85) ctx.warnings.push(`payment-flow run ${run}, ${t.info.label}: the sandbox process (buyers, Flex, Shopify) was busy ${Math.round(record.sandboxBusy * 100)} % of one core: it may have set the pace.`);
       runs.push(record);
       log(
-        `payment-flow Flex ${options.flowLatencyMs} ms, ${options.flowBuyers} buyers, run ${run}/${options.runs}, ${t.info.name.padEnd(8)}: ${record.paymentsPerSecond.toFixed(1).padStart(6)} payments/s  p50 ${record.p50.toFixed(0)} ms  CPU ${record.cpuMsPerPayment.toFixed(2)}${record.dbCpuMsPerPayment !== undefined ? ` + ${record.dbCpuMsPerPayment.toFixed(2)} db` : ''} ms/payment; per payment Flex ${record.flexCallsPerPayment}, Shopify ${record.shopifyCallsPerPayment}; sandboxes ${Math.round(record.sandboxBusy * 100)} % of a core${result.errors.length ? `  (${result.started - result.completed} failed: ${result.errors[0]})` : ''}`,
+        `payment-flow Flex ${options.flowLatencyMs} ms, ${options.flowBuyers} buyers, run ${run}/${options.runs}, ${t.info.name.padEnd(8)}: ${record.paymentsPerSecond.toFixed(1).padStart(6)} payments/s  p50 ${record.p50.toFixed(0)} ms  CPU ${record.cpuMsPerPayment.toFixed(2)}${record.dbCpuMsPerPayment !== undefined ? ` + ${record.dbCpuMsPerPayment.toFixed(2)} db` : ''} ms/payment; per payment Flex ${record.flexCallsPerPayment}, Shopify ${record.shopifyCallsPerPayment}; cart joined ${result.checkoutsByCart.cart ?? 0}/${result.completed}; sandboxes ${Math.round(record.sandboxBusy * 100)} % of a core${result.errors.length ? `  (${result.started - result.completed} failed: ${result.errors[0]})` : ''}`,
       );
     }
   }
@@ -62,6 +62,8 @@ export async function measurePaymentFlow(ctx: BenchContext, running: RunningTarg
       [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((route) => Math.abs((a[route] ?? 0) - (b[route] ?? 0)) >= 0.05);
     const flex = differs(c.flexCalls, floor.flexCalls);
     const shopify = differs(c.shopifyCalls, floor.shopifyCalls);
+    const notCart = Object.entries(c.checkoutsByCart ?? {}).filter(([kind]) => kind !== 'cart');
+    if (notCart.length > 0) ctx.warnings.push(`payment-flow: ${running.find((t) => t.info.name === c.target)?.info.label ?? c.target} made Flex checkouts without the buyer's cart (${notCart.map(([k, n]) => `${n} ${k}`).join(', ')}).`);
     if (flex.length + shopify.length > 0) {
       ctx.warnings.push(`payment-flow: ${running.find((t) => t.info.name === c.target)?.info.label ?? c.target} does not make the floor's calls per payment (${[...flex, ...shopify].join(', ')}): the CPU comparison is not like for like.`);
     }
@@ -98,6 +100,7 @@ function flowRecord(t: RunningTarget, run: number, r: PaymentFlowResult, used: {
     shopifyCalls: r.shopifyCalls,
     webhookDeliveries: r.webhookDeliveries,
     retriedDeliveries: r.retriedDeliveries,
+    checkoutsByCart: r.checkoutsByCart,
     peakRssMB: round(peakRssMB, 1),
     errors: r.errors,
   };
@@ -123,6 +126,10 @@ function flowCells(runs: FlowRunRecord[]): FlowCell[] {
       shopifyCallsPerPayment: spread(mine.map((r) => r.shopifyCallsPerPayment)),
       flexCalls: perPayment(mine[mine.length - 1].flexCalls, mine[mine.length - 1].completed),
       shopifyCalls: perPayment(mine[mine.length - 1].shopifyCalls, mine[mine.length - 1].completed),
+      checkoutsByCart: mine.reduce<Record<string, number>>((all, r) => {
+        for (const [kind, n] of Object.entries(r.checkoutsByCart ?? {})) all[kind] = (all[kind] ?? 0) + n;
+        return all;
+      }, {}),
     };
     if (target !== 'floor') {
       const pairs = mine

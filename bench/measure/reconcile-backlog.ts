@@ -4,7 +4,7 @@ import { startCpuMeter } from '../lib/cpu';
 import { freePort, memoryOf, stopServer, type ServerProcess } from '../lib/processes';
 import type { BacklogResult } from '../lib/report';
 import { round } from '../lib/stats';
-import { appCpuSource, appEndpoint, launchApp, type AppLaunch, type AppStore } from '../targets';
+import { appCpuSource, appEndpoint, awaitCartJoin, launchApp, type AppLaunch, type AppStore } from '../targets';
 
 /**
  * `--only reconcile-backlog` (issue 9.13): how long the app's reconciler takes to resolve a backlog of
@@ -41,6 +41,8 @@ export async function measureReconcileBacklog(ctx: BenchContext, app: AppLaunch,
   await host.setFlexLatency(0);
   const { server: setup } = await launchApp(app, store.dataDir, store.databaseUrl, { env });
   ctx.cleanup.add(`${app.name} (backlog set-up)`, () => stopServer(setup));
+  // The catalog synced, so that each session's pay page joins its cart at once (no cart wait).
+  await awaitCartJoin(ctx, { info: app.info, endpoint, shop: app.shop });
   await host.clearRecords();
   const setupStart = Date.now();
   log(`reconcile-backlog: making ${settings.sessions} sessions on ${app.info.label} (RECONCILE_AFTER_SECONDS=${R}; at most ${R - 15} s)…`);

@@ -1,4 +1,5 @@
 import express from 'express';
+import { checkoutTokenOf } from '../../src/cart/checkout-tokens';
 import { paymentSessionBody, paymentSessionHeaders } from '../lib/payment-request';
 import type { EndlessScenario } from './scenario';
 
@@ -8,8 +9,12 @@ import type { EndlessScenario } from './scenario';
  * the session and answers 201 {redirect_url: {APP_URL}/pay/{id}} at once, without calling Flex: the
  * Flex checkout is made on the pay page (pay-step.ts).
  *
- * Its floor parses the JSON body, keeps what its pay page needs in memory and answers 201 with its
- * pay page's URL: no Flex call, no persistence, no validation.
+ * Its floor parses the JSON body, keeps what its pay page needs in memory (with the checkout token of
+ * its `cancel_url`, the cart's key) and answers 201 with its pay page's URL: no Flex call, no
+ * persistence, no validation.
+ *
+ * The requests here are bare (a fresh group as the checkout token, no checkout behind it): the
+ * session request does not look for the cart, the pay page does (pay-step.ts).
  */
 export const paymentSession: EndlessScenario = {
   kind: 'endless',
@@ -34,6 +39,8 @@ export const paymentSession: EndlessScenario = {
         group: body.group,
         shop: req.get('shopify-shop-domain') ?? '',
         defaults: { email: customer?.email, first_name: customer?.billing_address?.given_name, last_name: customer?.billing_address?.family_name, phone: customer?.phone_number },
+        // The cart's key for the pay page: the checkout token in cancel_url (the app's own parser).
+        cartToken: checkoutTokenOf(body.payment_method?.data?.cancel_url),
       });
       res.status(201).json({ redirect_url: `${appUrl}/pay/${encodeURIComponent(body.id)}` });
     });

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { SandboxHost } from '../lib/sandbox-client';
 import type { AppEndpoint } from '../buyers';
+import type { BenchVariant } from '../lib/bench-catalog';
 
 /**
  * A request scenario: one kind of request the benchmark sends to the app and to the floor, over and
@@ -71,6 +72,14 @@ export interface FloorSession {
   shop: string;
   /** The buyer's details Flex pre-fills (`defaults`). */
   defaults: { email?: string; first_name?: string; last_name?: string; phone?: string };
+  /** The checkout token in the session's `cancel_url` (the cart's key), if any. */
+  cartToken: string | null;
+}
+
+/** A line of a cart the floor was told about by Shopify's checkouts/create webhook. */
+export interface FloorCartLine {
+  variantId: string;
+  quantity: number;
 }
 
 export interface FloorContext {
@@ -85,4 +94,8 @@ export interface FloorContext {
    */
   sessions: Map<string, FloorSession>;
   remember(session: FloorSession): void;
+  /** Carts from the checkouts/create webhooks (floor.ts), by each of their tokens: memory only, bounded. */
+  carts: Map<string, FloorCartLine[]>;
+  /** The shop's bench catalog (bench/lib/bench-catalog.ts): the floor makes a Flex price per variant up front. */
+  catalog: BenchVariant[];
 }

@@ -104,8 +104,18 @@ export const CHECKOUT_STAGES = [
 ] as const;
 export type CheckoutEventName = (typeof CHECKOUT_STAGES)[number];
 
+/** What a buyer changes of their cart after the checkout started (the `changeCart` checkout step). */
+export type CartChange = Partial<Pick<CheckoutInput, 'lines' | 'discount' | 'shipping' | 'tax'>>;
+
+type PricedCheckout = Pick<
+  CheckoutRecord,
+  'lines' | 'discount' | 'shipping' | 'lineItemsSubtotalCents' | 'totalDiscountsCents' | 'subtotalCents' | 'totalTaxCents' | 'shippingCents' | 'totalCents'
+>;
+
 export class Checkouts {
   private readonly byToken = new Map<string, CheckoutRecord>();
+  /** What each checkout was priced from, so that a change re-prices it with the rest kept. */
+  private readonly pricing = new Map<string, CartChange & Pick<CheckoutInput, 'lines'>>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -115,11 +125,59 @@ export class Checkouts {
   ) {}
 
   create(shop: { domain: string; shopId: number }, input: CheckoutInput): CheckoutRecord {
+    const priced = this.price(shop.domain, input);
+    const at = this.now().toISOString();
+    const record: CheckoutRecord = {
+      shop: shop.domain,
+      id: randomInt(10_000_000_000_000, 99_999_999_999_999),
+      token: randomBytes(16).toString('hex'),
+      // Cart tokens seen in 2023 webhooks start with "c1-"; today's URL tokens are base64 of a region
+      // and a ULID-like id ("Z2NwLXVzLWVhc3Qx…").
+      cartToken: `c1-${randomBytes(16).toString('hex')}`,
+      opaqueToken: Buffer.from(`gcp-us-east1:01${randomBytes(12).toString('hex').toUpperCase()}`).toString('base64url'),
+      cancelUrlForm: input.cancelUrlForm ?? this.assumptions.cancelUrlForm,
+      locale: input.locale === undefined ? this.assumptions.checkoutUrlLocale : input.locale,
+      checkoutUrl: '',
+      cancelUrl: '',
+      currency: input.currency ?? 'USD',
+      email: input.email === undefined ? 'buyer@example.com' : input.email,
+      consent: { analytics: true, marketing: true, preferences: true, saleOfData: true, ...input.consent },
+      ...priced,
+      createdAt: at,
+      updatedAt: at,
+      completedAt: null,
+      paymentSessionId: null,
+      orderId: null,
+    };
+    const urls = checkoutUrls(this.publicUrl(), shop.shopId, record);
+    record.checkoutUrl = urls.page;
+    record.cancelUrl = urls.cancel;
+    this.byToken.set(record.token, record);
+    this.pricing.set(record.token, { lines: input.lines, discount: input.discount, shipping: input.shipping, tax: input.tax });
+    return record;
+  }
+
+  /**
+   * The buyer changes their cart on the same checkout (same tokens and URLs): it is priced again from
+   * the catalog, and no event or webhook is sent for the change by itself.
+   */
+  change(token: string, change: CartChange): CheckoutRecord {
+    const checkout = this.byToken.get(token);
+    if (!checkout) throw Object.assign(new Error(`No checkout ${token}`), { status: 404 });
+    if (checkout.completedAt) throw Object.assign(new Error(`Checkout ${token} is completed`), { status: 409 });
+    const pricing = { ...this.pricing.get(token)!, ...change };
+    Object.assign(checkout, this.price(checkout.shop, pricing), { updatedAt: this.now().toISOString() });
+    this.pricing.set(token, pricing);
+    return checkout;
+  }
+
+  /** Lines and totals the way Shopify computes them (module comment). */
+  private price(shopDomain: string, input: CartChange & Pick<CheckoutInput, 'lines'>): PricedCheckout {
     if (!input.lines?.length) throw new Error('a checkout needs at least one line');
     const lines = input.lines.map((line) => {
-      const variant = this.catalog.variant(shop.domain, line.variantId);
-      if (!variant) throw Object.assign(new Error(`No variant ${line.variantId} in ${shop.domain}`), { status: 404 });
-      const product = this.catalog.product(shop.domain, variant.productId)!;
+      const variant = this.catalog.variant(shopDomain, line.variantId);
+      if (!variant) throw Object.assign(new Error(`No variant ${line.variantId} in ${shopDomain}`), { status: 404 });
+      const product = this.catalog.product(shopDomain, variant.productId)!;
       const quantity = line.quantity ?? 1;
       if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity must be a positive integer, got ${quantity}`);
       return {
@@ -161,44 +219,17 @@ export class Checkouts {
     const shippingCents = input.shipping ? toCents(input.shipping.price) : 0;
     const subtotalCents = lineItemsSubtotalCents - discountCents;
     const totalTaxCents = lines.reduce((sum, l) => sum + l.taxCents, 0);
-    const at = this.now().toISOString();
-    const record: CheckoutRecord = {
-      shop: shop.domain,
-      id: randomInt(10_000_000_000_000, 99_999_999_999_999),
-      token: randomBytes(16).toString('hex'),
-      // Cart tokens seen in 2023 webhooks start with "c1-"; today's URL tokens are base64 of a region
-      // and a ULID-like id ("Z2NwLXVzLWVhc3Qx…").
-      cartToken: `c1-${randomBytes(16).toString('hex')}`,
-      opaqueToken: Buffer.from(`gcp-us-east1:01${randomBytes(12).toString('hex').toUpperCase()}`).toString('base64url'),
-      cancelUrlForm: input.cancelUrlForm ?? this.assumptions.cancelUrlForm,
-      locale: input.locale === undefined ? this.assumptions.checkoutUrlLocale : input.locale,
-      checkoutUrl: '',
-      cancelUrl: '',
-      currency: input.currency ?? 'USD',
-      email: input.email === undefined ? 'buyer@example.com' : input.email,
-      consent: { analytics: true, marketing: true, preferences: true, saleOfData: true, ...input.consent },
+    return {
       lines,
       discount: input.discount ? { code: input.discount.code, amountCents: discountCents } : null,
-      shipping: input.shipping
-        ? { title: input.shipping.title ?? 'Standard', code: input.shipping.code ?? 'STANDARD', priceCents: shippingCents }
-        : null,
+      shipping: input.shipping ? { title: input.shipping.title ?? 'Standard', code: input.shipping.code ?? 'STANDARD', priceCents: shippingCents } : null,
       lineItemsSubtotalCents,
       totalDiscountsCents: discountCents,
       subtotalCents,
       totalTaxCents,
       shippingCents,
       totalCents: subtotalCents + shippingCents + totalTaxCents,
-      createdAt: at,
-      updatedAt: at,
-      completedAt: null,
-      paymentSessionId: null,
-      orderId: null,
     };
-    const urls = checkoutUrls(this.publicUrl(), shop.shopId, record);
-    record.checkoutUrl = urls.page;
-    record.cancelUrl = urls.cancel;
-    this.byToken.set(record.token, record);
-    return record;
   }
 
   /** By checkout token, cart token or URL token. */

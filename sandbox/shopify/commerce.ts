@@ -8,6 +8,7 @@ import { productWebhookPayload, type Catalog, type ProductInput, type ProductRec
 import {
   checkoutWebhookPayload,
   pixelCheckout,
+  type CartChange,
   type CheckoutEventName,
   type CheckoutInput,
   type CheckoutRecord,
@@ -34,7 +35,9 @@ import type { WebPixels } from './web-pixels';
 export type CheckoutStep =
   | { pixel: CheckoutEventName; delayMs?: number; wait?: boolean }
   | { webhook: 'checkouts/create' | 'checkouts/update'; delayMs?: number; wait?: boolean }
-  | { paymentSession: true; delayMs?: number; wait?: boolean };
+  | { paymentSession: true; delayMs?: number; wait?: boolean }
+  /** The buyer changes the cart (re-priced, same checkout); nothing is sent for it by itself. */
+  | { changeCart: CartChange; delayMs?: number; wait?: boolean };
 
 export interface RunCheckoutInput extends CheckoutInput {
   /**
@@ -175,6 +178,7 @@ export class Commerce {
     const steps = (input.steps ?? defaultCheckoutSteps(this.ctx.assumptions)).filter((step) => {
       if ('pixel' in step) return !skip.has('pixel');
       if ('webhook' in step) return !skip.has('webhooks');
+      if ('changeCart' in step) return true;
       return !skip.has('session');
     });
     const run: CheckoutRun = { checkout, session: null, pixelLoaded: false, pixelEvents: [], webhooks: [] };
@@ -192,6 +196,9 @@ export class Commerce {
         checkout.updatedAt = this.ctx.now().toISOString();
         const payload = checkoutWebhookPayload(checkout, step.webhook === 'checkouts/create' ? 'create' : 'update');
         work = this.ctx.dispatcher.emit(shop.domain, step.webhook, payload).then((record) => run.webhooks.push(record));
+      } else if ('changeCart' in step) {
+        this.ctx.checkouts.change(checkout.token, step.changeCart);
+        work = Promise.resolve();
       } else {
         work = this.ctx
           .sendPaymentSession(shop.domain, { amount: restMoney(checkout.totalCents), currency: checkout.currency, ...input.session, checkoutToken: checkout.token })

@@ -44,7 +44,7 @@ export {
   type RefundTransactionPaymentId,
 } from './assumptions';
 export type { ProductInput, ProductRecord, SeedCatalogInput, VariantInput, VariantRecord } from './catalog';
-export { CHECKOUT_STAGES, type CartLineInput, type CheckoutEventName, type CheckoutInput, type CheckoutRecord } from './checkouts';
+export { CHECKOUT_STAGES, type CartChange, type CartLineInput, type CheckoutEventName, type CheckoutInput, type CheckoutRecord } from './checkouts';
 export {
   defaultCheckoutSteps,
   type CheckoutRun,

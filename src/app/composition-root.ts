@@ -1,4 +1,3 @@
-import { PrismaSessionStorage } from '@shopify/shopify-app-session-storage-prisma';
 import { CreateEligibilityDefinitionsJob, WriteEligibilityMetafieldsJob } from '../catalog/eligibility-metafields';
 import { PushCatalogJob } from '../catalog/push-catalog-job';
 import { FlexCatalogPusher } from '../catalog/push-to-flex';
@@ -58,6 +57,7 @@ import { ReportToShopifyJob } from '../payments/report-to-shopify';
 import { flexVoid } from '../payments/void/flex-void';
 import { voidPolicy } from '../payments/void/void-policy';
 import { AnnotateOrderJob } from '../orders/annotate-order';
+import { compareOrderLines } from '../orders/compare-order-lines';
 import { LinkOrderJob } from '../orders/link-order';
 import { orderWebhookTopics } from '../orders/order-webhooks';
 import { LoadOrdersOverview } from '../orders/orders-overview';
@@ -67,6 +67,7 @@ import { SyncFlexPayouts } from '../reconciliation/sync-payouts';
 import { ShopifyAccessTokens } from '../shopify/access-tokens';
 import { ShopifyAdminClient } from '../shopify/admin-api-client';
 import { ShopifyCatalogApi } from '../shopify/admin-catalog';
+import { openShopifySessionStorage } from '../shopify/prisma-session-storage';
 import { ShopifyOrdersApi } from '../shopify/admin-orders';
 import { returnToShopifyUrl } from '../shopify/admin-links';
 import { EncryptedSessionStorage } from '../shopify/encrypted-session-storage';
@@ -145,7 +146,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     metrics,
   });
   const webPixels = new ShopifyWebPixels({ apiVersion: config.shopify.apiVersion, apiOrigin: config.shopify.apiOrigin, timeoutMs: config.shopify.timeoutMs, fetch: tuning.fetch, metrics });
-  const sessionStorage = new EncryptedSessionStorage(new PrismaSessionStorage(database.prisma, { connectionRetries: 1 }), secrets);
+  const sessionStorage = new EncryptedSessionStorage(openShopifySessionStorage(database.prisma), secrets);
   const tokens = new ShopifyAccessTokens(sessionStorage);
   const oauth = new ShopifyOAuth({
     apiKey: config.shopify.apiKey,
@@ -213,7 +214,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       new ReturnLatePaymentJob(flexJobDeps('payments')),
       new CancelGroupCheckoutsJob(flexJobDeps('payments')),
       new ActivateWebPixelJob({ transactor, tokens, webPixels, appUrl: config.appUrl, clock, logger: logger.child({ component: 'cart' }) }),
-      new LinkOrderJob({ ...ordersDeps, flex }),
+      new LinkOrderJob({ ...ordersDeps, flex, compareLines: compareOrderLines }),
       new AnnotateOrderJob(ordersDeps),
     ],
     clock,

@@ -56,7 +56,7 @@ export interface LinkOrderDeps {
   flex: FlexClient;
   clock: Clock;
   logger: Logger;
-  /** Line-level comparison (issue 10 brings real lines); none until then. */
+  /** Compares the order's lines with those Flex was sent (compare-order-lines.ts); without it, lines are not compared. */
   compareLines?: LineComparison;
 }
 
@@ -169,18 +169,26 @@ export class LinkOrderJob implements JobHandler<LinkOrderPayload> {
       if (paid.ok) otherPayments += paid.minor;
     }
     const shopifyLines: ShopifyOrderLine[] = order.lineItems.nodes.map((l) => {
-      const lineTotal = amount(l.discountedTotalSet.shopMoney.amount);
-      return { id: l.id, title: l.name, quantity: l.quantity, variantId: l.variant?.id ?? null, sku: l.sku ?? null, totalMinor: lineTotal.ok ? lineTotal.minor : 0 };
+      const original = amount(l.originalTotalSet.shopMoney.amount);
+      let discounts = 0;
+      for (const allocation of l.discountAllocations) {
+        const allocated = amount(allocation.allocatedAmountSet.shopMoney.amount);
+        if (allocated.ok) discounts += allocated.minor;
+      }
+      return { id: l.id, title: l.name, quantity: l.quantity, variantId: l.variant?.id ?? null, sku: l.sku ?? null, totalMinor: original.ok ? original.minor - discounts : 0 };
     });
     const flexLines: FlexOrderLine[] = flexSide.lines.map((l) => ({
       id: l.line_item_id ?? null,
       description: l.description ?? '',
       quantity: l.quantity ?? 1,
       totalMinor: l.amount_total ?? null,
+      priceId: l.price?.price_id ?? null,
       productId: lineItemProductId(l) ?? null,
       eligibility: l.eligibility ?? null,
     }));
     const catchAll = flexSide.lines.length > 0 && flexSide.lines.every((l) => isCatchAllLine(l, connection));
+    // What the app sent Flex, to tie Flex's prices to the order's variants (none for the catch-all line).
+    const cart = catchAll ? null : await this.deps.transactor.repos.paymentCarts.find(payment.id);
     let hsaFsaMinor = 0;
     let cardMinor = 0;
     for (const pi of flexSide.intents) {
@@ -200,7 +208,9 @@ export class LinkOrderJob implements JobHandler<LinkOrderPayload> {
         expectedChargeMinor,
         catchAll,
         shopifyLines,
+        shopifyLinesComplete: !order.lineItems.pageInfo.hasNextPage,
         flexLines,
+        sentLines: cart?.source === 'CART' ? cart.lines : null,
       },
       this.deps.compareLines ?? NO_LINE_COMPARISON,
     );

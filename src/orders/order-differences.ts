@@ -3,9 +3,8 @@ import { formatMoney } from '../lib/money';
 /**
  * How a Shopify order differs from what Flex was asked to charge and charged: a list of typed
  * differences, stored on the order's row (`ShopifyOrder.differences`) and shown on the settings page.
- * An empty list means nothing differs. The order-level kinds are here; the line-level kinds (a line
- * Flex did not see, a quantity or an amount that differs, once Flex's checkout carries the buyer's
- * real lines) join this union and come from a `LineComparison` (see `orderDifferences`).
+ * An empty list means nothing differs. The order-level kinds are here; the line-level kinds come from
+ * a `LineComparison` (compare-order-lines.ts), asked only when Flex was sent the cart's lines.
  */
 export type OrderDifference =
   /** The order asks for more or less than Flex was asked to charge (and other payments do not explain it). */
@@ -19,9 +18,9 @@ export type OrderDifference =
   | LineDifference;
 
 /**
- * Line-level differences. None are produced yet: until the Flex checkout carries the buyer's real
- * lines (issue 10), every payment reaches Flex as the catch-all line and there is nothing to compare
- * line by line. Each is a difference of one Shopify line (by its gid) against Flex's lines.
+ * Line-level differences, between the order's lines and the product lines Flex was asked to charge
+ * (the cart changed after the app captured it, or the order was edited). Each names one Shopify line
+ * by its gid, or one Flex line item.
  */
 export type LineDifference =
   | { kind: 'line_missing_in_flex'; lineId: string; title: string; quantity: number }
@@ -34,8 +33,10 @@ export interface ShopifyOrderLine {
   id: string;
   title: string;
   quantity: number;
+  /** The variant's gid (`gid://shopify/ProductVariant/…`); null for a custom item. */
   variantId: string | null;
   sku: string | null;
+  /** The line after every discount allocated to it (its own and its share of the order's), before tax. */
   totalMinor: number;
 }
 
@@ -44,15 +45,39 @@ export interface FlexOrderLine {
   id: string | null;
   description: string;
   quantity: number;
+  /** Flex's amount_total of the line: with its share of the cart's coupons and of the tax. */
   totalMinor: number | null;
+  priceId: string | null;
   productId: string | null;
   eligibility: string | null;
 }
 
-/** Compares Shopify's lines with Flex's: the hook for line-level mismatches. */
-export type LineComparison = (shopify: ShopifyOrderLine[], flex: FlexOrderLine[]) => LineDifference[];
+/**
+ * A product line the app sent Flex for the payment (`PaymentCartLine`): what ties a Flex price to a
+ * Shopify variant, and what Flex was asked to charge for it.
+ */
+export interface SentCartLine {
+  shopifyVariantId: string;
+  title: string;
+  quantity: number;
+  unitAmountMinor: number;
+  /** Shopify's discount on the line, sent as a coupon on the line's price. */
+  discountMinor: number;
+  flexPriceId: string;
+  flexProductId: string;
+}
 
-/** Until Flex sees real lines there is nothing to compare line by line. */
+export interface LineComparisonInput {
+  shopifyLines: ShopifyOrderLine[];
+  /** False when the order has more lines than were read: a Flex line may be on the unread page. */
+  shopifyLinesComplete: boolean;
+  flexLines: FlexOrderLine[];
+  sentLines: SentCartLine[];
+}
+
+/** Compares the order's lines with the lines Flex was asked to charge. */
+export type LineComparison = (input: LineComparisonInput) => LineDifference[];
+
 export const NO_LINE_COMPARISON: LineComparison = () => [];
 
 export interface OrderComparison {
@@ -70,7 +95,10 @@ export interface OrderComparison {
   /** Flex saw only the catch-all line (the cart could not be sent). */
   catchAll: boolean;
   shopifyLines: ShopifyOrderLine[];
+  shopifyLinesComplete: boolean;
   flexLines: FlexOrderLine[];
+  /** The product lines the app sent Flex; null when it sent none (the catch-all line, or before carts were sent). */
+  sentLines: SentCartLine[] | null;
 }
 
 export function orderDifferences(input: OrderComparison, compareLines: LineComparison = NO_LINE_COMPARISON): OrderDifference[] {
@@ -86,7 +114,9 @@ export function orderDifferences(input: OrderComparison, compareLines: LineCompa
     found.push({ kind: 'flex_charged', expectedMinor: input.expectedChargeMinor, flexChargedMinor: input.flexChargedMinor });
   }
   if (input.catchAll) found.push({ kind: 'catch_all_line', shopifyLineCount: input.shopifyLines.length });
-  else found.push(...compareLines(input.shopifyLines, input.flexLines));
+  else if (input.sentLines) {
+    found.push(...compareLines({ shopifyLines: input.shopifyLines, shopifyLinesComplete: input.shopifyLinesComplete, flexLines: input.flexLines, sentLines: input.sentLines }));
+  }
   return found;
 }
 
@@ -103,12 +133,12 @@ export function describeDifference(d: OrderDifference, currency: string): string
     case 'catch_all_line':
       return `Flex saw one line for the whole amount instead of the order's ${d.shopifyLineCount} line${d.shopifyLineCount === 1 ? '' : 's'}, so it could not judge HSA/FSA eligibility item by item.`;
     case 'line_missing_in_flex':
-      return `Flex was not sent ${d.quantity} × ${d.title}.`;
+      return `${d.quantity} × ${d.title} is in the order, but Flex was not asked to charge for it.`;
     case 'line_not_in_order':
-      return `Flex charged ${d.quantity} × ${d.description}, which is not in the order.`;
+      return `Flex was asked to charge for ${d.quantity} × ${d.description}, which is not in the order.`;
     case 'line_quantity':
-      return `${d.title}: ${d.shopifyQuantity} in the order, ${d.flexQuantity} at Flex.`;
+      return `${d.title}: ${d.shopifyQuantity} in the order, but Flex was asked to charge for ${d.flexQuantity}.`;
     case 'line_amount':
-      return `${d.title}: ${money(d.shopifyMinor)} in the order, ${money(d.flexMinor)} at Flex.`;
+      return `${d.title}: ${money(d.shopifyMinor)} in the order after discounts, but Flex was asked to charge ${money(d.flexMinor)} for it.`;
   }
 }

@@ -37,7 +37,10 @@ const orderSchema = z.looseObject({
         quantity: z.number().int(),
         sku: z.string().nullish(),
         variant: z.object({ id: z.string() }).nullish(),
-        discountedTotalSet: moneyBag,
+        originalTotalSet: moneyBag,
+        // Every discount on the line, its own and its share of the order's (discountedTotalSet leaves
+        // the order's out), so the line's total after all of them is comparable with what Flex was sent.
+        discountAllocations: z.array(z.object({ allocatedAmountSet: moneyBag })),
       }),
     ),
     pageInfo: z.object({ hasNextPage: z.boolean() }),
@@ -52,7 +55,10 @@ const ORDER_QUERY = `query FlexOrder($id: ID!) {
     id name test createdAt currencyCode paymentGatewayNames
     totalPriceSet { shopMoney { amount currencyCode } }
     transactions(first: 20) { id kind status gateway paymentId amountSet { shopMoney { amount currencyCode } } }
-    lineItems(first: 50) { nodes { id name quantity sku variant { id } discountedTotalSet { shopMoney { amount currencyCode } } } pageInfo { hasNextPage } }
+    lineItems(first: 50) {
+      nodes { id name quantity sku variant { id } originalTotalSet { shopMoney { amount currencyCode } } discountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } } }
+      pageInfo { hasNextPage }
+    }
   }
 }`;
 

@@ -9,12 +9,21 @@ import { secretContexts } from '../lib/secret-contexts';
  * another shop's session does not decrypt.
  */
 export class EncryptedSessionStorage implements SessionStorage {
+  private tableChecked = false;
+
   constructor(
-    private readonly inner: SessionStorage,
+    private readonly inner: SessionStorage & { isReady?(): Promise<boolean> },
     private readonly secrets: SecretBox,
   ) {}
 
+  /** Until the inner storage has once found its table, each call asks it again (see prisma-session-storage.ts). */
+  private async ready(): Promise<void> {
+    if (this.tableChecked || !this.inner.isReady) return;
+    this.tableChecked = await this.inner.isReady();
+  }
+
   async storeSession(session: Session): Promise<boolean> {
+    await this.ready();
     const sealed = new Session(session.toObject());
     if (session.accessToken) sealed.accessToken = this.secrets.encrypt(session.accessToken, context(session.id, 'access-token'));
     if (session.refreshToken) sealed.refreshToken = this.secrets.encrypt(session.refreshToken, context(session.id, 'refresh-token'));
@@ -22,19 +31,23 @@ export class EncryptedSessionStorage implements SessionStorage {
   }
 
   async loadSession(id: string): Promise<Session | undefined> {
+    await this.ready();
     const stored = await this.inner.loadSession(id);
     return stored ? this.open(stored) : undefined;
   }
 
-  deleteSession(id: string): Promise<boolean> {
+  async deleteSession(id: string): Promise<boolean> {
+    await this.ready();
     return this.inner.deleteSession(id);
   }
 
-  deleteSessions(ids: string[]): Promise<boolean> {
+  async deleteSessions(ids: string[]): Promise<boolean> {
+    await this.ready();
     return this.inner.deleteSessions(ids);
   }
 
   async findSessionsByShop(shop: string): Promise<Session[]> {
+    await this.ready();
     const sessions = await this.inner.findSessionsByShop(shop);
     return sessions.map((s) => this.open(s));
   }

@@ -77,6 +77,32 @@ describe('Flex webhooks', () => {
     expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(0);
   });
 
+  it('test and live never cross for refund events either: a test-signed refund event does not settle a live refund', async () => {
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '30.00' });
+    expect((await payOnFlexPage(redirectUrl, 'hsa_fsa')).status).toBe(303);
+    expect((await h.shopify.waitForPaymentSession(session.id)).status).toBe('resolved');
+    h.flex.setRefundBehaviour('manual');
+    try {
+      const sent = await h.shopify.sendRefundSession(shop.domain, { paymentId: session.id, amount: '30.00' });
+      expect(sent.status).toBe(201);
+      const row = () => h.prisma.refundSession.findFirstOrThrow({ where: { shopifyId: sent.session.id }, include: { flexRefunds: true } });
+      await eventually(async () => (await row()).flexRefunds.length === 1, 10_000, 'the live refund made in Flex');
+      const pending = await row();
+      expect(pending.status).toBe('PENDING');
+      const flexRefund = h.flex.refunds({ accountId: shop.flexAccountId }).find((r) => (r as Record<string, any>).refund_id === pending.flexRefunds[0]!.flexRefundId) as Record<string, any>;
+      // Correctly signed with the test endpoint's secret, saying the live refund succeeded.
+      const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'refund.updated', event_dt: Math.floor(Date.now() / 1000), object: { refund: { ...flexRefund, status: 'succeeded' } } });
+      const now = Math.floor(Date.now() / 1000);
+      const answer = await deliver(body, { 'svix-id': 'msg_refund_cross', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret('test'), 'msg_refund_cross', now, body) }, `shop=${shop.domain}&mode=test`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.outcome).toBe('mode_mismatch');
+      expect((await row()).status).toBe('PENDING');
+      expect(h.shopify.mutations.filter((m) => m.name === 'refundSessionResolve' && (m.variables as any)?.id === sent.session.gid)).toHaveLength(0);
+    } finally {
+      h.flex.setRefundBehaviour('auto_succeed');
+    }
+  });
+
   it('refuses a genuine signature over a tampered body', async () => {
     const { session, body } = await completedEventForOpenCheckout();
     const now = Math.floor(Date.now() / 1000);

@@ -149,7 +149,7 @@ describe('encryption key rotation', () => {
     // Nothing on the way printed a secret or a key.
     const output = JSON.stringify([interrupted, resumed, again]) + h.logs.join('');
     for (const secret of [shop.liveKey, shop.testKey, shop.accessToken, newKey.toString('hex'), oldKey.key.toString('hex')]) expect(output).not.toContain(secret);
-  });
+  }, 240_000); // several app restarts and a payment and a refund on each key: minutes on a busy machine
 
   it('leaves a secret no configured key opens as it is, reports it, and fails', async () => {
     const shop = await h.registerShop();

@@ -23,7 +23,7 @@ describe('npm start without credentials (sandbox mode)', () => {
       ...(database.url ? { DATABASE_URL: database.url } : {}),
     };
     server = await startSandboxMode(env, { write: (line) => logs.push(line) });
-  });
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await database?.drop();

@@ -353,9 +353,11 @@ export function useHarness(
     const resolved = typeof options === 'function' ? await options() : options;
     instance = await Harness.start(resolved);
     if (resolved.shop !== false) instance.defaultShop = await instance.registerShop();
-  });
+    // Migrating a fresh database and starting the app and both sandboxes: seconds on a quiet machine,
+    // much longer on a busy one.
+  }, 180_000);
   afterEach(() => instance?.resetFaults());
-  afterAll(() => instance?.stop());
+  afterAll(() => instance?.stop(), 60_000);
   const current = (): Harness => {
     if (!instance) throw new Error('the harness is started in beforeAll; use it inside tests and hooks');
     return instance;

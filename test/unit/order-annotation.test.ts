@@ -10,7 +10,9 @@ const base: OrderComparison = {
   expectedChargeMinor: 5000,
   catchAll: false,
   shopifyLines: [{ id: 'gid://shopify/LineItem/1', title: 'Thermometer', quantity: 1, variantId: null, sku: null, totalMinor: 5000 }],
+  shopifyLinesComplete: true,
   flexLines: [],
+  sentLines: [],
 };
 
 describe('order differences', () => {
@@ -29,9 +31,10 @@ describe('order differences', () => {
     expect(describeDifference(found[3]!, 'USD')).toContain('instead of the order\'s 1 line');
   });
 
-  it('asks the line comparison only when Flex saw real lines', () => {
+  it('asks the line comparison only when Flex was sent the cart’s lines', () => {
     const compare = jest.fn(() => [{ kind: 'line_quantity' as const, lineId: 'l1', title: 'Thermometer', shopifyQuantity: 1, flexQuantity: 2 }]);
     expect(orderDifferences({ ...base, catchAll: true }, compare).map((d) => d.kind)).toEqual(['catch_all_line']);
+    expect(orderDifferences({ ...base, sentLines: null }, compare)).toEqual([]);
     expect(compare).not.toHaveBeenCalled();
     expect(orderDifferences(base, compare).map((d) => d.kind)).toEqual(['line_quantity']);
   });
