@@ -132,7 +132,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   readOperationalGaugesOnScrape(metrics, database.prisma, clock);
   readCommerceGaugesOnScrape(metrics, database.prisma, clock);
   const secrets = new SecretBox(config.encryptionKeys);
-  const transactor = new Transactor(database.prisma, secrets);
+  const transactor = new Transactor(database.prisma, database.pool, secrets);
   const { repos } = transactor;
 
   // Platform clients.
@@ -249,8 +249,11 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     leaseMs: 5 * 60_000,
     batchSize: 4,
   });
-  transactor.onJobsEnqueued(() => worker.wake());
-  transactor.onJobsEnqueued(() => catalogWorker.wake());
+  for (const lane of [worker, catalogWorker]) {
+    transactor.onJobsEnqueued((kinds) => {
+      if (!kinds || [...kinds].some((kind) => lane.handles(kind))) lane.wake();
+    });
+  }
   const runNow = (jobId: string) => worker.runNow(jobId);
 
   const buyerReturn = new HandleBuyerReturn({ repos, flex, outcomes: paymentOutcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });

@@ -24,7 +24,8 @@ export type JobResult =
 /** Runs the jobs of one type; `payload` was checked against the type's schema. */
 export interface JobHandler<P = any> {
   readonly type: JobType<P>;
-  handle(job: JobRecord, payload: P): Promise<JobResult>;
+  /** `job` as claimed, with its shop's domain read in the claiming statement. */
+  handle(job: ClaimedJob, payload: P): Promise<JobResult>;
   /** Called once when the job gives up (exhausted or failed), e.g. to flag it on the payment's timeline. */
   onGaveUp?(job: JobRecord, payload: P, error: string): Promise<void>;
 }
@@ -106,6 +107,11 @@ export class OutboxWorker {
   /** True while the loop is alive and has polled recently. */
   isHealthy(): boolean {
     return this.running && Date.now() - this.lastHeartbeat < Math.max(30_000, this.pollIntervalMs * 5);
+  }
+
+  /** Whether this worker runs jobs of `kind`. */
+  handles(kind: string): boolean {
+    return this.handlers.has(kind);
   }
 
   /** Asks for a poll as soon as possible (a job was just enqueued). */
@@ -210,7 +216,7 @@ export class OutboxWorker {
     return withOwnLogContext(context, () => this.executeInContext(job, token));
   }
 
-  private async executeInContext(job: JobRecord, token: string): Promise<RunNowResult> {
+  private async executeInContext(job: ClaimedJob, token: string): Promise<RunNowResult> {
     const handler = this.handlers.get(job.kind);
     const log = this.options.logger;
     const parsed = handler?.type.payload.safeParse(job.payload);

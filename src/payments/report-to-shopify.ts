@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
 import type { Repositories } from '../db/repositories';
 import type { Transactor } from '../db/transactor';
 import type { PaymentId } from '../lib/ids';
@@ -92,8 +92,6 @@ export function reportOperationRejected(jobs: JobRepository, kind: OperationKind
   return reportToShopify(jobs, kind, session, OPERATION_MUTATIONS[kind].reject, { reason }, now);
 }
 
-const FINAL_STATES = new Set(['RESOLVED', 'REJECTED']);
-
 /** Sends one Payments Apps session mutation and records on the session what Shopify acknowledged. */
 export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
   readonly type = REPORT_TO_SHOPIFY;
@@ -109,15 +107,21 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     },
   ) {}
 
-  async handle(job: JobRecord, payload: ReportToShopifyPayload): Promise<JobResult> {
+  async handle(job: ClaimedJob, payload: ReportToShopifyPayload): Promise<JobResult> {
     const { repos } = this.deps.transactor;
-    const shop = await repos.shops.findById(payload.shopId);
-    if (!shop) return { status: 'failed', error: 'shop no longer exists' };
-    const token = await this.deps.tokens.forShop(shop.domain);
-    // Uninstalled: the outcome of money already moved is still Shopify's to hear. It waits for the
-    // merchant to install the app again (then it goes through), or for a person once it runs out.
-    if (!token) return { status: 'retry', error: shop.status === 'UNINSTALLED' ? 'the app is uninstalled from this shop; waiting for it to be installed again' : 'no Shopify access token stored for this shop' };
-    const outcome = await this.deps.client.mutate(shop.domain, token, payload.mutation, payload.variables);
+    // The claim read the job's shop's domain already; the shop itself is read only when that is not
+    // the payload's shop, or when there is no token to say why.
+    const shopDomain = job.shopId === payload.shopId && job.shopDomain ? job.shopDomain : (await repos.shops.findById(payload.shopId))?.domain;
+    if (!shopDomain) return { status: 'failed', error: 'shop no longer exists' };
+    const token = await this.deps.tokens.forShop(shopDomain);
+    if (!token) {
+      const shop = await repos.shops.findById(payload.shopId);
+      if (!shop) return { status: 'failed', error: 'shop no longer exists' };
+      // Uninstalled: the outcome of money already moved is still Shopify's to hear. It waits for the
+      // merchant to install the app again (then it goes through), or for a person once it runs out.
+      return { status: 'retry', error: shop.status === 'UNINSTALLED' ? 'the app is uninstalled from this shop; waiting for it to be installed again' : 'no Shopify access token stored for this shop' };
+    }
+    const outcome = await this.deps.client.mutate(shopDomain, token, payload.mutation, payload.variables);
     switch (outcome.kind) {
       case 'acknowledged':
         // Counted when Shopify first takes the outcome (a repeat finds it already in that state).
@@ -148,20 +152,21 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     const kind = KIND_OF_SUBJECT[payload.subject.type]!;
     const state = subject?.state?.code ?? MUTATION_TARGET_STATE[payload.mutation]!;
     const sessionId = payload.subject.id;
-    let paymentId: PaymentId | null;
+    const event = { mutation: payload.mutation, state, alreadyInState, ...operationRef(kind, sessionId) };
     if (kind === 'payment') {
-      const payment = await repos.payments.findById(sessionId as PaymentId);
-      if (!payment) return;
-      paymentId = payment.id;
-      // A late "pending" acknowledgement must not hide a final state Shopify already confirmed.
-      const keepFinal = payload.mutation === 'paymentSessionPending' && payment.shopifyState !== null && FINAL_STATES.has(payment.shopifyState);
-      if (!keepFinal) await repos.payments.recordShopifyState(payment.id, state, subject?.nextAction?.context?.redirectUrl ?? null);
+      // One statement: the state, unless a late "pending" acknowledgement would hide a final state
+      // Shopify already confirmed, and the timeline event; nothing when the payment is gone.
+      const recorded = await repos.payments.recordShopifyAcknowledged(sessionId as PaymentId, state, subject?.nextAction?.context?.redirectUrl ?? null, payload.mutation === 'paymentSessionPending', {
+        type: 'shopify_acknowledged',
+        detail: event,
+      });
+      if (!recorded) return;
     } else {
-      paymentId = await this.paymentOf(repos, kind, sessionId);
+      const paymentId = await this.paymentOf(repos, kind, sessionId);
       if (!paymentId) return;
       await operationSessions(repos, kind).recordShopifyState(sessionId, state);
+      await repos.payments.addEvent(paymentId, 'shopify_acknowledged', event);
     }
-    await repos.payments.addEvent(paymentId, 'shopify_acknowledged', { mutation: payload.mutation, state, alreadyInState, ...operationRef(kind, sessionId) });
     this.deps.logger.info({ [`${kind}SessionId`]: sessionId, mutation: payload.mutation, state }, `Shopify acknowledged the ${kind} session mutation`);
   }
 

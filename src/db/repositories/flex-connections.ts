@@ -1,9 +1,10 @@
-import type { FlexConnection, FlexMode, ShopStatus } from '@prisma/client';
+import { Prisma, type FlexConnection, type FlexMode, type ShopStatus } from '@prisma/client';
 import type { DbClient } from '../db-client';
-import type { ShopId } from '../../lib/ids';
+import type { ShopDomain, ShopId } from '../../lib/ids';
 import { Secret } from '../../lib/secret';
 import type { SecretBox } from '../../lib/secret-box';
 import { secretContexts } from '../../lib/secret-contexts';
+import type { SqlRunner } from '../sql';
 
 export type { FlexMode } from '@prisma/client';
 
@@ -22,6 +23,12 @@ export interface FlexConnectionWithSecrets {
   verifiedAt: Date;
 }
 
+/** A shop and its Flex connection for one mode (null when that mode is not connected). */
+export interface ShopWithConnection {
+  shop: { id: ShopId; domain: ShopDomain; status: ShopStatus };
+  connection: FlexConnectionWithSecrets | null;
+}
+
 export interface SaveFlexConnection {
   shopId: string;
   mode: FlexMode;
@@ -35,6 +42,7 @@ export interface SaveFlexConnection {
 export class FlexConnectionRepository {
   constructor(
     private readonly db: DbClient,
+    private readonly sql: SqlRunner,
     private readonly secrets: SecretBox,
   ) {}
 
@@ -45,19 +53,28 @@ export class FlexConnectionRepository {
 
   /**
    * The shop (by domain) and its connection for one mode, in one query: every payment session
-   * request starts here.
+   * request and every Flex webhook starts here.
    */
-  async findWithShop(shopDomain: string, mode: FlexMode): Promise<{ shop: { id: ShopId; status: ShopStatus }; connection: FlexConnectionWithSecrets | null } | null> {
+  async findWithShop(shopDomain: string, mode: FlexMode): Promise<ShopWithConnection | null> {
+    return this.shopWithConnection(Prisma.sql`s.domain = ${shopDomain}`, mode);
+  }
+
+  /** The same by the shop's id: the pay page, for the payment's shop. */
+  async findWithShopById(shopId: string, mode: FlexMode): Promise<ShopWithConnection | null> {
+    return this.shopWithConnection(Prisma.sql`s.id = ${shopId}::uuid`, mode);
+  }
+
+  private async shopWithConnection(where: Prisma.Sql, mode: FlexMode): Promise<ShopWithConnection | null> {
     // The shop's columns get names of their own: c.* has a "shopId" that is NULL when there is no connection.
-    const rows = await this.db.$queryRaw<Array<{ shop_row_id: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>>`
-      SELECT s.id AS shop_row_id, s.status AS shop_row_status, c.*
+    const rows = await this.sql.query<{ shop_row_id: string; shop_row_domain: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>`
+      SELECT s.id AS shop_row_id, s.domain AS shop_row_domain, s.status AS shop_row_status, c.*
       FROM "Shop" s
       LEFT JOIN "FlexConnection" c ON c."shopId" = s.id AND c.mode = ${mode}::"FlexMode"
-      WHERE s.domain = ${shopDomain}`;
+      WHERE ${where}`;
     const row = rows[0];
     if (!row) return null;
     return {
-      shop: { id: row.shop_row_id as ShopId, status: row.shop_row_status },
+      shop: { id: row.shop_row_id as ShopId, domain: row.shop_row_domain as ShopDomain, status: row.shop_row_status },
       connection: row.id ? this.decrypt(row as FlexConnection) : null,
     };
   }

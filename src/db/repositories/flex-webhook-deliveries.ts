@@ -1,5 +1,6 @@
 import type { FlexMode, Prisma } from '@prisma/client';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 export interface NewFlexWebhookDelivery {
   shopId: string;
@@ -13,7 +14,10 @@ export interface NewFlexWebhookDelivery {
 }
 
 export class FlexWebhookDeliveryRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Records a delivery; false when this delivery id was already recorded for the shop. Run inside
@@ -22,12 +26,18 @@ export class FlexWebhookDeliveryRepository {
    */
   async recordIfNew(delivery: NewFlexWebhookDelivery): Promise<{ id: string } | null> {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
-    const rows = await this.db.flexWebhookDelivery.createManyAndReturn({ data: [delivery], skipDuplicates: true, select: { id: true } });
+    // SQL as written: every webhook sends this and the next one (bench/README-queries.md).
+    const rows = await this.sql.query<{ id: string }>`
+      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt")
+      VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()})
+      ON CONFLICT ("shopId", "deliveryId") DO NOTHING
+      RETURNING id::text AS id`;
     return rows[0] ?? null;
   }
 
   async setOutcome(id: string, outcome: string): Promise<void> {
-    await this.db.flexWebhookDelivery.update({ where: { id }, data: { outcome } });
+    await this.sql.execute`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid`;
   }
 
   async countForShop(shopId: string, since: Date): Promise<number> {

@@ -1,5 +1,6 @@
 import type { SecretBox } from '../../lib/secret-box';
 import type { CommitHooks, DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 import { CaptureSessionRepository } from './capture-sessions';
 import { CartSnapshotRepository } from './cart-snapshots';
 import { CatalogSyncRepository } from './catalog-syncs';
@@ -46,13 +47,14 @@ export interface Repositories {
   afterCommit(work: () => void): void;
 }
 
-export function createRepositories(db: DbClient, secrets: SecretBox, hooks: CommitHooks): Repositories {
+/** `sql` runs the hot statements written as SQL: on the pg pool, or in `db`'s transaction (db/sql.ts). */
+export function createRepositories(db: DbClient, sql: SqlRunner, secrets: SecretBox, hooks: CommitHooks): Repositories {
   return {
     shops: new ShopRepository(db),
-    flexConnections: new FlexConnectionRepository(db, secrets),
-    payments: new PaymentSessionRepository(db),
-    jobs: new JobRepository(db, hooks),
-    flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db),
+    flexConnections: new FlexConnectionRepository(db, sql, secrets),
+    payments: new PaymentSessionRepository(db, sql),
+    jobs: new JobRepository(db, sql, hooks),
+    flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db, sql),
     refunds: new RefundSessionRepository(db),
     captures: new CaptureSessionRepository(db),
     voids: new VoidSessionRepository(db),
@@ -61,7 +63,7 @@ export function createRepositories(db: DbClient, secrets: SecretBox, hooks: Comm
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
     cartSnapshots: new CartSnapshotRepository(db),
-    paymentCarts: new PaymentCartRepository(db),
+    paymentCarts: new PaymentCartRepository(db, sql),
     orderRefunds: new OrderRefundRepository(db),
     shopifyOrders: new ShopifyOrderRepository(db),
     reconciliation: new ReconciliationRepository(db),

@@ -1,5 +1,6 @@
 import { Prisma, type Job, type JobStatus } from '@prisma/client';
 import type { CommitHooks, DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 export type JobRecord = Job;
 export type { JobStatus } from '@prisma/client';
@@ -36,6 +37,7 @@ export interface NewJob {
 export class JobRepository {
   constructor(
     private readonly db: DbClient,
+    private readonly sql: SqlRunner,
     private readonly hooks: CommitHooks,
   ) {}
 
@@ -45,23 +47,15 @@ export class JobRepository {
    */
   async enqueue(job: NewJob): Promise<JobRecord> {
     // ON CONFLICT DO NOTHING: safe inside a transaction, where a unique violation would abort it.
-    await this.db.job.createMany({
-      data: [
-        {
-          kind: job.kind,
-          dedupeKey: job.dedupeKey,
-          payload: job.payload,
-          shopId: job.shopId ?? null,
-          subjectType: job.subjectType,
-          subjectId: job.subjectId,
-          runAt: job.runAt,
-          createdAt: job.runAt,
-        },
-      ],
-      skipDuplicates: true,
-    });
-    this.hooks.jobEnqueued();
-    return this.db.job.findUniqueOrThrow({ where: { dedupeKey: job.dedupeKey } });
+    // RETURNING gives the new row without reading it back; only a repeat reads the one already there.
+    const rows = await this.sql.query<JobRecord>`
+      INSERT INTO "Job" ("kind", "dedupeKey", "payload", "shopId", "subjectType", "subjectId", "runAt", "createdAt", "updatedAt")
+      VALUES (${job.kind}, ${job.dedupeKey}, ${JSON.stringify(job.payload)}::jsonb, ${job.shopId ?? null}::uuid, ${job.subjectType ?? null},
+        ${job.subjectId ?? null}, ${job.runAt}, ${job.runAt}, ${new Date()})
+      ON CONFLICT ("dedupeKey") DO NOTHING
+      RETURNING *`;
+    this.hooks.jobEnqueued(job.kind);
+    return rows[0] ?? this.db.job.findUniqueOrThrow({ where: { dedupeKey: job.dedupeKey } });
   }
 
   findById(id: string): Promise<JobRecord | null> {
@@ -79,7 +73,7 @@ export class JobRepository {
    */
   async claimDue(now: Date, limit: number, leaseUntil: Date, lockToken: string, kinds: string[]): Promise<ClaimedJob[]> {
     if (kinds.length === 0) return [];
-    return this.db.$queryRaw<ClaimedJob[]>`
+    return this.sql.query<ClaimedJob>`
       UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
         attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
       WHERE id IN (
@@ -98,7 +92,7 @@ export class JobRepository {
    * attempts may jump the retry schedule; after that a waiting buyer cannot make us hammer Shopify.
    */
   async claimOne(id: string, now: Date, leaseUntil: Date, lockToken: string, eagerAttempts = 3): Promise<ClaimedJob | null> {
-    const rows = await this.db.$queryRaw<ClaimedJob[]>`
+    const rows = await this.sql.query<ClaimedJob>`
       UPDATE "Job" SET status = 'RUNNING', "lockedUntil" = ${leaseUntil}, "lockToken" = ${lockToken},
         attempts = attempts + 1, "lastAttemptAt" = ${now}, "updatedAt" = ${now}
       WHERE id = (
@@ -112,27 +106,29 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
+  // The three results below are single conditional UPDATEs in SQL: through the query API Prisma
+  // wraps each in a transaction of its own (BEGIN … COMMIT, two more round trips) and compiles it
+  // anew on every call (bench/README-queries.md). The lease token fences a worker whose job was reclaimed.
   async markSucceeded(id: string, lockToken: string, now: Date, result: Prisma.InputJsonValue | undefined): Promise<boolean> {
-    const { count } = await this.db.job.updateMany({
-      where: { id, lockToken, status: 'RUNNING' },
-      data: { status: 'SUCCEEDED', completedAt: now, lockedUntil: null, lockToken: null, lastError: null, result },
-    });
+    const count = await this.sql.execute`
+      UPDATE "Job" SET status = 'SUCCEEDED', "completedAt" = ${now}, "lockedUntil" = NULL, "lockToken" = NULL, "lastError" = NULL,
+        result = coalesce(${jsonOrNull(result)}::jsonb, result), "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND "lockToken" = ${lockToken} AND status = 'RUNNING'`;
     return count === 1;
   }
 
   async reschedule(id: string, lockToken: string, runAt: Date, error: string): Promise<boolean> {
-    const { count } = await this.db.job.updateMany({
-      where: { id, lockToken, status: 'RUNNING' },
-      data: { status: 'QUEUED', runAt, lockedUntil: null, lockToken: null, lastError: truncate(error) },
-    });
+    const count = await this.sql.execute`
+      UPDATE "Job" SET status = 'QUEUED', "runAt" = ${runAt}, "lockedUntil" = NULL, "lockToken" = NULL, "lastError" = ${truncate(error)}, "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND "lockToken" = ${lockToken} AND status = 'RUNNING'`;
     return count === 1;
   }
 
   async markNeedsAttention(id: string, lockToken: string, now: Date, error: string, result?: Prisma.InputJsonValue): Promise<boolean> {
-    const { count } = await this.db.job.updateMany({
-      where: { id, lockToken, status: 'RUNNING' },
-      data: { status: 'NEEDS_ATTENTION', completedAt: now, lockedUntil: null, lockToken: null, lastError: truncate(error), result },
-    });
+    const count = await this.sql.execute`
+      UPDATE "Job" SET status = 'NEEDS_ATTENTION', "completedAt" = ${now}, "lockedUntil" = NULL, "lockToken" = NULL, "lastError" = ${truncate(error)},
+        result = coalesce(${jsonOrNull(result)}::jsonb, result), "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND "lockToken" = ${lockToken} AND status = 'RUNNING'`;
     return count === 1;
   }
 
@@ -171,6 +167,11 @@ export class JobRepository {
     const groups = await this.db.job.groupBy({ by: ['status'], _count: { _all: true } });
     return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
   }
+}
+
+/** A result to store, or null to leave the column as it is (as Prisma treats `undefined`). */
+function jsonOrNull(value: Prisma.InputJsonValue | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
 }
 
 function truncate(text: string): string {

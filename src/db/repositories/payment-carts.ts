@@ -2,6 +2,7 @@ import type { PaymentCartLine, PaymentCartSource } from '@prisma/client';
 import type { PaymentId, ShopId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 export interface PaymentCartLineInput {
   shopifyVariantId: string;
@@ -36,7 +37,10 @@ export interface CartSourceCount {
 }
 
 export class PaymentCartRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Records the decision, with its lines and a timeline event, in one statement, fenced by the pay
@@ -45,7 +49,7 @@ export class PaymentCartRepository {
   async record(id: PaymentId, leaseToken: string, cart: StoredPaymentCart, event: { type: string; detail: unknown }): Promise<boolean> {
     const lines = cart.source === 'CART' ? cart.lines.map((l, position) => ({ ...l, position })) : [];
     const cartOnly = <T>(pick: (c: Extract<StoredPaymentCart, { source: 'CART' }>) => T): T | null => (cart.source === 'CART' ? pick(cart) : null);
-    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+    const rows = await this.sql.query<{ n: number }>`
       WITH updated AS (
         UPDATE "PaymentSession" SET
           "cartSource" = ${cart.source}::"PaymentCartSource",
@@ -76,7 +80,7 @@ export class PaymentCartRepository {
    * instead, and its lines go (they describe the Flex checkout, which will not have them).
    */
   async fallBackToCatchAll(id: PaymentId, leaseToken: string, reason: string, event: { type: string; detail: unknown }): Promise<boolean> {
-    const rows = await this.db.$queryRaw<Array<{ n: number }>>`
+    const rows = await this.sql.query<{ n: number }>`
       WITH updated AS (
         UPDATE "PaymentSession" SET "cartSource" = 'CATCH_ALL', "cartFallbackReason" = ${reason},
           "cartShippingMinor" = NULL, "cartTaxMinor" = NULL, "cartDiscountMinor" = NULL, "cartAdjustmentMinor" = NULL, "updatedAt" = now()

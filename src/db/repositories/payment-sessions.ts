@@ -1,7 +1,8 @@
-import type { DecisionSource, PaymentKind, PaymentSession, Prisma } from '@prisma/client';
+import { Prisma, type DecisionSource, type PaymentKind, type PaymentSession } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
+import type { SqlRunner } from '../sql';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
 
@@ -41,7 +42,10 @@ export type FinalDecision =
   | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
 
 export class PaymentSessionRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Inserts the session with its first timeline event, or returns the one already stored under
@@ -49,7 +53,7 @@ export class PaymentSessionRepository {
    */
   async insertOrGet(input: NewPaymentSession, event: { type: string; detail: Prisma.InputJsonValue }): Promise<{ record: PaymentSessionRecord; created: boolean }> {
     const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       WITH inserted AS (
         INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
           "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
@@ -71,9 +75,11 @@ export class PaymentSessionRepository {
     return { record: existing, created: false };
   }
 
+  // The reads and writes of every payment (pay page, webhook, outbox) are SQL as written: through
+  // the query API each costs several times the CPU (bench/README-queries.md).
   async findById(id: PaymentId): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findUnique({ where: { id } });
-    return row ? toRecord(row) : null;
+    const rows = await this.sql.query<PaymentSession>`SELECT * FROM "PaymentSession" WHERE id = ${id}::uuid`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findByShopifyId(shopId: ShopId, shopifyId: ShopifySessionId): Promise<PaymentSessionRecord | null> {
@@ -82,10 +88,9 @@ export class PaymentSessionRepository {
   }
 
   async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findUnique({
-      where: { shopId_flexCheckoutSessionId: { shopId, flexCheckoutSessionId } },
-    });
-    return row ? toRecord(row) : null;
+    const rows = await this.sql.query<PaymentSession>`
+      SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /**
@@ -94,7 +99,7 @@ export class PaymentSessionRepository {
    * holder's result instead of calling Flex too.
    */
   async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       UPDATE "PaymentSession"
       SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
       WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
@@ -120,7 +125,7 @@ export class PaymentSessionRepository {
     nextReconcileAt: Date,
     event: { type: string; detail: Prisma.InputJsonValue },
   ): Promise<PaymentSessionRecord | null> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       WITH updated AS (
         UPDATE "PaymentSession"
         SET "flexCheckoutSessionId" = ${flexCheckoutSessionId}, "flexRedirectUrl" = ${redirectUrl}, "checkoutLeaseUntil" = NULL, "checkoutLeaseToken" = NULL,
@@ -137,23 +142,34 @@ export class PaymentSessionRepository {
 
   /**
    * Records a final decision, unless one was already made. The conditional update is what makes the
-   * first of buyer return, webhook and reconciler win and the others change nothing.
+   * first of buyer return, webhook and reconciler win and the others change nothing. `event` joins
+   * the timeline in the same statement, only when this decision won.
    */
-  async decideFinal(id: PaymentId, decision: FinalDecision, source: DecisionSource, now: Date, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<boolean> {
-    const { count } = await this.db.paymentSession.updateMany({
-      where: { id, status: { in: ['RECEIVED', 'CHECKOUT_CREATED', 'PENDING'] } },
-      data: {
-        status: decision.status,
-        decisionSource: source,
-        decidedAt: now,
-        nextReconcileAt: null,
-        ...(decision.status === 'RESOLVED'
-          ? { authorizationExpiresAt: decision.authorizationExpiresAt }
-          : { rejectionCode: decision.rejectionCode, rejectionMessage: decision.rejectionMessage }),
-        ...(flexCheckoutSessionId ? { flexCheckoutSessionId } : {}),
-      },
-    });
-    return count === 1;
+  async decideFinal(
+    id: PaymentId,
+    decision: FinalDecision,
+    source: DecisionSource,
+    now: Date,
+    flexCheckoutSessionId?: FlexCheckoutSessionId,
+    event?: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<boolean> {
+    const outcome =
+      decision.status === 'RESOLVED'
+        ? Prisma.sql`status = 'RESOLVED', "authorizationExpiresAt" = ${decision.authorizationExpiresAt}`
+        : Prisma.sql`status = 'REJECTED', "rejectionCode" = ${decision.rejectionCode}, "rejectionMessage" = ${decision.rejectionMessage}`;
+    const rows = await this.sql.query<{ n: number }>`
+      WITH updated AS (
+        UPDATE "PaymentSession"
+        SET ${outcome}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now}, "nextReconcileAt" = NULL,
+          "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')
+        RETURNING id
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
+      )
+      SELECT count(*)::int AS n FROM updated`;
+    return (rows[0]?.n ?? 0) === 1;
   }
 
   /**
@@ -161,20 +177,24 @@ export class PaymentSessionRepository {
    * transaction ends, so two Flex checkouts of one group paid at once cannot both be resolved.
    */
   async lockGroup(shopId: ShopId, groupId: string): Promise<void> {
-    await this.db.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
+    await this.sql.query`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
   }
 
   /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */
   async paidInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findFirst({ where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: { in: ['RESOLVED', 'PENDING'] } } });
-    return row ? toRecord(row) : null;
+    const rows = await this.sql.query<PaymentSession>`
+      SELECT * FROM "PaymentSession"
+      WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid AND status IN ('RESOLVED', 'PENDING')
+      LIMIT 1`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /** The group's other payments whose Flex checkout the buyer could still pay. */
   async openInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord[]> {
-    const rows = await this.db.paymentSession.findMany({
-      where: { shopId: payment.shopId, groupId: payment.groupId, id: { not: payment.id }, status: 'CHECKOUT_CREATED', flexCheckoutSessionId: { not: null } },
-    });
+    const rows = await this.sql.query<PaymentSession>`
+      SELECT * FROM "PaymentSession"
+      WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid
+        AND status = 'CHECKOUT_CREATED' AND "flexCheckoutSessionId" IS NOT NULL`;
     return rows.map(toRecord);
   }
 
@@ -198,6 +218,32 @@ export class PaymentSessionRepository {
     return count === 1;
   }
 
+  /**
+   * What Shopify acknowledged, and its timeline event, in one statement; false when the payment is
+   * gone. A late "pending" acknowledgement (`pendingOnly`) does not hide a final state Shopify
+   * already confirmed: the row is left as it is, the event is still recorded.
+   */
+  async recordShopifyAcknowledged(
+    id: PaymentId,
+    shopifyState: string,
+    nextActionUrl: string | null,
+    pendingOnly: boolean,
+    event: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<boolean> {
+    const rows = await this.sql.query<{ n: number }>`
+      WITH payment AS (
+        SELECT id FROM "PaymentSession" WHERE id = ${id}::uuid
+      ), updated AS (
+        UPDATE "PaymentSession" SET "shopifyState" = ${shopifyState}, "nextActionUrl" = coalesce(${nextActionUrl || null}, "nextActionUrl"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND NOT (${pendingOnly} AND coalesce("shopifyState" IN ('RESOLVED', 'REJECTED'), false))
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb, ${new Date()} FROM payment
+      )
+      SELECT count(*)::int AS n FROM payment`;
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
   async recordShopifyState(id: PaymentId, shopifyState: string, nextActionUrl: string | null): Promise<void> {
     await this.db.paymentSession.update({
       where: { id },
@@ -218,7 +264,7 @@ export class PaymentSessionRepository {
    * so that other instances skip them meanwhile.
    */
   async claimDueForReconciliation(now: Date, limit: number, leaseMs: number): Promise<PaymentSessionRecord[]> {
-    const rows = await this.db.$queryRaw<PaymentSession[]>`
+    const rows = await this.sql.query<PaymentSession>`
       UPDATE "PaymentSession" SET "nextReconcileAt" = ${new Date(now.getTime() + leaseMs)},
         "reconcileAttempts" = "reconcileAttempts" + 1, "updatedAt" = ${now}
       WHERE id IN (
@@ -240,7 +286,11 @@ export class PaymentSessionRepository {
   }
 
   async addEvent(paymentSessionId: PaymentId, type: string, detail?: Prisma.InputJsonValue): Promise<void> {
-    await this.db.paymentEvent.create({ data: { paymentSessionId, type, detail } });
+    // The app's time, as Prisma's @default(now()) sends it: the database's now() is the start of the
+    // transaction, which would put this event before earlier ones of the same transaction.
+    await this.sql.execute`
+      INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+      VALUES (${paymentSessionId}::uuid, ${type}, ${detail === undefined ? null : JSON.stringify(detail)}::jsonb, ${new Date()})`;
   }
 
   async listEvents(paymentSessionId: PaymentId): Promise<Array<{ type: string; detail: Prisma.JsonValue; createdAt: Date }>> {

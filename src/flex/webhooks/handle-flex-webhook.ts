@@ -60,10 +60,10 @@ export class HandleFlexWebhook {
     const shopDomain = normalizeShopDomain(input.shopDomain);
     if (!shopDomain || !mode) return refused();
     const { repos } = this.deps.transactor;
-    const shop = await repos.shops.findByDomain(shopDomain);
-    if (!shop) return refused();
+    const found = await repos.flexConnections.findWithShop(shopDomain, mode);
+    if (!found) return refused();
+    const { shop, connection } = found;
     addLogContext({ shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } });
-    const connection = await repos.flexConnections.find(shop.id, mode);
     if (!connection?.webhookSecret) return refused();
 
     const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal());

@@ -83,8 +83,9 @@ export class PayStep {
   /** The checkout made and recorded, the buyer's next step; undefined when the lease was lost meanwhile. */
   private async makeCheckout(payment: PaymentSessionRecord, token: string): Promise<PayStepOutcome | undefined> {
     const { repos, clock } = this.deps;
-    const shop = await repos.shops.findById(payment.shopId);
-    const connection = shop?.status === 'ACTIVE' ? await repos.flexConnections.find(shop.id, payment.test ? 'TEST' : 'LIVE') : null;
+    const found = await repos.flexConnections.findWithShopById(payment.shopId, payment.test ? 'TEST' : 'LIVE');
+    const shop = found?.shop;
+    const connection = shop?.status === 'ACTIVE' ? found!.connection : null;
     if (!shop || !connection) {
       await repos.payments.releaseCheckoutLease(payment.id, token);
       return { type: 'cannot_pay', payment, reason: 'The store has no Flex account connected for this kind of payment any more.' };
@@ -130,8 +131,12 @@ export class PayStep {
    */
   private async cartOf(payment: PaymentSessionRecord, token: string): Promise<StoredPaymentCart | null> {
     const { repos } = this.deps;
-    const stored = await repos.paymentCarts.find(payment.id);
-    if (stored) return stored;
+    // `payment` is the row as this request claimed it: with no cart source on it none was recorded,
+    // and none can be while the lease is ours, so there is nothing to read back.
+    if (payment.cartSource) {
+      const stored = await repos.paymentCarts.find(payment.id);
+      if (stored) return stored;
+    }
     const decision = await this.deps.findCart.forPayment(payment);
     const cart: StoredPaymentCart =
       decision.source === 'CART'

@@ -51,9 +51,11 @@ export class PaymentOutcomes {
     }
     switch (decision.type) {
       case 'resolve': {
-        const won = await repos.payments.decideFinal(payment.id, { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt }, source, now, flexCheckoutSessionId);
+        const won = await repos.payments.decideFinal(payment.id, { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt }, source, now, flexCheckoutSessionId, {
+          type: 'decided_resolve',
+          detail: { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null },
+        });
         if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
-        await repos.payments.addEvent(payment.id, 'decided_resolve', { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null });
         const variables: Record<string, unknown> = {};
         if (payment.kind === 'AUTHORIZATION' && decision.authorizationExpiresAt) variables.authorizationExpiresAt = decision.authorizationExpiresAt.toISOString();
         await this.closeGroup(repos, payment, now);
@@ -67,9 +69,9 @@ export class PaymentOutcomes {
           source,
           now,
           flexCheckoutSessionId,
+          { type: 'decided_reject', detail: { source, code: decision.code, merchantMessage: decision.merchantMessage } },
         );
         if (!won) return { applied: false, reason: 'already_decided' };
-        await repos.payments.addEvent(payment.id, 'decided_reject', { source, code: decision.code, merchantMessage: decision.merchantMessage });
         log.info({ code: decision.code }, 'payment decided: reject');
         return {
           applied: true,
@@ -118,9 +120,11 @@ export class PaymentOutcomes {
     flexCheckoutSessionId?: FlexCheckoutSessionId,
   ): Promise<ApplyResult> {
     const merchantMessage = `The buyer paid this checkout twice with Flex; payment ${kept.shopifyId} was kept and this one is returned to the buyer.`;
-    const won = await repos.payments.decideFinal(payment.id, { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage }, source, now, flexCheckoutSessionId);
+    const won = await repos.payments.decideFinal(payment.id, { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage }, source, now, flexCheckoutSessionId, {
+      type: 'decided_reject',
+      detail: { source, code: 'PROCESSING_ERROR', merchantMessage },
+    });
     if (won) {
-      await repos.payments.addEvent(payment.id, 'decided_reject', { source, code: 'PROCESSING_ERROR', merchantMessage });
       await this.enqueue(repos, payment, 'paymentSessionReject', { reason: { code: 'PROCESSING_ERROR', merchantMessage } }, now);
     }
     const current = (await repos.payments.findById(payment.id))!;
