@@ -24,6 +24,9 @@ const common = {
 
 module.exports = {
   testTimeout: 60_000,
+  // Integration files spend most of their time waiting on sockets (the app, the sandboxes, the
+  // database): two at once keep both cores busy and take far less than twice the time.
+  maxWorkers: 2,
   projects: [
     {
       ...common,

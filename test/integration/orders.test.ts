@@ -37,7 +37,7 @@ async function paidOrder(outcome: 'hsa_fsa' | 'split', input: Partial<Parameters
 }
 
 const annotated = (paymentSessionId: string) =>
-  eventually(() => h.prisma.shopifyOrder.findFirst({ where: { paymentSessionId, annotatedAt: { not: null }, noteWrittenAt: { not: null } } }), 20_000, 'the order written on');
+  eventually(() => h.prisma.shopifyOrder.findFirst({ where: { paymentSessionId, annotatedAt: { not: null }, noteWrittenAt: { not: null } } }), 60_000, 'the order written on');
 
 async function signIn(): Promise<MerchantBrowser> {
   const browser = new MerchantBrowser(h.appUrl);

@@ -131,6 +131,16 @@ export class Harness {
    */
   async storedState(): Promise<Record<string, string>> {
     const { pool } = this.app.components.database;
+    // First let the work already under way finish (the jobs an install or a payment queued): what
+    // it writes is not what the request under test wrote.
+    await eventually(
+      async () => {
+        const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM "Job" WHERE status = 'RUNNING' OR (status = 'QUEUED' AND "runAt" <= now())`);
+        return rows[0]!.n === '0';
+      },
+      30_000,
+      'the background jobs under way finished',
+    );
     const { rows: tables } = await pool.query<{ name: string }>(
       `SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY tablename`,
     );
