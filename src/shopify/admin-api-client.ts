@@ -39,6 +39,15 @@ interface ThrottleStatus {
   restoreRate?: number;
 }
 
+/** One metafield to set (Admin API `MetafieldsSetInput`), whichever resource owns it. */
+export interface MetafieldInput {
+  ownerId: string;
+  namespace: string;
+  key: string;
+  type: string;
+  value: string;
+}
+
 /** `extensions.cost` of an answer: what the query cost and what the shop's bucket holds now. */
 export interface AdminCost {
   requestedQueryCost?: number;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Secret } from '../lib/secret';
-import type { AdminCost, AdminOutcome, ShopifyAdminClient } from './admin-api-client';
+import type { AdminCost, AdminOutcome, MetafieldInput, ShopifyAdminClient } from './admin-api-client';
+
+export type { MetafieldInput } from './admin-api-client';
 
 /**
  * The Admin API calls of the catalog sync: variant pages, the shop's currency, eligibility metafields
@@ -68,13 +70,6 @@ export interface AdminCatalogPage {
   endCursor: string | null;
 }
 
-export interface MetafieldInput {
-  ownerId: string;
-  namespace: string;
-  key: string;
-  type: string;
-  value: string;
-}
 
 export interface MetafieldDefinitionInput {
   namespace: string;

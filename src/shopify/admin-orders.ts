@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Secret } from '../lib/secret';
-import type { AdminOutcome, ShopifyAdminClient } from './admin-api-client';
+import type { AdminOutcome, MetafieldInput, ShopifyAdminClient } from './admin-api-client';
+
+export type { MetafieldInput } from './admin-api-client';
 
 /**
  * The Admin API calls of order sync and write-back: documents (Shopify's real field names, checked
@@ -110,13 +112,6 @@ export interface MetafieldDefinitionInput {
   access: { admin: 'MERCHANT_READ' | 'MERCHANT_READ_WRITE' };
 }
 
-export interface MetafieldInput {
-  ownerId: string;
-  namespace: string;
-  key: string;
-  type: string;
-  value: string;
-}
 
 export type MutationResult = { ok: true } | { ok: false; userErrors: AdminUserError[] };
 
