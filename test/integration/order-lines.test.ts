@@ -47,7 +47,7 @@ async function paidOrder(lines: Lines, options: { changedTo?: Lines; extra?: Rec
   expect((await payOnFlexPage(toFlex.location!, 'hsa_fsa')).status).toBe(303);
   const order = await h.shopify.waitForOrder(sent.session.id);
   const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id }, include: { cartLines: { orderBy: { position: 'asc' } } } });
-  const link = await eventually(() => h.prisma.shopifyOrder.findFirst({ where: { paymentSessionId: payment.id, annotatedAt: { not: null } } }), 20_000, 'the order linked');
+  const link = await eventually(() => h.prisma.shopifyOrder.findFirst({ where: { paymentSessionId: payment.id, annotatedAt: { not: null } } }), 60_000, 'the order linked');
   return { run, order, payment, link, checkoutId: checkoutIdOf(toFlex.location!) };
 }
 
