@@ -184,5 +184,5 @@ onPostgres('several instances on one database', () => {
       expect(sent).toBeLessThanOrEqual(reclaimed.has(row.id) ? 2 : 1);
     }
     process.stdout.write(`several instances: jobs run by ${ranJobs.map((a) => a.name).join(', ')}; reclaimed from the killed instance: ${reclaimed.size}\n`);
-  }, 120_000);
+  }, 240_000);
 });
