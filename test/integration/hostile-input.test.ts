@@ -76,6 +76,8 @@ describe('hostile input on every public route', () => {
       { name: 'POST /webhooks/shopify (unsigned)', url: `${h.appUrl}/webhooks/shopify/customers/redact`, headers: () => ({ 'content-type': 'application/json' }) },
       { name: 'POST /webhooks/shopify (signed)', url: `${h.appUrl}/webhooks/shopify/customers/redact`, headers: (body: Buffer) => ({ 'content-type': 'application/json', ...shopifySign(body, 'customers/redact') }), malformedOnly: true },
       { name: 'POST /settings/connect (no session)', url: `${h.appUrl}/settings/connect`, headers: () => ({ 'content-type': 'application/x-www-form-urlencoded' }) },
+      // Public and unauthenticated: the cart pixel posts text/plain, cross-origin, without credentials.
+      { name: 'POST /pixel/checkout', url: `${h.appUrl}/pixel/checkout`, headers: () => ({ 'content-type': 'text/plain', origin: 'null' }) },
     ];
   };
 
