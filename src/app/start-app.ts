@@ -59,7 +59,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       merchantInstallRoutes({ merchant }),
       settingsRoutes({ merchant, orderReports: components.orderReports }),
       orderReportRoutes({ merchant, reports: components.orderReports }),
-      settingsRoutes({ merchant }),
       catalogSettingsRoutes({ merchant }),
     ],
   });

@@ -14,6 +14,10 @@ const GTIN = { thermometer: '00036000291452', icePack: '00012345678905', heating
 let catalog: { thermometer: string; icePack: string; heatingPad: string };
 
 beforeAll(async () => {
+  // A Standard plan's Admin API rate (100 points/s; README "Catalog sync"): each order is read once
+  // per order webhook at about 415 points, which the simulator's older 50 points/s default makes a
+  // queue of tens of seconds in a file that links several orders.
+  h.shopify.setAdminThrottle(shop.domain, { maximumAvailable: 2000, restoreRate: 100, currentlyAvailable: 2000 });
   h.flex.setProductEligibility({ gtin: GTIN.thermometer }, 'auto_substantiation', 'On the SIGIS list');
   h.flex.setProductEligibility({ gtin: GTIN.icePack }, 'auto_substantiation', 'On the SIGIS list');
   h.flex.setProductEligibility({ gtin: GTIN.heatingPad }, 'auto_substantiation', 'On the SIGIS list');

@@ -146,7 +146,8 @@ describe('order sync on payment', () => {
       // Throttled, retried after Shopify's wait, done.
       expect(Math.max(...jobs.map((j) => j.attempts))).toBeGreaterThan(1);
     } finally {
-      h.shopify.setAdminThrottle(shop.domain, { maximumAvailable: 1000, restoreRate: 50, currentlyAvailable: 1000 });
+      // Back to a Standard plan's rate (100 points/s): each order read costs about 415 points.
+      h.shopify.setAdminThrottle(shop.domain, { maximumAvailable: 2000, restoreRate: 100, currentlyAvailable: 2000 });
     }
   });
 

@@ -95,7 +95,7 @@ export class Harness {
     // Another process may take the free port before the app binds it: pick another and try again.
     for (let attempt = 1; ; attempt++) {
       try {
-        await harness.startApp();
+        await harness.startAppOnce();
         return harness;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
@@ -168,7 +168,24 @@ export class Harness {
     this.shopify.faults.reset();
   }
 
+  /**
+   * Starts the app on this harness's port (a restart must keep it: the sandboxes know its URL). A
+   * free port can be taken for a moment by another test file's outgoing connection (the same
+   * ephemeral range): wait and try again, with a new port for the proxy listener each time.
+   */
   async startApp(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startAppOnce();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async startAppOnce(): Promise<void> {
     const env: Record<string, string | undefined> = {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'debug',
