@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
-import { isDatabaseUnavailable } from '../lib/database-unavailable';
+import { isDatabaseUnavailable, isTransientDatabaseConflict } from '../lib/database-unavailable';
 import type { Logger } from '../lib/logger';
 import type { AppMetrics } from '../lib/metrics';
 import { sendProblem } from './problem';
@@ -34,6 +34,14 @@ export function createHttpApp(deps: { logger: Logger; routers: Router[]; metrics
     if (isDatabaseUnavailable(error)) {
       if (res.headersSent) return;
       res.set('Retry-After', String(RETRY_AFTER_OUTAGE_SECONDS));
+      return sendProblem(res, 503, 'service_unavailable', 'The service is briefly unavailable; retry shortly');
+    }
+    // A deadlock's victim or a transaction that expired on a busy machine rolled back: the same
+    // request again will do. Logged, since many of them would say something is wrong.
+    if (isTransientDatabaseConflict(error)) {
+      deps.logger.warn({ err: error, path: req.path }, 'transaction rolled back by a transient conflict; asked the client to retry');
+      if (res.headersSent) return;
+      res.set('Retry-After', '1');
       return sendProblem(res, 503, 'service_unavailable', 'The service is briefly unavailable; retry shortly');
     }
     deps.logger.error({ err: error, path: req.path }, 'unhandled error');

@@ -40,6 +40,25 @@ function looksUnavailable(shape: ErrorShape): boolean {
   return typeof shape.message === 'string' && MESSAGES.test(shape.message);
 }
 
+// SQLSTATE: serialization failure, deadlock detected, lock not available. Prisma: a write conflict or
+// deadlock (P2034), and its interactive transaction expiring or not starting in time (P2028).
+const CONFLICT_SQLSTATES = new Set(['40001', '40P01', '55P03']);
+const CONFLICT_PRISMA_CODES = new Set(['P2034', 'P2028']);
+
+/**
+ * Whether a transaction failed for a reason that says nothing about the request (the database picked
+ * it as a deadlock's victim, or it waited too long on a busy machine): it rolled back, so doing the
+ * same again is safe and will likely succeed. A request that meets one is answered 503, like an
+ * outage, so the client's retry is the one it would make anyway.
+ */
+export function isTransientDatabaseConflict(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const shape = error as ErrorShape;
+  const adapterCause = shape.meta?.driverAdapterError?.cause;
+  const codes = [shape.code, adapterCause?.code];
+  return codes.some((code) => typeof code === 'string' && (CONFLICT_SQLSTATES.has(code) || CONFLICT_PRISMA_CODES.has(code)));
+}
+
 /**
  * Runs `work` again while it fails because the database is unreachable and `keepTrying()` says it is
  * still worth it, waiting a little longer each time (0.1 s doubling, up to 2 s). For writes that

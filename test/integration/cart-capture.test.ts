@@ -57,7 +57,11 @@ describe('cart capture', () => {
   it('activates the pixel after install with the shop key and our endpoint in its settings', async () => {
     const pixel = await pixelActive(shop.domain);
     const settings = JSON.parse(pixel.settings as string) as Record<string, string>;
-    const row = await h.prisma.shop.findUniqueOrThrow({ where: { domain: shop.domain } });
+    // Shopify has the pixel as soon as webPixelCreate runs; the app keeps its id once the answer is back.
+    const row = await eventually(async () => {
+      const stored = await h.prisma.shop.findUniqueOrThrow({ where: { domain: shop.domain } });
+      return stored.webPixelId ? stored : undefined;
+    }, 15_000, 'the pixel id kept');
     expect(settings).toEqual({ shopKey: row.pixelKey, endpoint: `${h.appUrl}/pixel/checkout` });
     expect(row.webPixelId).toBe(pixel.gid);
     expect(row.pixelProblem).toBeNull();

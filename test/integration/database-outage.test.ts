@@ -31,8 +31,14 @@ onPostgres('database outages', () => {
 
   const DEADLINE_MS = PATIENCE_MS;
   const logLines = () => h.logs.map((line) => JSON.parse(line) as Record<string, any>);
-  const payment = (amount: string, first?: Parameters<typeof patientPayment>[3]) => patientPayment(h.shopify, shop.domain, amount, first);
-  const refund = (paymentId: string, amount: string) => patientRefund(h.shopify, shop.domain, paymentId, amount);
+  // A failure names what the app logged as unhandled, the one clue a 500 leaves.
+  const withAppErrors = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: Error) => {
+      const unhandled = logLines().filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => `${l.msg}: ${l.err?.type ?? ''} ${l.err?.code ?? ''} ${l.err?.message ?? ''}`);
+      throw new Error(`${error.message}\napp errors:\n${unhandled.join('\n')}`);
+    });
+  const payment = (amount: string, first?: Parameters<typeof patientPayment>[3]) => withAppErrors(patientPayment(h.shopify, shop.domain, amount, first));
+  const refund = (paymentId: string, amount: string) => withAppErrors(patientRefund(h.shopify, shop.domain, paymentId, amount));
 
   const succeeded = (name: string, gid: string) => h.shopify.mutations.filter((m) => m.name === name && (m.variables as { id?: string } | null)?.id === gid && !m.failed);
   const flexPosts = (path: string, key: string) => h.flex.requests.filter((r) => r.method === 'POST' && r.path === path && r.idempotencyKey === key && !r.replayed);

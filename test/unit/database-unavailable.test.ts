@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '../../src/lib/database-unavailable';
+import { isDatabaseUnavailable, isTransientDatabaseConflict } from '../../src/lib/database-unavailable';
 
 /** The errors `pg`, `pg-pool` and Prisma (driver adapter pg) were seen to throw when PostgreSQL went away. */
 describe('isDatabaseUnavailable', () => {
@@ -21,5 +21,22 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable('Connection terminated unexpectedly')).toBe(false);
+  });
+});
+
+describe('isTransientDatabaseConflict', () => {
+  it('recognises a deadlock, a serialization failure and an expired transaction, however Prisma wraps them', () => {
+    expect(isTransientDatabaseConflict(Object.assign(new Error('deadlock detected'), { code: '40P01', severity: 'ERROR' }))).toBe(true);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('could not serialize access'), { code: '40001' }))).toBe(true);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('Transaction failed due to a write conflict or a deadlock'), { code: 'P2034' }))).toBe(true);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('Transaction already closed: expired'), { code: 'P2028' }))).toBe(true);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '40P01' } } } }))).toBe(true);
+  });
+
+  it('leaves a refused query and an outage to their own handling', () => {
+    expect(isTransientDatabaseConflict(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }))).toBe(false);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '22P02' } } } }))).toBe(false);
+    expect(isTransientDatabaseConflict(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isTransientDatabaseConflict(undefined)).toBe(false);
   });
 });
