@@ -108,6 +108,10 @@ export class ShopifyOrderRepository {
       ],
       skipDuplicates: true,
     });
+    // The row is locked before it is read: the write-back (markAnnotated) may commit in between, and
+    // an update computed from an older read would set its annotatedAt back to null with no write-back
+    // left to run (the same digest's job has run). The read after the lock sees that commit.
+    if (count === 0) await this.db.$queryRaw`SELECT id FROM "ShopifyOrder" WHERE "paymentSessionId" = ${facts.paymentSessionId}::uuid FOR UPDATE`;
     const existing = await this.db.shopifyOrder.findUnique({ where: { paymentSessionId: facts.paymentSessionId } });
     if (count === 1 && existing) return { outcome: 'created', record: toOrderRecord(existing), differencesChanged: flagged };
     if (!existing || existing.shopifyOrderId !== facts.shopifyOrderId) {
