@@ -2,7 +2,8 @@ import type { PrismaClient } from '@prisma/client';
 import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
-import { poolSql, transactionSql } from './sql';
+import type { DbClient } from './db-client';
+import { clientSql, poolSql, transactionSql } from './sql';
 
 /**
  * Runs work in one database transaction, with repositories bound to it, and runs what must wait for
@@ -17,8 +18,8 @@ export class Transactor {
 
   constructor(
     private readonly prisma: PrismaClient,
-    /** The pool Prisma runs on: statements outside a transaction go to it directly. */
-    pool: Pool,
+    /** The pool Prisma runs on: statements outside a transaction, and runSql's transactions, go to it directly. */
+    private readonly pool: Pool,
     private readonly secrets: SecretBox,
   ) {
     this.repos = createRepositories(prisma, poolSql(pool), secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
@@ -47,7 +48,72 @@ export class Transactor {
     return result;
   }
 
+  /**
+   * The same, on a pool connection of its own (BEGIN … COMMIT through `pg`), for the hot paths whose
+   * every statement is SQL as written (db/sql.ts): a Prisma interactive transaction costs more CPU
+   * than the statements in it (bench/README-queries.md). Repositories reached in it must not use
+   * Prisma's query API, which cannot join this connection: such a call throws, naming the model, and
+   * the transaction rolls back. Callers: the Flex checkout webhook and the payment decision.
+   */
+  async runSql<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    const afterCommit: Array<() => void> = [];
+    let kinds: Set<string> | undefined = new Set();
+    let enqueued = false;
+    const jobEnqueued = (kind?: string) => {
+      enqueued = true;
+      if (kind === undefined) kinds = undefined;
+      else kinds?.add(kind);
+    };
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // The pool stops listening while a connection is lent out: one lost between two statements would
+    // otherwise be an unhandled 'error' event. The next statement fails, and the work with it.
+    const onConnectionError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onConnectionError);
+    try {
+      await client.query('BEGIN');
+      let result: T;
+      try {
+        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, clientSql(client), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
+        await client.query('COMMIT');
+      } catch (error) {
+        // A connection that cannot even roll back is not given back to the pool.
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      }
+      if (enqueued) this.jobsEnqueued(kinds);
+      for (const w of afterCommit) w();
+      return result;
+    } finally {
+      client.removeListener('error', onConnectionError);
+      client.release(broken);
+    }
+  }
+
   private jobsEnqueued(kinds: ReadonlySet<string> | undefined): void {
     for (const listener of this.jobListeners) listener(kinds);
   }
 }
+
+/**
+ * What repositories get for Prisma inside runSql: a model may be named (some repositories keep
+ * theirs from their constructor), but any use of it fails, naming it.
+ */
+const PRISMA_NOT_IN_SQL_TRANSACTION = new Proxy(
+  {},
+  {
+    get(_target, model) {
+      const refuse = (use: string): never => {
+        throw new Error(`Prisma's ${String(model)}${use} was used in a Transactor.runSql transaction, which only SQL statements can join; write the statement as SQL or use Transactor.run`);
+      };
+      return new Proxy(() => undefined, {
+        get: (_fn, method) => refuse(`.${String(method)}`),
+        apply: () => refuse('()'),
+      });
+    },
+  },
+) as DbClient;

@@ -14,6 +14,11 @@ import type { ShopDomain } from '../lib/ids';
 export interface TopicHandler<T> {
   parse(body: unknown, shopDomain: string): ParsedTopic<T>;
   apply(value: T, context: TopicContext): Promise<TopicOutcome>;
+  /**
+   * Every statement `apply` reaches is SQL as written, so the delivery's transaction runs on a pg
+   * connection of its own (Transactor.runSql) instead of Prisma's: for the topics of every checkout.
+   */
+  sqlOnly?: boolean;
 }
 
 export interface TopicContext {

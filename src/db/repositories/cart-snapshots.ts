@@ -2,6 +2,7 @@ import type { CartSnapshot, CartSnapshotSource } from '@prisma/client';
 import { randomUUID } from 'node:crypto';
 import type { ShopId } from '../../lib/ids';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 /** One line of a cart snapshot: what was bought, never at what price (the catalog says that). */
 export interface CartSnapshotLine {
@@ -42,14 +43,17 @@ export type CartSnapshotRecord = Omit<CartSnapshot, 'lines' | 'totalMinor' | 'su
 };
 
 export class CartSnapshotRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Stores the snapshot as the newest description of its checkout from its source, unless a newer
    * one is already stored (webhooks and pixel posts arrive out of order). True when stored.
    */
   async save(input: CartSnapshotInput): Promise<boolean> {
-    const changed = await this.db.$executeRaw`
+    const changed = await this.sql.execute`
       INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
         "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
       VALUES (${randomUUID()}::uuid, ${input.shopId}::uuid, ${input.source}::"CartSnapshotSource", ${input.checkoutToken}, ${input.cartToken}, ${input.urlToken},
@@ -70,11 +74,12 @@ export class CartSnapshotRepository {
    * then newest first.
    */
   async findByToken(shopId: ShopId, token: string, now: Date): Promise<CartSnapshotRecord[]> {
-    const rows = await this.db.cartSnapshot.findMany({
-      where: { shopId, expiresAt: { gt: now }, OR: [{ checkoutToken: token }, { cartToken: token }, { urlToken: token }] },
-      orderBy: { observedAt: 'desc' },
-      take: 10,
-    });
+    // On every pay page: SQL as written (bench/README-queries.md).
+    const rows = await this.sql.query<CartSnapshot>`
+      SELECT * FROM "CartSnapshot"
+      WHERE "shopId" = ${shopId}::uuid AND "expiresAt" > ${now} AND ("checkoutToken" = ${token} OR "cartToken" = ${token} OR "urlToken" = ${token})
+      ORDER BY "observedAt" DESC
+      LIMIT 10`;
     const trusted = (row: CartSnapshot) => (row.source === 'WEBHOOK' ? 0 : 1);
     return rows.sort((a, b) => trusted(a) - trusted(b)).map(toRecord);
   }

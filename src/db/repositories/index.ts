@@ -50,7 +50,7 @@ export interface Repositories {
 /** `sql` runs the hot statements written as SQL: on the pg pool, or in `db`'s transaction (db/sql.ts). */
 export function createRepositories(db: DbClient, sql: SqlRunner, secrets: SecretBox, hooks: CommitHooks): Repositories {
   return {
-    shops: new ShopRepository(db),
+    shops: new ShopRepository(db, sql),
     flexConnections: new FlexConnectionRepository(db, sql, secrets),
     payments: new PaymentSessionRepository(db, sql),
     jobs: new JobRepository(db, sql, hooks),
@@ -59,10 +59,10 @@ export function createRepositories(db: DbClient, sql: SqlRunner, secrets: Secret
     captures: new CaptureSessionRepository(db),
     voids: new VoidSessionRepository(db),
     ledger: new PaymentLedger(db),
-    shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db),
+    shopifyWebhookDeliveries: new ShopifyWebhookDeliveryRepository(db, sql),
     customerData: new CustomerDataRepository(db),
     oauthStates: new OAuthStateStore(db),
-    cartSnapshots: new CartSnapshotRepository(db),
+    cartSnapshots: new CartSnapshotRepository(db, sql),
     paymentCarts: new PaymentCartRepository(db, sql),
     orderRefunds: new OrderRefundRepository(db),
     shopifyOrders: new ShopifyOrderRepository(db),

@@ -55,7 +55,10 @@ export class JobRepository {
       ON CONFLICT ("dedupeKey") DO NOTHING
       RETURNING *`;
     this.hooks.jobEnqueued(job.kind);
-    return rows[0] ?? this.db.job.findUniqueOrThrow({ where: { dedupeKey: job.dedupeKey } });
+    if (rows[0]) return rows[0];
+    const [existing] = await this.sql.query<JobRecord>`SELECT * FROM "Job" WHERE "dedupeKey" = ${job.dedupeKey}`;
+    if (!existing) throw new Error(`job ${job.dedupeKey} neither inserted nor found`);
+    return existing;
   }
 
   findById(id: string): Promise<JobRecord | null> {

@@ -83,8 +83,8 @@ export class PaymentSessionRepository {
   }
 
   async findByShopifyId(shopId: ShopId, shopifyId: ShopifySessionId): Promise<PaymentSessionRecord | null> {
-    const row = await this.db.paymentSession.findUnique({ where: { shopId_shopifyId: { shopId, shopifyId } } });
-    return row ? toRecord(row) : null;
+    const rows = await this.sql.query<PaymentSession>`SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "shopifyId" = ${shopifyId}`;
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
@@ -200,7 +200,9 @@ export class PaymentSessionRepository {
 
   /** Flex took money for a payment the app had already decided against; true the first time. */
   async markPaidAfterDecision(id: PaymentId, now: Date): Promise<boolean> {
-    const { count } = await this.db.paymentSession.updateMany({ where: { id, flexPaidAfterDecisionAt: null }, data: { flexPaidAfterDecisionAt: now } });
+    const count = await this.sql.execute`
+      UPDATE "PaymentSession" SET "flexPaidAfterDecisionAt" = ${now}, "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND "flexPaidAfterDecisionAt" IS NULL`;
     return count === 1;
   }
 
@@ -211,10 +213,11 @@ export class PaymentSessionRepository {
 
   /** Marks the session pending (once); it stays open for a final decision. */
   async decidePending(id: PaymentId, pendingExpiresAt: Date, source: DecisionSource, now: Date, nextReconcileAt: Date): Promise<boolean> {
-    const { count } = await this.db.paymentSession.updateMany({
-      where: { id, status: 'CHECKOUT_CREATED' },
-      data: { status: 'PENDING', pendingExpiresAt, decisionSource: source, decidedAt: now, nextReconcileAt },
-    });
+    const count = await this.sql.execute`
+      UPDATE "PaymentSession"
+      SET status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now},
+        "nextReconcileAt" = ${nextReconcileAt}, "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND status = 'CHECKOUT_CREATED'`;
     return count === 1;
   }
 

@@ -1,5 +1,6 @@
 import { Prisma, type ShopifyWebhookDelivery } from '@prisma/client';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 export type ShopifyWebhookDeliveryRecord = ShopifyWebhookDelivery;
 
@@ -12,7 +13,10 @@ export const CUSTOMER_REDACT_TOPIC = 'customers/redact';
  * the merchant fetches from the settings page (payload.report).
  */
 export class ShopifyWebhookDeliveryRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * Records a delivery unless its webhook id was seen before (then null). ON CONFLICT DO NOTHING,
@@ -20,12 +24,20 @@ export class ShopifyWebhookDeliveryRepository {
    * then finds the row; a failed application leaves no row, so Shopify's retry is processed.
    */
   async recordIfNew(input: { webhookId: string; shopDomain: string; topic: string; payload: Prisma.InputJsonValue; receivedAt: Date }): Promise<{ id: string } | null> {
-    const rows = await this.db.shopifyWebhookDelivery.createManyAndReturn({ data: [input], skipDuplicates: true, select: { id: true } });
+    // SQL as written: every checkouts/* webhook (each buyer's cart) comes this way (bench/README-queries.md).
+    const rows = await this.sql.query<{ id: string }>`
+      INSERT INTO "ShopifyWebhookDelivery" ("shopDomain", "webhookId", topic, payload, "receivedAt")
+      VALUES (${input.shopDomain}, ${input.webhookId}, ${input.topic}, ${JSON.stringify(input.payload)}::jsonb, ${input.receivedAt})
+      ON CONFLICT ("webhookId") DO NOTHING
+      RETURNING id`;
     return rows[0] ?? null;
   }
 
   async finish(id: string, outcome: string, processedAt: Date, payload?: Prisma.InputJsonValue): Promise<void> {
-    await this.db.shopifyWebhookDelivery.update({ where: { id }, data: { outcome, processedAt, ...(payload === undefined ? {} : { payload }) } });
+    const replaced = payload === undefined ? null : JSON.stringify(payload);
+    await this.sql.execute`
+      UPDATE "ShopifyWebhookDelivery" SET outcome = ${outcome}, "processedAt" = ${processedAt}, payload = coalesce(${replaced}::jsonb, payload)
+      WHERE id = ${id}::uuid`;
   }
 
   findById(id: string): Promise<ShopifyWebhookDeliveryRecord | null> {

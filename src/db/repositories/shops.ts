@@ -1,19 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import type { Shop } from '@prisma/client';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 import type { ShopDomain, ShopId } from '../../lib/ids';
 
 export type ShopRecord = Omit<Shop, 'id' | 'domain'> & { id: ShopId; domain: ShopDomain };
 
 export class ShopRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
+  // Read on every checkouts/* webhook and pixel post: SQL as written (bench/README-queries.md).
   async findByDomain(domain: ShopDomain): Promise<ShopRecord | null> {
-    return toRecord(await this.db.shop.findUnique({ where: { domain } }));
+    const rows = await this.sql.query<Shop>`SELECT * FROM "Shop" WHERE domain = ${domain}`;
+    return toRecord(rows[0] ?? null);
   }
 
   async findById(id: string): Promise<ShopRecord | null> {
-    return toRecord(await this.db.shop.findUnique({ where: { id } }));
+    if (!UUID.test(id)) return null;
+    const rows = await this.sql.query<Shop>`SELECT * FROM "Shop" WHERE id = ${id}::uuid`;
+    return toRecord(rows[0] ?? null);
   }
 
   /** Creates the shop, or reactivates it on reinstall. */
@@ -52,6 +60,8 @@ export class ShopRepository {
     await this.db.shop.update({ where: { id }, data: { status: 'UNINSTALLED', uninstalledAt: now, paymentsAppReady: false } });
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toRecord(row: Shop): ShopRecord;
 function toRecord(row: Shop | null): ShopRecord | null;

@@ -26,6 +26,11 @@ export interface FlexEventContext {
 export interface FlexEventHandler<P = undefined> {
   prepare?(context: FlexEventContext): Promise<P>;
   apply(context: FlexEventContext & { repos: Repositories; prepared: P }): Promise<string>;
+  /**
+   * Every statement `apply` reaches is SQL as written, so the delivery's transaction runs on a pg
+   * connection of its own (Transactor.runSql) instead of Prisma's: for the events of every payment.
+   */
+  sqlOnly?: boolean;
 }
 
 /** A Flex call failed while preparing: answer non-2xx so Flex redelivers later. */

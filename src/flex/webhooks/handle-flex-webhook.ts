@@ -90,7 +90,10 @@ export class HandleFlexWebhook {
       return { status: 503, body: { error: { code: 'not_ready', message: error.message } } };
     }
 
-    const outcome = await this.deps.transactor.run(async (tx) => {
+    const { transactor } = this.deps;
+    // Recording the delivery is SQL as written; so is everything a sqlOnly handler does.
+    const inTransaction = !handler || handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
+    const outcome = await inTransaction(async (tx) => {
       const delivery = await tx.flexWebhookDeliveries.recordIfNew({
         shopId: shop.id,
         mode,

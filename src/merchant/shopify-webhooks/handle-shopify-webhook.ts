@@ -106,7 +106,10 @@ export class HandleShopifyWebhook {
     }
 
     const now = this.deps.clock.now();
-    const result = await this.deps.transactor.run(async (repos): Promise<TopicOutcome> => {
+    const { transactor } = this.deps;
+    // Recording a delivery is SQL as written; so is everything a sqlOnly topic does.
+    const inTransaction = !handler || !parsed.ok || handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
+    const result = await inTransaction(async (repos): Promise<TopicOutcome> => {
       const stored = parsed.ok ? parsed.stored : { refused: parsed.problem };
       const delivery = await repos.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
       if (!delivery) return { outcome: 'duplicate' };

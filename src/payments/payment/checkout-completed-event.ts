@@ -17,6 +17,8 @@ export const CHECKOUT_COMPLETED_EVENTS = ['checkout.session.completed', 'checkou
  */
 export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock: Clock; apiVersion: string }): FlexEventHandler<FlexCheckoutSession | undefined> {
   return {
+    // Its statements, and the payment decision's (PaymentOutcomes), are SQL as written.
+    sqlOnly: true,
     /**
      * An authorization's expiry is on its payment intents, which webhook payloads carry as ids only:
      * read the session, with intents expanded, from Flex before deciding.

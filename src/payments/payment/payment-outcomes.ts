@@ -37,7 +37,8 @@ export class PaymentOutcomes {
   ) {}
 
   apply(payment: PaymentSessionRecord, decision: PaymentDecision, source: DecisionSource): Promise<ApplyResult> {
-    return this.deps.transactor.run((repos) => this.applyWithin(repos, payment, decision, source));
+    // Every statement of a decision is SQL as written (the webhook runs it in its own SQL transaction too).
+    return this.deps.transactor.runSql((repos) => this.applyWithin(repos, payment, decision, source));
   }
 
   /** The same, inside a caller's transaction (the webhook records its delivery in the same one). */
