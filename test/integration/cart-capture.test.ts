@@ -186,9 +186,15 @@ describe('cart capture', () => {
     expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(0);
     const first = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', body);
     expect(first.status).toBe(200);
-    const again = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', { ...body, total_price: '9.00' }, { webhookId: first.webhookId });
+    // Shopify redelivers the same body under the same webhook id; a newer description of the same
+    // checkout stored meanwhile is not overwritten by it.
+    const newer = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', { ...body, total_price: '9.00', updated_at: new Date(Date.parse(body.updated_at) + 1_000).toISOString() });
+    expect(newer.status).toBe(200);
+    const again = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', body, { webhookId: first.webhookId });
     expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ outcome: 'duplicate' });
     const kept = await h.prisma.cartSnapshot.findMany({ where: { checkoutToken: token } });
-    expect(kept.map((k) => Number(k.totalMinor))).toEqual([500]);
+    expect(kept.map((k) => Number(k.totalMinor))).toEqual([900]);
+    expect(await h.prisma.shopifyWebhookDelivery.count({ where: { webhookId: first.webhookId } })).toBe(1);
   });
 });

@@ -148,6 +148,20 @@ describe('Flex webhooks', () => {
     expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: 'msg_genuine' } })).toBe(1);
   });
 
+  it('applies one of several copies of a delivery arriving at once; the others are answered duplicate and leave no trace', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const now = Math.floor(Date.now() / 1000);
+    const headers = { 'svix-id': 'msg_at_once', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), 'msg_at_once', now, body) };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => deliver(body, headers)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    expect(answers.map((a) => (a.body as { outcome: string }).outcome).sort()).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate']);
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    expect(await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: 'msg_at_once' }, select: { outcome: true } })).toEqual([{ outcome: 'applied' }]);
+    const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
+    expect((await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook')).toHaveLength(1);
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(1);
+  });
+
   it('acknowledges Flex’s redeliveries of a real event without acting twice', async () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '26.00' });
     await payOnFlexPage(redirectUrl, 'hsa_fsa');

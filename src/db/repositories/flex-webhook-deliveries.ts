@@ -11,6 +11,8 @@ export interface NewFlexWebhookDelivery {
   payload: Prisma.InputJsonValue;
   /** By the app's clock (retention counts from it); the database's time otherwise. */
   receivedAt?: Date;
+  /** What applying the event came to, when it is recorded after applying it. */
+  outcome?: string;
 }
 
 export class FlexWebhookDeliveryRepository {
@@ -20,24 +22,20 @@ export class FlexWebhookDeliveryRepository {
   ) {}
 
   /**
-   * Records a delivery; false when this delivery id was already recorded for the shop. Run inside
+   * Records a delivery; null when this delivery id was already recorded for the shop. Run inside
    * the transaction that applies the event, so a failed application leaves no record and Flex's
-   * redelivery is processed again.
+   * redelivery is processed again. A concurrent duplicate waits here for the first to commit.
    */
   async recordIfNew(delivery: NewFlexWebhookDelivery): Promise<{ id: string } | null> {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
     // SQL as written: every webhook sends this and the next one (bench/README-queries.md).
     const rows = await this.sql.query<{ id: string }>`
-      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt")
+      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt", outcome)
       VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
-        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()})
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()}, ${delivery.outcome ?? null})
       ON CONFLICT ("shopId", "deliveryId") DO NOTHING
       RETURNING id::text AS id`;
     return rows[0] ?? null;
-  }
-
-  async setOutcome(id: string, outcome: string): Promise<void> {
-    await this.sql.execute`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid`;
   }
 
   async countForShop(shopId: string, since: Date): Promise<number> {

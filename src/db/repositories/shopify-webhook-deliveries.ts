@@ -1,8 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { Prisma, type ShopifyWebhookDelivery } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { SqlRunner } from '../sql';
 
 export type ShopifyWebhookDeliveryRecord = ShopifyWebhookDelivery;
+
+export interface NewShopifyWebhookDelivery {
+  /** Chosen by the caller when the topic's work, done before the delivery is recorded, names it. */
+  id?: string;
+  webhookId: string;
+  shopDomain: string;
+  topic: string;
+  payload: Prisma.InputJsonValue;
+  receivedAt: Date;
+  /** Recorded with its outcome at once, when the work was done before (an idempotent topic). */
+  outcome?: string;
+  processedAt?: Date;
+}
 
 export const DATA_REQUEST_TOPIC = 'customers/data_request';
 export const CUSTOMER_REDACT_TOPIC = 'customers/redact';
@@ -23,11 +37,12 @@ export class ShopifyWebhookDeliveryRepository {
    * inside the transaction that applies the webhook: a concurrent duplicate waits for this one and
    * then finds the row; a failed application leaves no row, so Shopify's retry is processed.
    */
-  async recordIfNew(input: { webhookId: string; shopDomain: string; topic: string; payload: Prisma.InputJsonValue; receivedAt: Date }): Promise<{ id: string } | null> {
+  async recordIfNew(input: NewShopifyWebhookDelivery): Promise<{ id: string } | null> {
     // SQL as written: every checkouts/* webhook (each buyer's cart) comes this way (bench/README-queries.md).
     const rows = await this.sql.query<{ id: string }>`
-      INSERT INTO "ShopifyWebhookDelivery" ("shopDomain", "webhookId", topic, payload, "receivedAt")
-      VALUES (${input.shopDomain}, ${input.webhookId}, ${input.topic}, ${JSON.stringify(input.payload)}::jsonb, ${input.receivedAt})
+      INSERT INTO "ShopifyWebhookDelivery" (id, "shopDomain", "webhookId", topic, payload, "receivedAt", outcome, "processedAt")
+      VALUES (${input.id ?? randomUUID()}::uuid, ${input.shopDomain}, ${input.webhookId}, ${input.topic}, ${JSON.stringify(input.payload)}::jsonb, ${input.receivedAt},
+        ${input.outcome ?? null}, ${input.processedAt ?? null})
       ON CONFLICT ("webhookId") DO NOTHING
       RETURNING id`;
     return rows[0] ?? null;

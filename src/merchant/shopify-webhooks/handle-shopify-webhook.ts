@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Prisma } from '@prisma/client';
 import type { Clock } from '../../lib/clock';
@@ -106,23 +107,34 @@ export class HandleShopifyWebhook {
     }
 
     const now = this.deps.clock.now();
-    const { transactor } = this.deps;
-    // Recording a delivery is SQL as written; so is everything a sqlOnly topic does.
-    const inTransaction = !handler || !parsed.ok || handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
-    const result = await inTransaction(async (repos): Promise<TopicOutcome> => {
-      const stored = parsed.ok ? parsed.stored : { refused: parsed.problem };
-      const delivery = await repos.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
-      if (!delivery) return { outcome: 'duplicate' };
-      if (!parsed.ok) {
-        await repos.shopifyWebhookDeliveries.finish(delivery.id, 'refused_payload_mismatch', now);
-        return { outcome: 'refused_payload_mismatch' };
-      }
-      const applied = handler ? await handler.apply(parsed.value, { repos, shopDomain, deliveryId: delivery.id, now }) : { outcome: 'ignored' };
-      const payload: Prisma.InputJsonValue | undefined =
-        applied.payload === undefined ? undefined : { request: stored, ...(applied.payload as Prisma.InputJsonObject) };
-      await repos.shopifyWebhookDeliveries.finish(delivery.id, applied.outcome, now, payload);
-      return applied;
-    });
+    const { repos } = this.deps.transactor;
+    const stored = parsed.ok ? parsed.stored : { refused: parsed.problem };
+    const delivery = { webhookId, shopDomain, topic, receivedAt: now, processedAt: now };
+    let result: TopicOutcome;
+    if (!parsed.ok || !handler) {
+      // Nothing to apply: the delivery is recorded with its outcome, once.
+      const outcome = parsed.ok ? 'ignored' : 'refused_payload_mismatch';
+      const recorded = await repos.shopifyWebhookDeliveries.recordIfNew({ ...delivery, payload: { request: stored }, outcome });
+      result = { outcome: recorded ? outcome : 'duplicate' };
+    } else if (handler.idempotent) {
+      // Applied first, then recorded: a crash in between leaves the delivery unrecorded, and Shopify's
+      // retry applies it again, to no further effect.
+      const deliveryId = randomUUID();
+      const applied = await handler.apply(parsed.value, { repos, shopDomain, deliveryId, now });
+      const payload: Prisma.InputJsonValue = { request: stored, ...((applied.payload ?? {}) as Prisma.InputJsonObject) };
+      const recorded = await repos.shopifyWebhookDeliveries.recordIfNew({ ...delivery, id: deliveryId, payload, outcome: applied.outcome });
+      result = recorded ? applied : { outcome: 'duplicate' };
+    } else {
+      result = await this.deps.transactor.run(async (tx): Promise<TopicOutcome> => {
+        const recorded = await tx.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
+        if (!recorded) return { outcome: 'duplicate' };
+        const applied = await handler.apply(parsed.value, { repos: tx, shopDomain, deliveryId: recorded.id, now });
+        const payload: Prisma.InputJsonValue | undefined =
+          applied.payload === undefined ? undefined : { request: stored, ...(applied.payload as Prisma.InputJsonObject) };
+        await tx.shopifyWebhookDeliveries.finish(recorded.id, applied.outcome, now, payload);
+        return applied;
+      });
+    }
     this.deps.logger.info({ topic, shop: shopDomain, webhookId, outcome: result.outcome }, 'Shopify webhook');
     return { status: 200, body: { received: true, outcome: result.outcome } };
   }

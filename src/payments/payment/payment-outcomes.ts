@@ -45,9 +45,11 @@ export class PaymentOutcomes {
   async applyWithin(repos: Repositories, payment: PaymentSessionRecord, decision: PaymentDecision, source: DecisionSource, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<ApplyResult> {
     const now = this.deps.clock.now();
     const log = this.deps.logger.child({ paymentSessionId: payment.id, shopifyPaymentSessionId: payment.shopifyId, source });
+    let siblings: PaymentSessionRecord[] = [];
     if (decision.type === 'resolve' || decision.type === 'pending') {
       await repos.payments.lockGroup(payment.shopId, payment.groupId);
-      const paidSibling = await repos.payments.paidInGroup(payment);
+      siblings = await repos.payments.othersInGroup(payment);
+      const paidSibling = siblings.find((other) => other.status === 'RESOLVED' || other.status === 'PENDING');
       if (paidSibling) return this.secondPaymentOfGroup(repos, payment, paidSibling, source, now, flexCheckoutSessionId);
     }
     switch (decision.type) {
@@ -59,7 +61,7 @@ export class PaymentOutcomes {
         if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         const variables: Record<string, unknown> = {};
         if (payment.kind === 'AUTHORIZATION' && decision.authorizationExpiresAt) variables.authorizationExpiresAt = decision.authorizationExpiresAt.toISOString();
-        await this.closeGroup(repos, payment, now);
+        await this.closeGroup(repos, payment, siblings, now);
         log.info('payment decided: resolve');
         return { applied: true, job: await this.enqueue(repos, payment, 'paymentSessionResolve', variables, now) };
       }
@@ -84,7 +86,7 @@ export class PaymentOutcomes {
         const won = await repos.payments.decidePending(payment.id, decision.pendingExpiresAt, source, now, nextCheck);
         if (!won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
         await repos.payments.addEvent(payment.id, 'decided_pending', { source, pendingExpiresAt: decision.pendingExpiresAt.toISOString() });
-        await this.closeGroup(repos, payment, now);
+        await this.closeGroup(repos, payment, siblings, now);
         log.info('payment decided: pending');
         return {
           applied: true,
@@ -145,9 +147,12 @@ export class PaymentOutcomes {
     this.deps.logger.warn({ paymentSessionId: payment.id, why }, 'Flex took money after the payment was decided; returning it');
   }
 
-  /** The group is paid: its other open Flex checkouts are canceled, so the buyer cannot pay twice. */
-  private async closeGroup(repos: Repositories, payment: PaymentSessionRecord, now: Date): Promise<void> {
-    if ((await repos.payments.openInGroup(payment)).length === 0) return;
+  /**
+   * The group is paid: its other open Flex checkouts are canceled, so the buyer cannot pay twice.
+   * `siblings` were read under the group's lock; the job reads them again when it runs.
+   */
+  private async closeGroup(repos: Repositories, payment: PaymentSessionRecord, siblings: PaymentSessionRecord[], now: Date): Promise<void> {
+    if (!siblings.some((other) => other.status === 'CHECKOUT_CREATED' && other.flexCheckoutSessionId)) return;
     await enqueueJob(repos.jobs, CANCEL_GROUP_CHECKOUTS, { paymentId: payment.id }, {
       dedupeKey: `${CANCEL_GROUP_CHECKOUTS.kind}:${payment.id}`,
       shopId: payment.shopId,
