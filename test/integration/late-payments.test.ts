@@ -66,6 +66,20 @@ describe('money after a decision', () => {
     expect(mutationsFor(second.session.gid)).not.toContain('paymentSessionResolve');
   });
 
+  it('a new payment session of a checkout already paid with Flex is not sent to Flex again', async () => {
+    const group = `paid-${Date.now()}`;
+    const first = await startCheckout(h, shop, { amount: '17.00', group });
+    h.flex.pay(first.checkoutId, 'hsa_fsa');
+    await eventually(async () => h.shopify.paymentSession(first.session.id)?.status === 'resolved', 10_000, 'first resolved');
+    const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '17.00', group });
+    expect(sent.status).toBe(201);
+    const page = await visit((sent.body as { redirect_url: string }).redirect_url);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('This order was already paid with Flex.');
+    expect(h.flex.checkoutSessions({ clientReferenceId: sent.session.id })).toHaveLength(0);
+    expect((await row(sent.session.id)).checkoutAttempts).toBe(0);
+  });
+
   it('two checkouts of one group paid at once: one resolved, the other rejected in Shopify and refunded in Flex', async () => {
     const group = `twice-${Date.now()}`;
     const first = await startCheckout(h, shop, { amount: '19.00', group });

@@ -96,13 +96,18 @@ export class PaymentSessionRepository {
   /**
    * Takes the right to create the Flex checkout session for a while, under `token`, returning the
    * session as claimed. Only one request holds it; a request that finds it taken (null) waits for the
-   * holder's result instead of calling Flex too.
+   * holder's result instead of calling Flex too. Never while another payment of its group (the same
+   * Shopify checkout) took the buyer's money: null then too.
    */
   async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
     const rows = await this.sql.query<PaymentSession>`
       UPDATE "PaymentSession"
       SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
       WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
+        AND NOT EXISTS (
+          SELECT 1 FROM "PaymentSession" other
+          WHERE other."shopId" = "PaymentSession"."shopId" AND other."groupId" = "PaymentSession"."groupId" AND other.id <> "PaymentSession".id
+            AND other.status IN ('RESOLVED', 'PENDING'))
       RETURNING *`;
     return rows[0] ? toRecord(rows[0]) : null;
   }
