@@ -18,12 +18,21 @@ export interface EmbeddedPostgres {
 
 export class EmbeddedDatabaseInUseError extends Error {}
 
+/**
+ * PostgreSQL's buffer cache lives in the WASM heap, inside the app's process, and the pages it touches
+ * stay resident: at PostgreSQL's default (128 MB) a demo's RSS grew by about 120 MB more than at 16 MB
+ * (measured opening a data directory and running 6,000 small statements). The data files are on the
+ * real file system, so the operating system's cache still holds them. Written to the data directory's
+ * configuration by PGlite, so it holds for directories made before this setting too.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = lockDataDir(dataDir);
   let db: PGlite;
   try {
-    db = await PGlite.create(dataDir);
+    db = await PGlite.create(dataDir, { postgresqlconf: EMBEDDED_SETTINGS });
   } catch (error) {
     releaseLock();
     throw error;
