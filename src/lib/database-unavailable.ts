@@ -12,15 +12,30 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   // Only the error itself and the driver adapter's cause: an error's generic `cause` is not followed,
   // since fetch's "fetch failed" has a socket error there too, and Flex or Shopify is not the database.
-  const adapterCause = (error as ErrorShape).meta?.driverAdapterError?.cause;
-  return looksUnavailable(error as ErrorShape) || (adapterCause !== undefined && looksUnavailable(adapterCause));
+  return adapterCauses(error as ErrorShape).some(looksUnavailable);
 }
 
 interface ErrorShape {
+  name?: unknown;
   code?: unknown;
   kind?: unknown;
   message?: unknown;
+  cause?: ErrorShape;
   meta?: { driverAdapterError?: { cause?: ErrorShape } };
+}
+
+/**
+ * The error and what the driver adapter said under it: Prisma wraps it in `meta.driverAdapterError`
+ * for a query, and inside an interactive transaction throws the adapter's own DriverAdapterError,
+ * whose `cause` is the adapter's description (`{ kind: 'ConnectionClosed' }`; seen when PostgreSQL
+ * went away in the middle of a refund's transaction).
+ */
+function adapterCauses(error: ErrorShape): ErrorShape[] {
+  const causes = [error];
+  const wrapped = error.meta?.driverAdapterError?.cause;
+  if (wrapped) causes.push(wrapped);
+  if (error.name === 'DriverAdapterError' && error.cause && typeof error.cause === 'object') causes.push(error.cause);
+  return causes;
 }
 
 // Prisma: can't reach the server, timed out reaching it, operations timed out, server closed the connection, pool timeout.
@@ -53,10 +68,7 @@ const CONFLICT_PRISMA_CODES = new Set(['P2034', 'P2028']);
  */
 export function isTransientDatabaseConflict(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const shape = error as ErrorShape;
-  const adapterCause = shape.meta?.driverAdapterError?.cause;
-  const codes = [shape.code, adapterCause?.code];
-  return codes.some((code) => typeof code === 'string' && (CONFLICT_SQLSTATES.has(code) || CONFLICT_PRISMA_CODES.has(code)));
+  return adapterCauses(error as ErrorShape).some(({ code }) => typeof code === 'string' && (CONFLICT_SQLSTATES.has(code) || CONFLICT_PRISMA_CODES.has(code)));
 }
 
 /**

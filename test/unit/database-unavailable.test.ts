@@ -11,6 +11,8 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: 'P1001' }))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 5432 } } } }))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' }))).toBe(true);
+    // Inside an interactive transaction Prisma throws the adapter's own error (seen in the outage test).
+    expect(isDatabaseUnavailable(Object.assign(new Error('ConnectionClosed'), { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } }))).toBe(true);
   });
 
   it('leaves every other error alone: a refused query is not an outage', () => {
@@ -19,6 +21,7 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '22P02' } } } }))).toBe(false);
     // fetch's network error carries the socket error as its cause: that is Flex or Shopify, not the database.
     expect(isDatabaseUnavailable(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('UniqueConstraintViolation'), { name: 'DriverAdapterError', cause: { kind: 'UniqueConstraintViolation' } }))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable('Connection terminated unexpectedly')).toBe(false);
   });
