@@ -77,7 +77,9 @@ export class Transactor {
       let result: T;
       try {
         result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, clientSql(client), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
-        await client.query('COMMIT');
+        // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
+        const ended = await client.query('COMMIT');
+        if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
       } catch (error) {
         // A connection that cannot even roll back is not given back to the pool.
         await client.query('ROLLBACK').catch((rollbackError: Error) => {

@@ -15,13 +15,10 @@ export interface TopicHandler<T> {
   parse(body: unknown, shopDomain: string): ParsedTopic<T>;
   apply(value: T, context: TopicContext): Promise<TopicOutcome>;
   /**
-   * Applying the same body twice leaves what applying it once left (the checkouts/* snapshots: an
-   * upsert that never goes back in time). Such a topic is applied outside any transaction and its
-   * delivery recorded after, with its outcome, in one statement: three round trips instead of six
-   * on the path of every checkout. A redelivery is applied again, to no effect, and answered
-   * `duplicate`.
+   * Every statement `apply` reaches is SQL as written, so the delivery's transaction runs on a pg
+   * connection of its own (Transactor.runSql) instead of Prisma's: for the topics of every checkout.
    */
-  idempotent?: boolean;
+  sqlOnly?: boolean;
 }
 
 export interface TopicContext {

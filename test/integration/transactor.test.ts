@@ -34,6 +34,18 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
     expect(await h.prisma.job.count({ where: { dedupeKey: key } })).toBe(0);
   });
 
+  it('fails, and keeps nothing, when a statement in it failed even though the work caught the error', async () => {
+    const key = `caught-${randomUUID()}`;
+    await expect(
+      h.components.transactor.runSql(async (tx) => {
+        await tx.jobs.enqueue(job(key));
+        // The cast fails in the database, which then refuses the rest of the transaction.
+        await tx.payments.findById('not-a-uuid' as never).catch(() => null);
+      }),
+    ).rejects.toThrow(/rolled back at COMMIT/);
+    expect(await h.prisma.job.count({ where: { dedupeKey: key } })).toBe(0);
+  });
+
   it("refuses Prisma's query API inside it, naming the model, and rolls back", async () => {
     const key = `prisma-${randomUUID()}`;
     await expect(

@@ -11,8 +11,6 @@ export interface NewFlexWebhookDelivery {
   payload: Prisma.InputJsonValue;
   /** By the app's clock (retention counts from it); the database's time otherwise. */
   receivedAt?: Date;
-  /** What applying the event came to, when it is recorded after applying it. */
-  outcome?: string;
 }
 
 export class FlexWebhookDeliveryRepository {
@@ -30,12 +28,16 @@ export class FlexWebhookDeliveryRepository {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
     // SQL as written: every webhook sends this and the next one (bench/README-queries.md).
     const rows = await this.sql.query<{ id: string }>`
-      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt", outcome)
+      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt")
       VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
-        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()}, ${delivery.outcome ?? null})
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()})
       ON CONFLICT ("shopId", "deliveryId") DO NOTHING
       RETURNING id::text AS id`;
     return rows[0] ?? null;
+  }
+
+  async setOutcome(id: string, outcome: string): Promise<void> {
+    await this.sql.execute`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid`;
   }
 
   async countForShop(shopId: string, since: Date): Promise<number> {

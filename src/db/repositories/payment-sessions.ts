@@ -96,8 +96,10 @@ export class PaymentSessionRepository {
   /**
    * Takes the right to create the Flex checkout session for a while, under `token`, returning the
    * session as claimed. Only one request holds it; a request that finds it taken (null) waits for the
-   * holder's result instead of calling Flex too. Never while another payment of its group (the same
-   * Shopify checkout) took the buyer's money: null then too.
+   * holder's result instead of calling Flex too. Null too when another payment of its group (the
+   * same Shopify checkout) has taken the buyer's money, as far as committed rows show: a decision
+   * still being written can land just after, and then the checkout made here is canceled by the
+   * decision's group job, or, if paid, refunded as a second payment of the group (payment-outcomes.ts).
    */
   async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
     const rows = await this.sql.query<PaymentSession>`

@@ -93,12 +93,11 @@ export class HandleFlexWebhook {
     const { transactor } = this.deps;
     // Recording the delivery is SQL as written; so is everything a sqlOnly handler does.
     const inTransaction = !handler || handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
-    // Applied, then recorded with its outcome, in one transaction: a delivery recorded before rolls
-    // the application back (a redelivery changes nothing), one round trip fewer than recording first
-    // and setting the outcome after, on the path of every payment.
+    // Recorded first, in the transaction that applies it: a redelivery is never applied again, not
+    // even to be rolled back (its log lines and alerts would not be), and a concurrent copy waits
+    // for this one's commit at the insert.
     const outcome = await inTransaction(async (tx) => {
-      const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';
-      const recorded = await tx.flexWebhookDeliveries.recordIfNew({
+      const delivery = await tx.flexWebhookDeliveries.recordIfNew({
         shopId: shop.id,
         mode,
         deliveryId: verification.deliveryId,
@@ -106,18 +105,13 @@ export class HandleFlexWebhook {
         eventType: event.event_type,
         payload: event as unknown as Prisma.InputJsonValue,
         receivedAt: this.deps.clock.now(),
-        outcome: result,
       });
-      if (!recorded) throw new DeliveredBefore();
+      if (!delivery) return 'duplicate';
+      const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';
+      await tx.flexWebhookDeliveries.setOutcome(delivery.id, result);
       return result;
-    }).catch((error: unknown) => {
-      if (error instanceof DeliveredBefore) return 'duplicate';
-      throw error;
     });
     this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');
     return { status: 200, body: { received: true, outcome } };
   }
 }
-
-/** Thrown to roll back the application of a delivery that was recorded before. */
-class DeliveredBefore extends Error {}

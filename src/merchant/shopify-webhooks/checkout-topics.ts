@@ -14,7 +14,7 @@ const NOT_A_CHECKOUT = ['order_number', 'financial_status', 'body_html', 'varian
  */
 export function checkoutSnapshotTopic(): TopicHandler<z.infer<typeof checkoutWebhookSchema>> {
   return {
-    idempotent: true,
+    sqlOnly: true,
     parse(body) {
       if (body && typeof body === 'object') {
         const present = NOT_A_CHECKOUT.filter((key) => key in (body as Record<string, unknown>));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Prisma } from '@prisma/client';
 import type { Clock } from '../../lib/clock';
@@ -116,16 +115,12 @@ export class HandleShopifyWebhook {
       const outcome = parsed.ok ? 'ignored' : 'refused_payload_mismatch';
       const recorded = await repos.shopifyWebhookDeliveries.recordIfNew({ ...delivery, payload: { request: stored }, outcome });
       result = { outcome: recorded ? outcome : 'duplicate' };
-    } else if (handler.idempotent) {
-      // Applied first, then recorded: a crash in between leaves the delivery unrecorded, and Shopify's
-      // retry applies it again, to no further effect.
-      const deliveryId = randomUUID();
-      const applied = await handler.apply(parsed.value, { repos, shopDomain, deliveryId, now });
-      const payload: Prisma.InputJsonValue = { request: stored, ...((applied.payload ?? {}) as Prisma.InputJsonObject) };
-      const recorded = await repos.shopifyWebhookDeliveries.recordIfNew({ ...delivery, id: deliveryId, payload, outcome: applied.outcome });
-      result = recorded ? applied : { outcome: 'duplicate' };
     } else {
-      result = await this.deps.transactor.run(async (tx): Promise<TopicOutcome> => {
+      // Recorded first, under its webhook id, in the transaction that applies it: a redelivery is
+      // never applied again (a checkout's snapshot must not go back to an older body).
+      const { transactor } = this.deps;
+      const inTransaction = handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
+      result = await inTransaction(async (tx): Promise<TopicOutcome> => {
         const recorded = await tx.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
         if (!recorded) return { outcome: 'duplicate' };
         const applied = await handler.apply(parsed.value, { repos: tx, shopDomain, deliveryId: recorded.id, now });
