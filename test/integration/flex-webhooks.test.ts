@@ -162,6 +162,25 @@ describe('Flex webhooks', () => {
     expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(1);
   });
 
+  it('a checkout whose creation answer was lost, paid but not complete, makes the payment pending and records the checkout', async () => {
+    // Flex made the checkout, but the pay page never heard back (a 500 after the work): nothing recorded it.
+    h.flex.faults.failNext({ method: 'POST', path: '/v1/checkout/sessions', status: 500, when: 'after' });
+    const sent = await h.shopify.sendPaymentSession(shop.domain, { amount: '27.00' });
+    expect((await fetch((sent.body as { redirect_url: string }).redirect_url, { redirect: 'manual' })).status).toBe(503);
+    const made = h.flex.checkoutSessions({ clientReferenceId: sent.session.id })[0] as Record<string, any>;
+    expect((await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).flexCheckoutSessionId).toBeNull();
+    // The buyer paid part of it in Flex (money on its way, the checkout not complete): Flex says so.
+    const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'checkout.session.completed', event_dt: Math.floor(Date.now() / 1000), object: { checkout_session: { ...made, status: 'paid' } } });
+    const now = Math.floor(Date.now() / 1000);
+    const answer = await deliver(body, { 'svix-id': 'msg_lost_answer', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), 'msg_lost_answer', now, body) });
+    expect(answer).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+    const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } });
+    expect(payment).toMatchObject({ status: 'PENDING', flexCheckoutSessionId: made.checkout_session_id });
+    // The reconciler will look at it again, and Shopify hears it is pending.
+    expect(payment.nextReconcileAt).not.toBeNull();
+    await eventually(async () => h.shopify.paymentSession(sent.session.id)?.status === 'pending', 5_000, 'pending at Shopify');
+  });
+
   it('acknowledges Flex’s redeliveries of a real event without acting twice', async () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '26.00' });
     await payOnFlexPage(redirectUrl, 'hsa_fsa');

@@ -228,13 +228,25 @@ export class PaymentSessionRepository {
     return rows.map(toRecord);
   }
 
-  /** Marks the session pending (once); it stays open for a final decision. */
-  async decidePending(id: PaymentId, pendingExpiresAt: Date, source: DecisionSource, now: Date, nextReconcileAt: Date): Promise<boolean> {
+  /**
+   * Marks the session pending (once); it stays open for a final decision. Like a final decision, also
+   * from RECEIVED, with the Flex checkout it came from: a checkout whose creation answer was lost
+   * (found by the webhook through its client reference) is otherwise never recorded, and nothing would
+   * look at the payment again.
+   */
+  async decidePending(
+    id: PaymentId,
+    pendingExpiresAt: Date,
+    source: DecisionSource,
+    now: Date,
+    nextReconcileAt: Date,
+    flexCheckoutSessionId?: FlexCheckoutSessionId,
+  ): Promise<boolean> {
     const count = await this.sql.execute`
       UPDATE "PaymentSession"
       SET status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now},
-        "nextReconcileAt" = ${nextReconcileAt}, "updatedAt" = ${new Date()}
-      WHERE id = ${id}::uuid AND status = 'CHECKOUT_CREATED'`;
+        "nextReconcileAt" = ${nextReconcileAt}, "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED')`;
     return count === 1;
   }
 

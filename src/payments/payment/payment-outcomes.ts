@@ -83,7 +83,7 @@ export class PaymentOutcomes {
       }
       case 'pending': {
         const nextCheck = new Date(now.getTime() + this.deps.reconcileRetryMs);
-        const won = await repos.payments.decidePending(payment.id, decision.pendingExpiresAt, source, now, nextCheck);
+        const won = await repos.payments.decidePending(payment.id, decision.pendingExpiresAt, source, now, nextCheck, flexCheckoutSessionId);
         if (!won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
         await repos.payments.addEvent(payment.id, 'decided_pending', { source, pendingExpiresAt: decision.pendingExpiresAt.toISOString() });
         await this.closeGroup(repos, payment, siblings, now);
