@@ -27,6 +27,7 @@ import { ADMIN_API_SCOPES } from '../src/shopify/access-scopes';
 import { machineInfo } from './lib/machine';
 import { createBenchDatabase, postgresVersion, type BenchDatabase } from './lib/postgres';
 import { baseEnv, freePort, memoryOf, sampleRss, startServer, stopServer } from './lib/processes';
+import { EMBEDDED_DATABASE_NODE_FLAGS } from '../src/db/embedded-node-flags';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const APP_MAIN = path.join(REPO, 'dist', 'src', 'main.js');
@@ -242,6 +243,8 @@ async function runApp(flex: FlexSandbox, shopify: ShopifySimulator, options: Opt
     const requestsBefore = flexRequestCount(flex);
     const { server, startupMs } = await startServer({ name: `app-${database}`, script: APP_MAIN, port, env, logFile: path.join(tmpRoot, `app-${database}-${variants}.log`),
       execArgv: [
+        // As `npm start` runs it (scripts/entry-command.cjs).
+        ...(database === 'embedded' ? EMBEDDED_DATABASE_NODE_FLAGS : []),
         ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
         ...(options.appHeapMB ? [`--max-old-space-size=${options.appHeapMB}`] : []),
       ],

@@ -5,6 +5,7 @@ import { AMOUNT, AMOUNT_MINOR, APP_MAIN, CLI_MAIN, FLOOR_MAIN, log, LOG_LEVEL, M
 import type { CpuSource } from './lib/cpu';
 import { BENCH_API_SECRET, BENCH_API_VERSION } from './lib/payment-request';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
+import { EMBEDDED_DATABASE_NODE_FLAGS } from '../src/db/embedded-node-flags';
 import { baseEnv, freePort, memoryOf, runNode, startServer, stopServer, type ServerProcess } from './lib/processes';
 import type { TargetInfo, TargetName } from './lib/report';
 import type { AppEndpoint } from './buyers';
@@ -197,7 +198,9 @@ export interface LaunchOptions {
 export function launchApp(app: AppLaunch, dataDir: string, databaseUrl: string | undefined, options: LaunchOptions = {}): Promise<{ server: ServerProcess; startupMs: number }> {
   const port = options.ports?.port ?? app.port;
   const env = { ...app.env(dataDir, databaseUrl), ...options.env, ...(options.ports ? { PAYMENTS_PROXY_PORT: String(options.ports.sessionsPort) } : {}) };
-  return startServer({ name: app.name, script: APP_MAIN, port, env, logFile: options.logFile ?? app.logFile, execArgv: options.execArgv });
+  // As `npm start` runs it (scripts/entry-command.cjs): the embedded database's process with its V8 flags.
+  const execArgv = [...(app.name === 'embedded' ? EMBEDDED_DATABASE_NODE_FLAGS : []), ...(options.execArgv ?? [])];
+  return startServer({ name: app.name, script: APP_MAIN, port, env, logFile: options.logFile ?? app.logFile, execArgv });
 }
 
 /** The app, started on its load store, as a target of the measurements (stopped at cleanup). */

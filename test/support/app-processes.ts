@@ -22,8 +22,8 @@ export class AppProcess {
   }
 
   /** Spawns the process; `ready` resolves once it listens (its migrations applied). */
-  static spawn(name: string, env: Record<string, string>, tuning: AppTuning): { process: AppProcess; ready: Promise<AppProcess> } {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/register-ts.cjs'), path.join(ROOT, 'test/support/app-process.ts')], {
+  static spawn(name: string, env: Record<string, string>, tuning: AppTuning, nodeFlags: readonly string[] = []): { process: AppProcess; ready: Promise<AppProcess> } {
+    const child = spawn(process.execPath, [...nodeFlags, '-r', path.join(ROOT, 'test/support/register-ts.cjs'), path.join(ROOT, 'test/support/app-process.ts')], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, APP_TUNING: JSON.stringify(tuning) },
       stdio: ['ignore', 'pipe', 'pipe'],

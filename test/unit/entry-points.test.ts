@@ -1,5 +1,11 @@
 import { startSandboxMode } from '../../dev/start-sandbox-mode';
 import { ConfigError, loadConfig } from '../../src/config';
+import { EMBEDDED_DATABASE_NODE_FLAGS } from '../../src/db/embedded-node-flags';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { entryCommand } = require('../../scripts/entry-command.cjs') as {
+  entryCommand(options: { root: string; sandboxMode: boolean; env: Record<string, string | undefined>; embeddedDatabaseNodeFlags: readonly string[] }): string[];
+};
 
 /** The two entry points: production needs Shopify credentials; sandbox mode is for development only. */
 describe('entry points', () => {
@@ -16,5 +22,18 @@ describe('entry points', () => {
     await expect(
       startSandboxMode({ SHOPIFY_API_KEY: 'k', SHOPIFY_API_SECRET: 's', APP_URL: 'https://app.example', ENCRYPTION_KEY: 'a'.repeat(64), DATA_DIR: '/tmp/never-used' }),
     ).rejects.toThrow(ConfigError);
+  });
+});
+
+/** The embedded database's process needs V8 flags only the command line can set (src/db/embedded-node-flags.ts). */
+describe('npm start’s command', () => {
+  const flags = EMBEDDED_DATABASE_NODE_FLAGS;
+  it('passes the embedded database’s flags when DATABASE_URL is unset or blank, in either mode', () => {
+    expect(entryCommand({ root: '/app', sandboxMode: false, env: {}, embeddedDatabaseNodeFlags: flags })).toEqual([...flags, '/app/dist/src/main.js']);
+    expect(entryCommand({ root: '/app', sandboxMode: true, env: { DATABASE_URL: '  ' }, embeddedDatabaseNodeFlags: flags })).toEqual([...flags, '/app/dist-dev/dev/start-sandbox-mode.js']);
+  });
+
+  it('passes none on PostgreSQL', () => {
+    expect(entryCommand({ root: '/app', sandboxMode: false, env: { DATABASE_URL: 'postgresql://db/app' }, embeddedDatabaseNodeFlags: flags })).toEqual(['/app/dist/src/main.js']);
   });
 });
