@@ -37,6 +37,28 @@ describe('SecretBox', () => {
     expect(() => box.decrypt(sealed, 'shop:1:flex-test-api-key')).toThrow(SecretBoxError);
   });
 
+  it('opens a stored secret once, and remembers only what it opened, under its exact ciphertext and context', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const deciphers = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'createDecipheriv');
+    try {
+      const fresh = new SecretBox(randomBytes(32));
+      const sealed = fresh.encrypt('fsk_live_remembered', 'shop:1:flex-live-api-key');
+      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
+      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
+      expect(deciphers).toHaveBeenCalledTimes(1);
+      // Opened once under its own context, it still does not open under another, twice over.
+      for (let i = 0; i < 2; i++) expect(() => fresh.decrypt(sealed, 'shop:2:flex-live-api-key')).toThrow(/does not authenticate/);
+      for (let i = 0; i < 2; i++) expect(() => fresh.decrypt(withPart(sealed, 4, flipFirstByte), 'shop:1:flex-live-api-key')).toThrow(/does not authenticate/);
+      // Bounded: after many other secrets, the first is opened afresh, and right.
+      for (let i = 0; i < 1100; i++) fresh.decrypt(fresh.encrypt(`other-${i}`, `ctx-${i}`), `ctx-${i}`);
+      deciphers.mockClear();
+      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
+      expect(deciphers).toHaveBeenCalledTimes(1);
+    } finally {
+      deciphers.mockRestore();
+    }
+  });
+
   it('refuses a tampered ciphertext, IV or tag, and a wrong key', () => {
     const sealed = box.encrypt('secret', 'ctx');
     for (const part of [2, 3, 4]) {

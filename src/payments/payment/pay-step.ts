@@ -56,29 +56,32 @@ export class PayStep {
 
   async execute(paymentIdText: string): Promise<PayStepOutcome> {
     const id = paymentIdFrom(paymentIdText);
-    let payment = id ? await this.deps.repos.payments.findById(id) : null;
-    if (!payment) return { type: 'not_found' };
+    if (!id) return { type: 'not_found' };
     const deadline = Date.now() + (this.deps.waitForConcurrentMs ?? 15_000);
     for (;;) {
-      if (payment.flexRedirectUrl) return { type: 'redirect', url: payment.flexRedirectUrl };
-      if (payment.status !== 'RECEIVED') return this.deps.buyerReturn.current(payment.id);
+      // The claim first: its conditions (still RECEIVED, no checkout recorded, no lease held, no
+      // paid payment in the group) are everything this page checks before making a checkout, so on
+      // the common path (the first opening of the page) the row is not read before it; it is read
+      // below when the claim fails, to say why, or when the lease was lost meanwhile.
       const token = randomUUID();
       const now = this.deps.clock.now();
-      const claimed = await this.deps.repos.payments.claimCheckoutCreation(payment.id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
+      const claimed = await this.deps.repos.payments.claimCheckoutCreation(id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
       if (claimed) {
         const made = await this.makeCheckout(claimed, token);
         if (made) return made;
-      } else if (await this.deps.repos.payments.paidInGroup(payment)) {
+      }
+      const payment = await this.deps.repos.payments.findById(id);
+      if (!payment) return { type: 'not_found' };
+      if (payment.flexRedirectUrl) return { type: 'redirect', url: payment.flexRedirectUrl };
+      if (payment.status !== 'RECEIVED') return this.deps.buyerReturn.current(payment.id);
+      if (!claimed && (await this.deps.repos.payments.paidInGroup(payment))) {
         // One Shopify checkout, one payment: the buyer is not sent to pay a second time (the claim
         // refuses it; asked only when the claim failed, one round trip fewer on every pay page).
         return { type: 'cannot_pay', payment, reason: 'This order was already paid with Flex.' };
-      } else if (Date.now() > deadline) {
-        return { type: 'busy', payment };
-      } else {
-        await sleep(25);
       }
-      // Another request holds (or took over) the lease, or finished: read again.
-      payment = (await this.deps.repos.payments.findById(payment.id))!;
+      if (Date.now() > deadline) return { type: 'busy', payment };
+      // Another request holds (or took over) the lease: wait for it, then try again.
+      if (!claimed) await sleep(25);
     }
   }
 
