@@ -37,6 +37,12 @@ export interface NewPaymentSession {
   createdAt?: Date;
 }
 
+/** A timeline event written with the row it belongs to. */
+export interface NewPaymentEvent {
+  type: string;
+  detail: Prisma.InputJsonValue;
+}
+
 export type FinalDecision =
   | { status: 'RESOLVED'; authorizationExpiresAt: Date | null }
   | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
@@ -48,20 +54,50 @@ export class PaymentSessionRepository {
   ) {}
 
   /**
-   * Inserts the session with its first timeline event, or returns the one already stored under
-   * (shop, Shopify id). One statement: this is the checkout's hot path (see bench/).
+   * The session request's common path in one statement: inserts the session with its first timeline
+   * event for the shop of `shopDomain` if that shop is installed (ACTIVE) and has Flex connected for
+   * the session's mode, and nothing was stored under (shop, Shopify id) yet. Null when nothing was
+   * inserted, for whichever of those reasons: the caller reads the shop to say why, or finds the
+   * stored session (insertOrGet).
    */
-  async insertOrGet(input: NewPaymentSession, event: { type: string; detail: Prisma.InputJsonValue }): Promise<{ record: PaymentSessionRecord; created: boolean }> {
+  async insertForConnectedShop(shopDomain: string, input: Omit<NewPaymentSession, 'shopId'>, event: NewPaymentEvent): Promise<PaymentSessionRecord | null> {
+    const mode = input.test ? 'TEST' : 'LIVE';
+    const rows = await this.insertWithEvent(
+      Prisma.sql`
+        SELECT s.id FROM "Shop" s
+        WHERE s.domain = ${shopDomain} AND s.status = 'ACTIVE'
+          AND EXISTS (SELECT 1 FROM "FlexConnection" c WHERE c."shopId" = s.id AND c.mode = ${mode}::"FlexMode")`,
+      input,
+      event,
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * Inserts the session with its first timeline event, or returns the one already stored under
+   * (shop, Shopify id). One statement when it is new.
+   */
+  async insertOrGet(input: NewPaymentSession, event: NewPaymentEvent): Promise<{ record: PaymentSessionRecord; created: boolean }> {
+    const rows = await this.insertWithEvent(Prisma.sql`SELECT ${input.shopId}::uuid AS id`, input, event);
+    if (rows[0]) return { record: toRecord(rows[0]), created: true };
+    const existing = await this.findByShopifyId(input.shopId, input.shopifyId);
+    if (!existing) throw new Error(`payment session ${input.shopifyId} neither inserted nor found`);
+    return { record: existing, created: false };
+  }
+
+  /** The session inserted for the shop `shopQuery` selects (its `id`; none, nothing inserted) unless stored already, with its event. */
+  private insertWithEvent(shopQuery: Prisma.Sql, input: Omit<NewPaymentSession, 'shopId'>, event: NewPaymentEvent): Promise<PaymentSession[]> {
     const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-    const rows = await this.sql.query<PaymentSession>`
-      WITH inserted AS (
+    return this.sql.query<PaymentSession>`
+      WITH shop AS (${shopQuery}), inserted AS (
         INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
           "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
           "apiVersion", "shopifyRequestId", "createdAt")
-        VALUES (${input.shopId}::uuid, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
+        SELECT shop.id, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
           ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl},
           ${input.merchantLocale}, ${input.proposedAt}, ${json(input.customer)}::jsonb, ${json(input.rawRequest)}::jsonb,
-          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId}, coalesce(${input.createdAt ?? null}::timestamptz, now()))
+          ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId}, coalesce(${input.createdAt ?? null}::timestamptz, now())
+        FROM shop
         ON CONFLICT ("shopId", "shopifyId") DO NOTHING
         RETURNING *
       ), event AS (
@@ -69,10 +105,6 @@ export class PaymentSessionRepository {
         SELECT id, ${event.type}, ${json(event.detail)}::jsonb FROM inserted
       )
       SELECT * FROM inserted`;
-    if (rows[0]) return { record: toRecord(rows[0]), created: true };
-    const existing = await this.findByShopifyId(input.shopId, input.shopifyId);
-    if (!existing) throw new Error(`payment session ${input.shopifyId} neither inserted nor found`);
-    return { record: existing, created: false };
   }
 
   // The reads and writes of every payment (pay page, webhook, outbox) are SQL as written: through

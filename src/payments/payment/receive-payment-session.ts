@@ -40,6 +40,33 @@ export class ReceivePaymentSession {
     if (amount.minor <= 0) return { ok: false, problem: invalidRequest(['amount: must be greater than zero']) };
 
     const { repos } = this.deps;
+    const fingerprint = paymentRequestFingerprint(shopDomain, request);
+    const session = {
+      shopifyId: shopifySessionId(request.id),
+      gid: request.gid,
+      groupId: request.group,
+      buyerSessionId: request.session_id ?? null,
+      amountMinor: amount.minor,
+      currency: request.currency,
+      kind: request.kind === 'authorization' ? ('AUTHORIZATION' as const) : ('SALE' as const),
+      test: request.test,
+      cancelUrl: request.payment_method.data.cancel_url,
+      merchantLocale: request.merchant_locale ?? null,
+      proposedAt: request.proposed_at ? new Date(request.proposed_at) : null,
+      customer: (request.customer ?? null) as Prisma.InputJsonValue | null,
+      rawRequest: request as Prisma.InputJsonValue,
+      requestFingerprint: fingerprint,
+      apiVersion,
+      shopifyRequestId: requestId,
+      createdAt: this.deps.clock.now(),
+    };
+    const event = { type: 'shopify_session_received', detail: { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId } };
+
+    // The common case, a new session for a shop that takes Flex payments, is one statement; the
+    // shop is read only when nothing was stored, to say why or to find the session already stored.
+    const inserted = await repos.payments.insertForConnectedShop(shopDomain, session, event);
+    if (inserted) return { ok: true, redirectUrl: payPageUrl(this.deps.appUrl, inserted.id), paymentSessionId: inserted.id, replayed: false };
+
     const found = await repos.flexConnections.findWithShop(shopDomain, request.test ? 'TEST' : 'LIVE');
     if (!found || found.shop.status !== 'ACTIVE') {
       return { ok: false, problem: { status: 404, code: 'unknown_shop', message: `Shop ${shopDomain} has not installed this app` } };
@@ -50,31 +77,8 @@ export class ReceivePaymentSession {
         problem: { status: 422, code: 'flex_not_connected', message: `Shop ${shopDomain} has no Flex ${request.test ? 'test' : 'live'} API key; connect Flex in the app settings` },
       };
     }
-
-    const fingerprint = paymentRequestFingerprint(shopDomain, request);
-    const { record, created } = await repos.payments.insertOrGet(
-      {
-        shopId: found.shop.id,
-        shopifyId: shopifySessionId(request.id),
-        gid: request.gid,
-        groupId: request.group,
-        buyerSessionId: request.session_id ?? null,
-        amountMinor: amount.minor,
-        currency: request.currency,
-        kind: request.kind === 'authorization' ? 'AUTHORIZATION' : 'SALE',
-        test: request.test,
-        cancelUrl: request.payment_method.data.cancel_url,
-        merchantLocale: request.merchant_locale ?? null,
-        proposedAt: request.proposed_at ? new Date(request.proposed_at) : null,
-        customer: (request.customer ?? null) as Prisma.InputJsonValue | null,
-        rawRequest: request as Prisma.InputJsonValue,
-        requestFingerprint: fingerprint,
-        apiVersion,
-        shopifyRequestId: requestId,
-        createdAt: this.deps.clock.now(),
-      },
-      { type: 'shopify_session_received', detail: { amountMinor: amount.minor, currency: request.currency, kind: request.kind, test: request.test, shopifyRequestId: requestId } },
-    );
+    // A repeat of the request (or Flex connected a moment ago): the stored session, or this one stored now.
+    const { record, created } = await repos.payments.insertOrGet({ ...session, shopId: found.shop.id }, event);
     if (!created && record.requestFingerprint !== fingerprint) {
       return {
         ok: false,
