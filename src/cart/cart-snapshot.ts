@@ -10,10 +10,9 @@ export const CART_SNAPSHOT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** What a source (pixel post, checkout webhook) says about a checkout, before it is tied to a shop. */
 export type CartSnapshotDraft = Omit<CartSnapshotInput, 'shopId' | 'receivedAt' | 'expiresAt'>;
 
-export function toSnapshotInput(draft: CartSnapshotDraft, shopId: CartSnapshotInput['shopId'], now: Date): CartSnapshotInput {
+export function toSnapshotInput(draft: CartSnapshotDraft, now: Date): Omit<CartSnapshotInput, 'shopId'> {
   return {
     ...draft,
-    shopId,
     // A description from the future (a wrong clock, a forged post) must not stop newer ones from replacing it.
     observedAt: draft.observedAt.getTime() > now.getTime() ? now : draft.observedAt,
     receivedAt: now,

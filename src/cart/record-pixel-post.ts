@@ -40,7 +40,7 @@ export class RecordPixelPost {
     }
     const snapshot = snapshotOfPixelPost(post);
     if (!snapshot.ok) return { type: 'ignored', reason: snapshot.reason, shopDomain };
-    await this.deps.repos.cartSnapshots.save(toSnapshotInput(snapshot.draft, shop.id, this.deps.clock.now()));
+    await this.deps.repos.cartSnapshots.save({ ...toSnapshotInput(snapshot.draft, this.deps.clock.now()), shopId: shop.id });
     return { type: 'stored', shopDomain };
   }
 }

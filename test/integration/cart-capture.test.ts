@@ -197,4 +197,27 @@ describe('cart capture', () => {
     expect(kept.map((k) => Number(k.totalMinor))).toEqual([900]);
     expect(await h.prisma.shopifyWebhookDelivery.count({ where: { webhookId: first.webhookId } })).toBe(1);
   });
+
+  it('answers each checkout webhook with what it did: stored, older than stored, no exact cart, shop not installed', async () => {
+    const token = randomUUID().replace(/-/g, '');
+    const at = Date.now();
+    const body = (updatedAt: number, total = '5.00') => ({ token, cart_token: `c2-${token}`, currency: 'USD', updated_at: new Date(updatedAt).toISOString(), line_items: [{ variant_id: 1, product_id: 2, title: 'x', quantity: 1 }], total_price: total, subtotal_price: total, total_tax: '0.00', total_discounts: '0.00', shipping_lines: [] });
+    const stored = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', body(at, '7.00'));
+    expect(stored.body).toMatchObject({ outcome: 'cart_snapshot_stored' });
+    // An older description of the same checkout, under another webhook id, arriving late.
+    const older = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', body(at - 5_000, '3.00'));
+    expect(older.body).toMatchObject({ outcome: 'cart_snapshot_older_than_stored' });
+    const inexact = await h.shopify.sendWebhook(shop.domain, 'checkouts/update', { ...body(at + 5_000), total_price: '1.005' });
+    expect(inexact.body).toMatchObject({ outcome: 'ignored_no_exact_cart' });
+    const kept = await h.prisma.cartSnapshot.findMany({ where: { checkoutToken: token } });
+    expect(kept.map((k) => Number(k.totalMinor))).toEqual([700]);
+
+    const stranger = `not-installed-${token.slice(0, 8)}.myshopify.com`;
+    h.shopify.createShop(stranger);
+    for (const sent of [await h.shopify.sendWebhook(stranger, 'checkouts/create', body(at)), await h.shopify.sendWebhook(stranger, 'checkouts/create', { ...body(at), total_price: '1.005' })]) {
+      expect(sent.status).toBe(200);
+      expect(sent.body).toMatchObject({ outcome: 'ignored_shop_not_installed' });
+    }
+    expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(1);
+  });
 });

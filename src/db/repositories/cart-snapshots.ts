@@ -1,4 +1,4 @@
-import type { CartSnapshot, CartSnapshotSource } from '@prisma/client';
+import { Prisma, type CartSnapshot, type CartSnapshotSource } from '@prisma/client';
 import { randomUUID } from 'node:crypto';
 import type { ShopId } from '../../lib/ids';
 import type { DbClient } from '../db-client';
@@ -53,20 +53,37 @@ export class CartSnapshotRepository {
    * one is already stored (webhooks and pixel posts arrive out of order). True when stored.
    */
   async save(input: CartSnapshotInput): Promise<boolean> {
-    const changed = await this.sql.execute`
-      INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
-        "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
-      VALUES (${randomUUID()}::uuid, ${input.shopId}::uuid, ${input.source}::"CartSnapshotSource", ${input.checkoutToken}, ${input.cartToken}, ${input.urlToken},
-        ${input.currency}, ${input.totalMinor}, ${input.subtotalMinor}, ${input.taxMinor}, ${input.shippingMinor}, ${input.discountMinor},
-        ${JSON.stringify(input.lines)}::jsonb, ${input.observedAt}, ${input.receivedAt}, ${input.expiresAt})
-      ON CONFLICT ("shopId", source, "checkoutToken") DO UPDATE SET
-        "cartToken" = COALESCE(EXCLUDED."cartToken", "CartSnapshot"."cartToken"),
-        "urlToken" = COALESCE(EXCLUDED."urlToken", "CartSnapshot"."urlToken"),
-        currency = EXCLUDED.currency, "totalMinor" = EXCLUDED."totalMinor", "subtotalMinor" = EXCLUDED."subtotalMinor",
-        "taxMinor" = EXCLUDED."taxMinor", "shippingMinor" = EXCLUDED."shippingMinor", "discountMinor" = EXCLUDED."discountMinor",
-        lines = EXCLUDED.lines, "observedAt" = EXCLUDED."observedAt", "receivedAt" = EXCLUDED."receivedAt", "expiresAt" = EXCLUDED."expiresAt"
-      WHERE "CartSnapshot"."observedAt" <= EXCLUDED."observedAt"`;
-    return changed > 0;
+    const { stored } = await this.upsert(Prisma.sql`SELECT ${input.shopId}::uuid AS id`, input);
+    return stored;
+  }
+
+  /** The same for the installed (ACTIVE) shop of `shopDomain`, found in the same statement. */
+  async saveForInstalledShop(shopDomain: string, input: Omit<CartSnapshotInput, 'shopId'>): Promise<'stored' | 'older_than_stored' | 'shop_not_installed'> {
+    const { shopFound, stored } = await this.upsert(Prisma.sql`SELECT id FROM "Shop" WHERE domain = ${shopDomain} AND status = 'ACTIVE'`, input);
+    return !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored';
+  }
+
+  /** The snapshot upserted for the shop `shopQuery` selects (its `id`); nothing when it selects none. */
+  private async upsert(shopQuery: Prisma.Sql, input: Omit<CartSnapshotInput, 'shopId'>): Promise<{ shopFound: boolean; stored: boolean }> {
+    const rows = await this.sql.query<{ shop_found: boolean; stored: boolean }>`
+      WITH shop AS (${shopQuery}), saved AS (
+        INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
+          "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
+        SELECT ${randomUUID()}::uuid, shop.id, ${input.source}::"CartSnapshotSource", ${input.checkoutToken}, ${input.cartToken}, ${input.urlToken},
+          ${input.currency}, ${input.totalMinor}, ${input.subtotalMinor}, ${input.taxMinor}, ${input.shippingMinor}, ${input.discountMinor},
+          ${JSON.stringify(input.lines)}::jsonb, ${input.observedAt}, ${input.receivedAt}, ${input.expiresAt}
+        FROM shop
+        ON CONFLICT ("shopId", source, "checkoutToken") DO UPDATE SET
+          "cartToken" = COALESCE(EXCLUDED."cartToken", "CartSnapshot"."cartToken"),
+          "urlToken" = COALESCE(EXCLUDED."urlToken", "CartSnapshot"."urlToken"),
+          currency = EXCLUDED.currency, "totalMinor" = EXCLUDED."totalMinor", "subtotalMinor" = EXCLUDED."subtotalMinor",
+          "taxMinor" = EXCLUDED."taxMinor", "shippingMinor" = EXCLUDED."shippingMinor", "discountMinor" = EXCLUDED."discountMinor",
+          lines = EXCLUDED.lines, "observedAt" = EXCLUDED."observedAt", "receivedAt" = EXCLUDED."receivedAt", "expiresAt" = EXCLUDED."expiresAt"
+        WHERE "CartSnapshot"."observedAt" <= EXCLUDED."observedAt"
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM shop) AS shop_found, EXISTS (SELECT 1 FROM saved) AS stored`;
+    return { shopFound: rows[0]!.shop_found, stored: rows[0]!.stored };
   }
 
   /**

@@ -27,12 +27,16 @@ export function checkoutSnapshotTopic(): TopicHandler<z.infer<typeof checkoutWeb
       return { ok: true, value, stored: { token: value.token, cart_token: value.cart_token ?? null, updated_at: value.updated_at ?? null, lines: value.line_items.length } };
     },
     async apply(value, { repos, shopDomain, now }) {
-      const shop = await repos.shops.findByDomain(shopDomain);
-      if (!shop || shop.status !== 'ACTIVE') return { outcome: 'ignored_shop_not_installed' };
       const snapshot = snapshotOfCheckoutWebhook(value);
-      if (!snapshot.ok) return { outcome: 'ignored_no_exact_cart', payload: { result: { reason: snapshot.reason } } };
-      const stored = await repos.cartSnapshots.save(toSnapshotInput(snapshot.draft, shop.id, now));
-      return { outcome: stored ? 'cart_snapshot_stored' : 'cart_snapshot_older_than_stored' };
+      if (!snapshot.ok) {
+        const shop = await repos.shops.findByDomain(shopDomain);
+        if (!shop || shop.status !== 'ACTIVE') return { outcome: 'ignored_shop_not_installed' };
+        return { outcome: 'ignored_no_exact_cart', payload: { result: { reason: snapshot.reason } } };
+      }
+      // The shop is found in the statement that stores the snapshot: one round trip on every checkout.
+      const saved = await repos.cartSnapshots.saveForInstalledShop(shopDomain, toSnapshotInput(snapshot.draft, now));
+      if (saved === 'shop_not_installed') return { outcome: 'ignored_shop_not_installed' };
+      return { outcome: saved === 'stored' ? 'cart_snapshot_stored' : 'cart_snapshot_older_than_stored' };
     },
   };
 }
