@@ -92,6 +92,8 @@ export interface AppTuning {
   refundCheckIntervalMs?: number;
   /** How long a pay page holds the right to make the Flex checkout (default 30 s). */
   checkoutLeaseMs?: number;
+  /** How long a pay page opened while another makes the checkout waits for it before the refreshing page (default 15 s). */
+  payPageWaitMs?: number;
   /** After an uninstall, how often to look whether the shop's Flex connections can be released (default 10 min). */
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
@@ -270,6 +272,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       appUrl: config.appUrl,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       checkoutLeaseMs: tuning.checkoutLeaseMs,
+      waitForConcurrentMs: tuning.payPageWaitMs,
     }),
     buyerReturn,
     reconciler: new ReconcilePaymentSessions({

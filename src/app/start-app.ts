@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AppConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { EMBEDDED_DATABASE_NODE_FLAGS, missingEmbeddedDatabaseNodeFlags } from '../db/embedded-node-flags';
@@ -46,7 +47,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   if (missingNodeFlags.length > 0) {
     logger.warn(
       { missingNodeFlags },
-      `the embedded database runs in a process started without ${missingNodeFlags.join(' ')}: its memory will peak about 500 MB higher once V8 optimizes PGlite's code (npm start adds them; or node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} dist/src/main.js)`,
+      `the embedded database runs in a process started without ${missingNodeFlags.join(' ')}: its memory will peak about 500 MB higher once V8 optimizes PGlite's code (npm start adds them; or node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} ${entryScript()})`,
     );
   }
   const components = composeApp(config, database, logger, options.tuning);
@@ -112,4 +113,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       if (ownsDatabase) await database.close();
     },
   };
+}
+
+/** The script this process runs, as it would be typed from the working directory. */
+function entryScript(): string {
+  const script = process.argv[1];
+  return script ? path.relative(process.cwd(), script) || script : 'dist/src/main.js';
 }

@@ -29,6 +29,9 @@ export class SecretBoxError extends Error {
   }
 }
 
+/** How many secrets (one per context: a shop's key or token of one kind) one SecretBox keeps opened: about 5 per shop. */
+const OPENED_SLOTS = 4096;
+
 /**
  * Encrypts secrets at rest (Flex keys, Shopify tokens, webhook secrets) with AES-256-GCM.
  *
@@ -42,23 +45,21 @@ export class SecretBoxError extends Error {
  * version does not open. Ciphertexts from before key ids ("v1.<iv>.<tag>.<ciphertext>") are opened
  * with whichever configured key authenticates them.
  */
-/** How many opened secrets one SecretBox remembers: more than the shops one instance serves at once. */
-const OPENED_CACHE_SIZE = 1024;
-
 export class SecretBox {
   private readonly keys: readonly EncryptionKey[];
   private readonly byId: Map<string, Buffer>;
   /**
-   * Secrets already opened, by context and ciphertext. Every payment reads its shop's Flex keys
-   * from the database again (so a disconnect or a new key takes effect at once, on every instance),
-   * and opening them took about 4 % of the app's CPU on the payment path (profile, 2026-12-01).
-   * Remembering the plaintext of the exact stored ciphertext changes nothing a reader sees: a
-   * box's keys never change, so the same ciphertext under the same context always opens to the
-   * same plaintext; a new key, a rotation or a tampered value is another string and is opened
-   * (or refused) afresh; a refusal is never remembered. The plaintexts are in this process's
-   * memory either way while requests use them. The oldest entry goes first when full.
+   * The last secret opened under each context, with the exact ciphertext it came from. Every payment
+   * reads its shop's Flex keys from the database again (so a disconnect or a new key takes effect at
+   * once, on every instance), and opening them took about 4 % of the app's CPU on the payment path
+   * (profile, 2026-12-01). Remembering the plaintext of the exact stored ciphertext changes nothing a
+   * reader sees: a box's keys never change, so the same ciphertext under the same context always
+   * opens to the same plaintext; a new key, a rotation or a tampered value is another string, which
+   * replaces the slot when it opens and empties it when it does not (a refusal is never remembered),
+   * so a replaced secret does not stay in memory past the next read of its row (a deleted row's
+   * stays until its slot is the least recently used one, which goes first when all are taken).
    */
-  private readonly opened = new Map<string, string>();
+  private readonly opened = new Map<string, { sealed: string; plaintext: string }>();
 
   /** `keys`: newest last. A bare Buffer is one key with its derived id. */
   constructor(keys: Buffer | readonly EncryptionKey[]) {
@@ -90,12 +91,15 @@ export class SecretBox {
   }
 
   decrypt(sealed: string, context: string): string {
-    const cacheKey = `${context}\u0000${sealed}`;
-    const remembered = this.opened.get(cacheKey);
-    if (remembered !== undefined) return remembered;
+    const slot = this.opened.get(context);
+    this.opened.delete(context);
+    if (slot?.sealed === sealed) {
+      this.opened.set(context, slot);
+      return slot.plaintext;
+    }
     const plaintext = this.openSealed(sealed, context);
-    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!);
-    this.opened.set(cacheKey, plaintext);
+    if (this.opened.size >= OPENED_SLOTS) this.opened.delete(this.opened.keys().next().value!);
+    this.opened.set(context, { sealed, plaintext });
     return plaintext;
   }
 

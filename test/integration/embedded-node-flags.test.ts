@@ -54,6 +54,6 @@ onEmbedded('an app on the embedded database', () => {
     const app = await start([]);
     expect(warnings(app)).toHaveLength(1);
     expect(warnings(app)[0]).toMatchObject({ level: 'warn', missingNodeFlags: [...EMBEDDED_DATABASE_NODE_FLAGS] });
-    expect(warnings(app)[0]!.msg).toContain(`node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} dist/src/main.js`);
+    expect(warnings(app)[0]!.msg).toContain(`node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} test/support/app-process.ts`);
   });
 });

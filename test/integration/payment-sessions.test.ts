@@ -1,5 +1,5 @@
 import { checkoutIdOf, visit } from '../support/buyer';
-import { Harness, useHarness } from '../support/harness';
+import { eventually, Harness, useHarness } from '../support/harness';
 import { SlowLink } from '../support/slow-link';
 
 /**
@@ -49,6 +49,33 @@ describe('payment session requests and the pay page', () => {
     expect(checkoutsFor(sent.session.id)).toHaveLength(1);
     const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } });
     expect((await h.timelineOf(row.id)).filter((e) => e.type === 'flex_checkout_created')).toHaveLength(1);
+    // One opening took the lease; the others, and the page opened again, found the checkout.
+    expect(row.checkoutAttempts).toBe(1);
+  });
+
+  it('a pay page opened while another is making the checkout waits for it, then shows a page that refreshes', async () => {
+    const link = new SlowLink();
+    await link.start();
+    const other = await Harness.start({ env: { FLEX_API_URL: link.url }, tuning: { payPageWaitMs: 300 } });
+    link.target = other.flex.url;
+    try {
+      const otherShop = await other.registerShop();
+      const sent = await other.shopify.sendPaymentSession(otherShop.domain, { amount: '46.00' });
+      link.delayNextAnswer('POST', /^\/v1\/checkout\/sessions$/, 2_000);
+      const first = visit(payUrlOf(sent));
+      await eventually(async () => (await other.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).checkoutLeaseToken !== null, 5_000, 'the first opening holds the lease');
+      const second = await visit(payUrlOf(sent));
+      expect(second.status).toBe(200);
+      expect(second.body).toContain('http-equiv="refresh"');
+      const made = await first;
+      expect(made.status).toBe(303);
+      const refreshed = await visit(payUrlOf(sent));
+      expect(refreshed).toMatchObject({ status: 303, location: made.location });
+      expect(other.flex.checkoutSessions({ clientReferenceId: sent.session.id })).toHaveLength(1);
+    } finally {
+      await other.stop();
+      await link.stop();
+    }
   });
 
   it('a pay page whose lease ran out while Flex’s answer was late writes nothing: one checkout, recorded once', async () => {

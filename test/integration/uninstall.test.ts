@@ -68,6 +68,16 @@ describe('uninstall', () => {
     // The release job waits for the open refund: the keys and the webhook endpoint stay.
     await eventually(async () => (await h.prisma.job.findFirst({ where: { shopId: shop.id, kind: 'merchant.release-flex-connections', attempts: { gte: 2 } } })) !== null, 10_000, 'release waited');
     expect(await h.prisma.flexConnection.count({ where: { shopId: shop.id } })).toBe(2);
+    // Uninstalled with its keys still held: it takes no new payment and keeps no cart.
+    const sessionsBefore = await h.prisma.paymentSession.count();
+    const refused = await h.shopify.sendPaymentSession(domain, { amount: '10.00' });
+    expect(refused.status).toBe(404);
+    expect((refused.body as any).error.code).toBe('unknown_shop');
+    expect(await h.prisma.paymentSession.count()).toBe(sessionsBefore);
+    const token = `after-uninstall-${shop.id.slice(0, 8)}`;
+    const checkout = { token, cart_token: `c-${token}`, currency: 'USD', updated_at: new Date().toISOString(), line_items: [{ variant_id: 1, product_id: 2, title: 'x', quantity: 1 }], total_price: '5.00', subtotal_price: '5.00', total_tax: '0.00', total_discounts: '0.00', shipping_lines: [] };
+    expect((await h.shopify.sendWebhook(domain, 'checkouts/update', checkout)).body).toMatchObject({ outcome: 'ignored_shop_not_installed' });
+    expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(0);
 
     // Flex finishes the refund; its webhook still verifies and moves the refund on.
     const [flexRefund] = h.flex.refunds({ checkoutSessionId: (await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } })).flexCheckoutSessionId! }) as Array<{ refund_id: string }>;

@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { startSandboxMode } from '../../dev/start-sandbox-mode';
 import { ConfigError, loadConfig } from '../../src/config';
 import { EMBEDDED_DATABASE_NODE_FLAGS } from '../../src/db/embedded-node-flags';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { entryCommand } = require('../../scripts/entry-command.cjs') as {
+const { entryCommand, nodeFlagsFor } = require('../../scripts/entry-command.cjs') as {
   entryCommand(options: { root: string; sandboxMode: boolean; env: Record<string, string | undefined>; embeddedDatabaseNodeFlags: readonly string[] }): string[];
+  nodeFlagsFor(env: Record<string, string | undefined>, embeddedDatabaseNodeFlags: readonly string[]): string[];
 };
 
 /** The two entry points: production needs Shopify credentials; sandbox mode is for development only. */
@@ -26,7 +28,7 @@ describe('entry points', () => {
 });
 
 /** The embedded database's process needs V8 flags only the command line can set (src/db/embedded-node-flags.ts). */
-describe('npm start’s command', () => {
+describe('npm start’s and npm run cli’s command', () => {
   const flags = EMBEDDED_DATABASE_NODE_FLAGS;
   it('passes the embedded database’s flags when DATABASE_URL is unset or blank, in either mode', () => {
     expect(entryCommand({ root: '/app', sandboxMode: false, env: {}, embeddedDatabaseNodeFlags: flags })).toEqual([...flags, '/app/dist/src/main.js']);
@@ -35,5 +37,16 @@ describe('npm start’s command', () => {
 
   it('passes none on PostgreSQL', () => {
     expect(entryCommand({ root: '/app', sandboxMode: false, env: { DATABASE_URL: 'postgresql://db/app' }, embeddedDatabaseNodeFlags: flags })).toEqual(['/app/dist/src/main.js']);
+  });
+
+  it('npm run cli passes the same flags, on the embedded database only', () => {
+    expect(nodeFlagsFor({}, flags)).toEqual([...flags]);
+    expect(nodeFlagsFor({ DATABASE_URL: 'postgresql://db/app' }, flags)).toEqual([]);
+  });
+
+  it('this Node accepts the flags (a flag it did not know would stop npm start)', () => {
+    const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 });

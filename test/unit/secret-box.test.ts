@@ -42,17 +42,25 @@ describe('SecretBox', () => {
     const deciphers = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'createDecipheriv');
     try {
       const fresh = new SecretBox(randomBytes(32));
-      const sealed = fresh.encrypt('fsk_live_remembered', 'shop:1:flex-live-api-key');
-      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
-      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
+      const context = 'shop:1:flex-live-api-key';
+      const sealed = fresh.encrypt('fsk_live_remembered', context);
+      expect(fresh.decrypt(sealed, context)).toBe('fsk_live_remembered');
+      expect(fresh.decrypt(sealed, context)).toBe('fsk_live_remembered');
       expect(deciphers).toHaveBeenCalledTimes(1);
-      // Opened once under its own context, it still does not open under another, twice over.
+      // Opened once under its own context, it still does not open under another, nor tampered with.
       for (let i = 0; i < 2; i++) expect(() => fresh.decrypt(sealed, 'shop:2:flex-live-api-key')).toThrow(/does not authenticate/);
-      for (let i = 0; i < 2; i++) expect(() => fresh.decrypt(withPart(sealed, 4, flipFirstByte), 'shop:1:flex-live-api-key')).toThrow(/does not authenticate/);
-      // Bounded: after many other secrets, the first is opened afresh, and right.
-      for (let i = 0; i < 1100; i++) fresh.decrypt(fresh.encrypt(`other-${i}`, `ctx-${i}`), `ctx-${i}`);
+      for (let i = 0; i < 2; i++) expect(() => fresh.decrypt(withPart(sealed, 4, flipFirstByte), context)).toThrow(/does not authenticate/);
+      // A new secret under the same context takes the slot: the old one is opened afresh (and still right).
+      const replaced = fresh.encrypt('fsk_live_new', context);
+      expect(fresh.decrypt(replaced, context)).toBe('fsk_live_new');
       deciphers.mockClear();
-      expect(fresh.decrypt(sealed, 'shop:1:flex-live-api-key')).toBe('fsk_live_remembered');
+      expect(fresh.decrypt(sealed, context)).toBe('fsk_live_remembered');
+      expect(fresh.decrypt(replaced, context)).toBe('fsk_live_new');
+      expect(deciphers).toHaveBeenCalledTimes(2);
+      // Bounded: after thousands of other secrets, the first is opened afresh, and right.
+      for (let i = 0; i < 4200; i++) fresh.decrypt(fresh.encrypt(`other-${i}`, `ctx-${i}`), `ctx-${i}`);
+      deciphers.mockClear();
+      expect(fresh.decrypt(replaced, context)).toBe('fsk_live_new');
       expect(deciphers).toHaveBeenCalledTimes(1);
     } finally {
       deciphers.mockRestore();

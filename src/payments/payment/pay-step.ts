@@ -62,7 +62,8 @@ export class PayStep {
       // The claim first: its conditions (still RECEIVED, no checkout recorded, no lease held, no
       // paid payment in the group) are everything this page checks before making a checkout, so on
       // the common path (the first opening of the page) the row is not read before it; it is read
-      // below when the claim fails, to say why, or when the lease was lost meanwhile.
+      // below when the claim fails, to say why, or when the lease was lost meanwhile. A page opened
+      // again after its checkout was made pays a failed claim before that read: rarer than the first.
       const token = randomUUID();
       const now = this.deps.clock.now();
       const claimed = await this.deps.repos.payments.claimCheckoutCreation(id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
@@ -80,7 +81,8 @@ export class PayStep {
         return { type: 'cannot_pay', payment, reason: 'This order was already paid with Flex.' };
       }
       if (Date.now() > deadline) return { type: 'busy', payment };
-      // Another request holds (or took over) the lease: wait for it, then try again.
+      // Another request holds the lease: wait for it, then try again. After losing ours there is no
+      // wait: the next claim fails against the new holder's lease and reads its progress.
       if (!claimed) await sleep(25);
     }
   }

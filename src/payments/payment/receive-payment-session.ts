@@ -64,6 +64,8 @@ export class ReceivePaymentSession {
 
     // The common case, a new session for a shop that takes Flex payments, is one statement; the
     // shop is read only when nothing was stored, to say why or to find the session already stored.
+    // The shop's Flex keys are not opened here (the pay page opens them): a key sealed with an
+    // encryption key that is no longer configured fails there, not here.
     const inserted = await repos.payments.insertForConnectedShop(shopDomain, session, event);
     if (inserted) return { ok: true, redirectUrl: payPageUrl(this.deps.appUrl, inserted.id), paymentSessionId: inserted.id, replayed: false };
 
@@ -77,8 +79,9 @@ export class ReceivePaymentSession {
         problem: { status: 422, code: 'flex_not_connected', message: `Shop ${shopDomain} has no Flex ${request.test ? 'test' : 'live'} API key; connect Flex in the app settings` },
       };
     }
-    // A repeat of the request (or Flex connected a moment ago): the stored session, or this one stored now.
-    const { record, created } = await repos.payments.insertOrGet({ ...session, shopId: found.shop.id }, event);
+    // A repeat of the request: the stored session. Or none (Flex was connected a moment ago): stored now.
+    const stored = await repos.payments.findByShopifyId(found.shop.id, session.shopifyId);
+    const { record, created } = stored ? { record: stored, created: false } : await repos.payments.insertOrGet({ ...session, shopId: found.shop.id }, event);
     if (!created && record.requestFingerprint !== fingerprint) {
       return {
         ok: false,
