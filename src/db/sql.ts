@@ -24,10 +24,36 @@ const asPrismaRaw = {
   },
 };
 
-function runOn(target: Pool | PoolClient) {
+/**
+ * Names for statements, so a connection parses and plans each one once and then only binds and
+ * executes it: on the embedded database, where parsing and planning run in WASM on the app's own
+ * thread, that cut the CPU per statement by a quarter (a third without V8's optimizing tier,
+ * src/db/embedded-node-flags.ts). Not on PostgreSQL: there it measured within the noise, and a
+ * prepared `SELECT *` fails ("cached plan must not change result type") on instances still running
+ * while another one's migration adds a column; the embedded database has one process, which applies
+ * its migrations before it prepares anything. One name per statement text, the same on every
+ * connection (node-postgres refuses a name reused for another text); texts past the first
+ * MAX_NAMED_STATEMENTS stay unnamed, so a statement built with a varying shape cannot grow the
+ * database's memory without bound.
+ */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  of(text: string): string | undefined {
+    const known = this.names.get(text);
+    if (known !== undefined || this.names.size >= MAX_NAMED_STATEMENTS) return known;
+    const name = `app_${this.names.size + 1}`;
+    this.names.set(text, name);
+    return name;
+  }
+}
+
+const MAX_NAMED_STATEMENTS = 500;
+
+function runOn(target: Pool | PoolClient, names: StatementNames | undefined) {
   return (strings: TemplateStringsArray, values: unknown[]) => {
     const statement = Prisma.sql(strings, ...values);
-    return target.query({ text: statement.text, values: statement.values as unknown[], types: asPrismaRaw });
+    return target.query({ name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw });
   };
 }
 
@@ -43,13 +69,13 @@ function runner(run: ReturnType<typeof runOn>): SqlRunner {
 }
 
 /** Each statement on its own connection from the pool, committed on its own. */
-export function poolSql(pool: Pool): SqlRunner {
-  return runner(runOn(pool));
+export function poolSql(pool: Pool, names?: StatementNames): SqlRunner {
+  return runner(runOn(pool, names));
 }
 
 /** Every statement on one connection: a transaction the caller began on it (Transactor.runSql). */
-export function clientSql(client: PoolClient): SqlRunner {
-  return runner(runOn(client));
+export function clientSql(client: PoolClient, names?: StatementNames): SqlRunner {
+  return runner(runOn(client, names));
 }
 
 export function transactionSql(tx: Prisma.TransactionClient): SqlRunner {

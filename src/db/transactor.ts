@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
 import type { DbClient } from './db-client';
-import { clientSql, poolSql, transactionSql } from './sql';
+import { clientSql, poolSql, StatementNames, transactionSql } from './sql';
 
 /**
  * Runs work in one database transaction, with repositories bound to it, and runs what must wait for
@@ -15,14 +15,18 @@ export class Transactor {
   readonly repos: Repositories;
   /** Each listener hears the kinds of the jobs written, or undefined when they are not known (wake every worker). */
   private readonly jobListeners: Array<(kinds: ReadonlySet<string> | undefined) => void> = [];
+  /** Set when the database's statements are prepared once per connection (sql.ts says when). */
+  private readonly statementNames: StatementNames | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     /** The pool Prisma runs on: statements outside a transaction, and runSql's transactions, go to it directly. */
     private readonly pool: Pool,
     private readonly secrets: SecretBox,
+    options: { preparedStatements?: boolean } = {},
   ) {
-    this.repos = createRepositories(prisma, poolSql(pool), secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
+    this.statementNames = options.preparedStatements ? new StatementNames() : undefined;
+    this.repos = createRepositories(prisma, poolSql(pool, this.statementNames), secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
   }
 
   /** Called after every commit that wrote outbox jobs. */
@@ -76,7 +80,7 @@ export class Transactor {
       await client.query('BEGIN');
       let result: T;
       try {
-        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, clientSql(client), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
+        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, clientSql(client, this.statementNames), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
         // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
         const ended = await client.query('COMMIT');
         if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
