@@ -1,6 +1,7 @@
 import { composeApp } from '../../src/app/composition-root';
 import { startApp, type RunningApp } from '../../src/app/start-app';
 import { createLogger } from '../../src/lib/logger';
+import { HandleBuyerReturn } from '../../src/payments/payment/buyer-return';
 import { eventually, freePort, useHarness } from '../support/harness';
 import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/buyer';
 
@@ -142,6 +143,35 @@ describe('the outbox of Shopify mutations', () => {
     }, 10_000, 'conflict parked');
     expect(job.attempts).toBe(1);
     expect(job.lastError).toMatch(/Shopify refused paymentSessionResolve/);
+  });
+
+  it('sends the buyer on when the outbox delivers the decision between the return page’s reads', async () => {
+    // CI caught this once in a few hundred payments: the return page read the payment just before the
+    // worker recorded Shopify's answer, then found the job done, and showed "confirming" to a buyer
+    // whose payment Shopify already had. Here the worker delivers exactly in that gap, every time.
+    await h.components.worker.stop();
+    try {
+      const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
+      await payOnFlexPage(redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await paymentOf(session.id)).status === 'RESOLVED', 10_000, 'the webhook’s decision');
+      const { repos, worker, flex, clock, logger, config, payments } = h.components;
+      const deliveredInTheGap = {
+        ...repos,
+        jobs: Object.assign(Object.create(repos.jobs), {
+          async findByDedupeKey(dedupeKey: string) {
+            const job = await repos.jobs.findByDedupeKey(dedupeKey);
+            if (job) expect(await worker.runNow(job.id)).toBe('succeeded');
+            return repos.jobs.findByDedupeKey(dedupeKey);
+          },
+        }),
+      };
+      const buyerReturn = new HandleBuyerReturn({ repos: deliveredInTheGap, flex, outcomes: payments.outcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
+      const next = await buyerReturn.returned((await paymentOf(session.id)).id);
+      expect(next).toMatchObject({ type: 'redirect', url: expect.stringContaining('/thank-you') });
+      expect(callsFor(session.gid)).toHaveLength(1);
+    } finally {
+      h.components.worker.start();
+    }
   });
 
   it('lets several instances share the database without running a job twice', async () => {

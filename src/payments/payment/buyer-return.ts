@@ -99,13 +99,17 @@ export class HandleBuyerReturn {
     if (!dedupeKey) {
       return fallbackUrl ? { type: 'redirect', url: fallbackUrl } : { type: 'waiting_for_flex', payment };
     }
-    const job = await this.deps.repos.jobs.findByDedupeKey(dedupeKey);
-    if (job && job.status !== 'SUCCEEDED') {
-      for (let attempt = 1; attempt <= this.inlineAttempts; attempt++) {
-        const result = await this.deps.worker.runNow(job.id);
-        if (result === 'succeeded' || result === 'needs_attention' || result === 'not_found') break;
-        if (attempt < this.inlineAttempts) await sleep(250 * attempt);
+    if (payment.shopifyState !== payment.status) {
+      const job = await this.deps.repos.jobs.findByDedupeKey(dedupeKey);
+      if (job && job.status !== 'SUCCEEDED') {
+        for (let attempt = 1; attempt <= this.inlineAttempts; attempt++) {
+          const result = await this.deps.worker.runNow(job.id);
+          if (result === 'succeeded' || result === 'needs_attention' || result === 'not_found') break;
+          if (attempt < this.inlineAttempts) await sleep(250 * attempt);
+        }
       }
+      // Read again even when the job was already done: the worker may have delivered it (and recorded
+      // Shopify's answer) between the first read and the job's, and the buyer must not wait for that.
       payment = (await this.deps.repos.payments.findById(paymentSessionId))!;
     }
     const acknowledged = payment.shopifyState === payment.status;
