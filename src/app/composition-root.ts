@@ -134,7 +134,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
   readOperationalGaugesOnScrape(metrics, database.prisma, clock);
   readCommerceGaugesOnScrape(metrics, database.prisma, clock);
   const secrets = new SecretBox(config.encryptionKeys);
-  const transactor = new Transactor(database.prisma, database.pool, secrets, { preparedStatements: database.kind === 'embedded' });
+  const transactor = new Transactor(database.prisma, database.pool, secrets, database.statementNames);
   const { repos } = transactor;
 
   // Platform clients.

@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '@prisma/client';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrate';
+import { StatementNames } from './sql';
 import type { Logger } from '../lib/logger';
 
 export type Db = PrismaClient;
@@ -12,6 +13,12 @@ export interface Database {
   prisma: PrismaClient;
   pool: Pool;
   kind: 'postgres' | 'embedded';
+  /**
+   * On the embedded database, the names of the statements prepared in its one session (sql.ts says
+   * why only there). They belong to the session, not to whoever sends them: every part of the app on
+   * this database (several workers composed on it, say) must name a text the same way.
+   */
+  statementNames: StatementNames | undefined;
   /** Where it runs, for logs (never includes a password). */
   description: string;
   ping(): Promise<boolean>;
@@ -58,6 +65,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     keepAlive: !embedded,
   });
   pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
+  const statementNames = embedded ? new StatementNames() : undefined;
+  if (embedded) {
+    // PGlite's one session outlives a connection the pool replaces (after a connection error): the
+    // statements the old connection prepared are still there, and the new one, which does not know
+    // them, would be refused ("already exists") when it prepares them again. Queued before anything
+    // the new connection is given to run.
+    pool.on('connect', (client) => {
+      client.query('DEALLOCATE ALL').catch((error: unknown) => options.logger?.error({ err: error }, 'could not clear the embedded database session’s prepared statements'));
+    });
+  }
 
   if (options.migrate !== false) await applyMigrations(pool, options.logger);
 
@@ -70,6 +87,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     prisma,
     pool,
     kind: embedded ? 'embedded' : 'postgres',
+    statementNames,
     description,
     async ping() {
       let timer: NodeJS.Timeout | undefined;

@@ -26,13 +26,14 @@ const asPrismaRaw = {
 
 /**
  * Names for statements, so a connection parses and plans each one once and then only binds and
- * executes it: on the embedded database, where parsing and planning run in WASM on the app's own
- * thread, that cut the CPU per statement by a quarter (a third without V8's optimizing tier,
+ * executes it: on the embedded database, where parsing and planning run in WASM (PGlite), that cut
+ * the CPU per statement by a quarter (a third without V8's optimizing tier,
  * src/db/embedded-node-flags.ts). Not on PostgreSQL: there it measured within the noise, and a
  * prepared `SELECT *` fails ("cached plan must not change result type") on instances still running
  * while another one's migration adds a column; the embedded database has one process, which applies
  * its migrations before it prepares anything. One name per statement text, the same on every
- * connection (node-postgres refuses a name reused for another text); texts past the first
+ * connection and for every part of the app on the database (a name belongs to PGlite's one session,
+ * which outlives connections: database.ts owns the names); texts past the first
  * MAX_NAMED_STATEMENTS stay unnamed, so a statement built with a varying shape cannot grow the
  * database's memory without bound.
  */

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
 import type { DbClient } from './db-client';
-import { clientSql, poolSql, StatementNames, transactionSql } from './sql';
+import { clientSql, poolSql, transactionSql, type StatementNames } from './sql';
 
 /**
  * Runs work in one database transaction, with repositories bound to it, and runs what must wait for
@@ -15,17 +15,15 @@ export class Transactor {
   readonly repos: Repositories;
   /** Each listener hears the kinds of the jobs written, or undefined when they are not known (wake every worker). */
   private readonly jobListeners: Array<(kinds: ReadonlySet<string> | undefined) => void> = [];
-  /** Set when the database's statements are prepared once per connection (sql.ts says when). */
-  private readonly statementNames: StatementNames | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     /** The pool Prisma runs on: statements outside a transaction, and runSql's transactions, go to it directly. */
     private readonly pool: Pool,
     private readonly secrets: SecretBox,
-    options: { preparedStatements?: boolean } = {},
+    /** Set when the database's statements are prepared once per session (sql.ts says when; database.ts owns them). */
+    private readonly statementNames?: StatementNames,
   ) {
-    this.statementNames = options.preparedStatements ? new StatementNames() : undefined;
     this.repos = createRepositories(prisma, poolSql(pool, this.statementNames), secrets, { afterCommit: (work) => work(), jobEnqueued: (kind) => this.jobsEnqueued(kind === undefined ? undefined : new Set([kind])) });
   }
 
