@@ -43,6 +43,11 @@ Commands:
       Lists outbox jobs (Shopify mutations), newest first.
   jobs:retry <job id>
       Puts a job that needs attention back in the queue, once its cause is fixed.
+  db:vacuum
+      VACUUM (ANALYZE) of the whole database: the space of deleted and replaced rows becomes reusable
+      and the planner's statistics current. The embedded database needs it from time to time (PGlite
+      is PostgreSQL in single-user mode, which runs no autovacuum; stop the app first, it holds the
+      database); PostgreSQL's autovacuum does it on its own.
   secrets:rotate [--batch-size N]
       Re-encrypts every stored secret with the newest key of ENCRYPTION_KEYS (N rows per
       transaction, default 100). Safe to interrupt and run again; once it reports every secret on
@@ -155,6 +160,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           io.stdout(`${job.id}  ${job.status.padEnd(15)} ${job.kind}  ${job.dedupeKey}  attempts=${job.attempts}${job.lastError ? `  last error: ${job.lastError}` : ''}\n`);
         }
         if (jobs.length === 0) io.stdout('No jobs\n');
+        return 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'db:vacuum': {
+      if (rest.length > 0) {
+        io.stderr(`db:vacuum takes no arguments\n\n${USAGE}`);
+        return 64;
+      }
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, logger });
+      try {
+        const started = performance.now();
+        await database.pool.query('VACUUM (ANALYZE)');
+        io.stdout(`Vacuumed and analyzed ${database.description} in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`);
         return 0;
       } finally {
         await database.close();
