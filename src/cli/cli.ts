@@ -47,7 +47,8 @@ Commands:
       VACUUM (ANALYZE) of the whole database: the space of deleted and replaced rows becomes reusable
       and the planner's statistics current. The embedded database needs it from time to time (PGlite
       is PostgreSQL in single-user mode, which runs no autovacuum; stop the app first, it holds the
-      database); PostgreSQL's autovacuum does it on its own.
+      database); PostgreSQL's autovacuum does it on its own (there, run it as the tables' owner:
+      PostgreSQL skips, with a warning, tables it may not vacuum). Applies no migrations.
   secrets:rotate [--batch-size N]
       Re-encrypts every stored secret with the newest key of ENCRYPTION_KEYS (N rows per
       transaction, default 100). Safe to interrupt and run again; once it reports every secret on
@@ -170,7 +171,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`db:vacuum takes no arguments\n\n${USAGE}`);
         return 64;
       }
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, logger });
+      // Maintenance only: the schema stays as the app left it.
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, logger, migrate: false });
       try {
         const started = performance.now();
         await database.pool.query('VACUUM (ANALYZE)');

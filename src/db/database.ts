@@ -63,18 +63,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     connectionTimeoutMillis: embedded ? 0 : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     // A server that vanished without closing the connection is noticed by TCP keep-alive.
     keepAlive: !embedded,
+    // PGlite's one session outlives the connections to it, and with them the statements each
+    // prepared; the pool replaces its connection after any statement outside a transaction fails
+    // (a unique violation the app expects, say), and the new connection, which does not know them,
+    // would be refused ("already exists") for every statement it prepares again. The pool runs this
+    // before it hands the connection to anyone; if it fails, the connection is dropped and the
+    // caller gets the error.
+    onConnect: embedded ? (client) => client.query('DEALLOCATE ALL').then(() => undefined) : undefined,
   });
   pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
   const statementNames = embedded ? new StatementNames() : undefined;
-  if (embedded) {
-    // PGlite's one session outlives a connection the pool replaces (after a connection error): the
-    // statements the old connection prepared are still there, and the new one, which does not know
-    // them, would be refused ("already exists") when it prepares them again. Queued before anything
-    // the new connection is given to run.
-    pool.on('connect', (client) => {
-      client.query('DEALLOCATE ALL').catch((error: unknown) => options.logger?.error({ err: error }, 'could not clear the embedded database session’s prepared statements'));
-    });
-  }
 
   if (options.migrate !== false) await applyMigrations(pool, options.logger);
 

@@ -155,18 +155,21 @@ describe('the outbox of Shopify mutations', () => {
       await payOnFlexPage(redirectUrl, 'hsa_fsa');
       await eventually(async () => (await paymentOf(session.id)).status === 'RESOLVED', 10_000, 'the webhook’s decision');
       const { repos, worker, flex, clock, logger, config, payments } = h.components;
+      let deliveredInGap = false;
       const deliveredInTheGap = {
         ...repos,
         jobs: Object.assign(Object.create(repos.jobs), {
           async findByDedupeKey(dedupeKey: string) {
             const job = await repos.jobs.findByDedupeKey(dedupeKey);
             if (job) expect(await worker.runNow(job.id)).toBe('succeeded');
+            deliveredInGap = true;
             return repos.jobs.findByDedupeKey(dedupeKey);
           },
         }),
       };
       const buyerReturn = new HandleBuyerReturn({ repos: deliveredInTheGap, flex, outcomes: payments.outcomes, worker, clock, logger, apiVersion: config.shopify.apiVersion });
       const next = await buyerReturn.returned((await paymentOf(session.id)).id);
+      expect(deliveredInGap).toBe(true);
       expect(next).toMatchObject({ type: 'redirect', url: expect.stringContaining('/thank-you') });
       expect(callsFor(session.gid)).toHaveLength(1);
     } finally {
