@@ -109,11 +109,12 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
 
   async handle(job: ClaimedJob, payload: ReportToShopifyPayload): Promise<JobResult> {
     const { repos } = this.deps.transactor;
-    // The claim read the job's shop's domain already; the shop itself is read only when that is not
-    // the payload's shop, or when there is no token to say why.
-    const shopDomain = job.shopId === payload.shopId && job.shopDomain ? job.shopDomain : (await repos.shops.findById(payload.shopId))?.domain;
+    // The claim read the job's shop's domain and its offline token already; the shop and its token are
+    // read only when that is not the payload's shop, or when there is no token to say why.
+    const claimedShop = job.shopId === payload.shopId && job.shopDomain !== null;
+    const shopDomain = claimedShop ? job.shopDomain : (await repos.shops.findById(payload.shopId))?.domain;
     if (!shopDomain) return { status: 'failed', error: 'shop no longer exists' };
-    const token = await this.deps.tokens.forShop(shopDomain);
+    const token = claimedShop && job.sealedOfflineAccessToken !== null ? this.deps.tokens.openStored(shopDomain, job.sealedOfflineAccessToken) : await this.deps.tokens.forShop(shopDomain);
     if (!token) {
       const shop = await repos.shops.findById(payload.shopId);
       if (!shop) return { status: 'failed', error: 'shop no longer exists' };

@@ -2,9 +2,12 @@ import { Session } from '@shopify/shopify-api';
 import type { SessionStorage } from '@shopify/shopify-app-session-storage';
 import { Secret } from '../lib/secret';
 
+/** The session storage, and how it opens a token read without it (EncryptedSessionStorage). */
+type TokenStorage = SessionStorage & { openAccessToken(sessionId: string, sealed: string): string };
+
 /** The shop's offline access token: the one background jobs use for the Payments Apps API. */
 export class ShopifyAccessTokens {
-  constructor(private readonly storage: SessionStorage) {}
+  constructor(private readonly storage: TokenStorage) {}
 
   static offlineSessionId(shopDomain: string): string {
     return `offline_${shopDomain}`;
@@ -12,6 +15,17 @@ export class ShopifyAccessTokens {
 
   async forShop(shopDomain: string): Promise<Secret | null> {
     return (await this.offline(shopDomain))?.token ?? null;
+  }
+
+  /**
+   * The offline token as the storage keeps it, read with other rows by SQL of its own (an outbox
+   * job's claim, db/repositories/jobs.ts), opened without reading it again. Null for an empty one,
+   * as `forShop` would answer.
+   */
+  openStored(shopDomain: string, sealed: string): Secret | null {
+    if (!sealed) return null;
+    const token = this.storage.openAccessToken(ShopifyAccessTokens.offlineSessionId(shopDomain), sealed);
+    return token ? new Secret(token) : null;
   }
 
   /**

@@ -52,6 +52,11 @@ export class EncryptedSessionStorage implements SessionStorage {
     return sessions.map((s) => this.open(s));
   }
 
+  /** An access token as this storage keeps it (read by SQL of its own, db/repositories/jobs.ts), opened. */
+  openAccessToken(sessionId: string, sealed: string): string {
+    return this.secrets.decrypt(sealed, context(sessionId, 'access-token'));
+  }
+
   private open(stored: Session): Session {
     const session = new Session(stored.toObject());
     if (stored.accessToken) session.accessToken = this.secrets.decrypt(stored.accessToken, context(stored.id, 'access-token'));

@@ -5,17 +5,24 @@ import type { SqlRunner } from '../sql';
 export type JobRecord = Job;
 export type { JobStatus } from '@prisma/client';
 
-/** A job as claimed by a worker, with what it concerns for the log lines written while it runs. */
-export type ClaimedJob = JobRecord & { shopDomain: string | null; paymentSessionId: string | null };
+/**
+ * A job as claimed by a worker, with what it concerns for the log lines written while it runs, and
+ * its shop's offline Shopify access token as stored (still sealed: ShopifyAccessTokens opens it), so
+ * a job that calls Shopify needs no second read. Never log a claimed job whole.
+ */
+export type ClaimedJob = JobRecord & { shopDomain: string | null; paymentSessionId: string | null; sealedOfflineAccessToken: string | null };
 
 /**
- * The shop's domain and the payment a job is about, read in the claiming statement itself (no
- * extra round trip). Jobs name their subject: a payment session, or a refund, capture or void
+ * The shop's domain, its offline access token and the payment a job is about, read in the claiming
+ * statement itself (no extra round trip). The offline session's id is `offline_{domain}`
+ * (ShopifyAccessTokens.offlineSessionId, Shopify's own convention); reading it here saves the
+ * Shopify session storage's Prisma read on every mutation sent (README "Performance"). Jobs name their subject: a payment session, or a refund, capture or void
  * session of a payment. The cast to uuid is guarded: a subject id of another form reads as no payment.
  */
 const CLAIMED_JOB_COLUMNS = Prisma.sql`
   *,
   (SELECT s.domain FROM "Shop" s WHERE s.id = "Job"."shopId") AS "shopDomain",
+  (SELECT t."accessToken" FROM "Shop" s JOIN "Session" t ON t.id = 'offline_' || s.domain WHERE s.id = "Job"."shopId") AS "sealedOfflineAccessToken",
   CASE
     WHEN "Job"."subjectId" IS NULL OR "Job"."subjectId" !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN NULL
     WHEN "Job"."subjectType" = 'payment_session' THEN "Job"."subjectId"
