@@ -211,13 +211,42 @@ describe('cart capture', () => {
     expect(inexact.body).toMatchObject({ outcome: 'ignored_no_exact_cart' });
     const kept = await h.prisma.cartSnapshot.findMany({ where: { checkoutToken: token } });
     expect(kept.map((k) => Number(k.totalMinor))).toEqual([700]);
+    // The delivery rows keep the same outcomes (the stored one is recorded in the statement that stores
+    // the snapshot, the older one corrected after it).
+    const recorded = async (webhookId: string) => (await h.prisma.shopifyWebhookDelivery.findUniqueOrThrow({ where: { webhookId } })).outcome;
+    expect(await recorded(stored.webhookId)).toBe('cart_snapshot_stored');
+    expect(await recorded(older.webhookId)).toBe('cart_snapshot_older_than_stored');
+    expect(await recorded(inexact.webhookId)).toBe('ignored_no_exact_cart');
 
     const stranger = `not-installed-${token.slice(0, 8)}.myshopify.com`;
     h.shopify.createShop(stranger);
     for (const sent of [await h.shopify.sendWebhook(stranger, 'checkouts/create', body(at)), await h.shopify.sendWebhook(stranger, 'checkouts/create', { ...body(at), total_price: '1.005' })]) {
       expect(sent.status).toBe(200);
       expect(sent.body).toMatchObject({ outcome: 'ignored_shop_not_installed' });
+      expect(await recorded(sent.webhookId)).toBe('ignored_shop_not_installed');
     }
     expect(await h.prisma.cartSnapshot.count({ where: { checkoutToken: token } })).toBe(1);
+  });
+
+  it('stores a checkout once when Shopify sends copies of one webhook at the same time', async () => {
+    const token = randomUUID().replace(/-/g, '');
+    const body = { token, cart_token: `c3-${token}`, currency: 'USD', updated_at: new Date().toISOString(), line_items: [{ variant_id: 1, product_id: 2, title: 'x', quantity: 1 }], total_price: '6.00', subtotal_price: '6.00', total_tax: '0.00', total_discounts: '0.00', shipping_lines: [] };
+    const first = await h.shopify.sendWebhook(shop.domain, 'checkouts/create', body);
+    expect(first.body).toMatchObject({ outcome: 'cart_snapshot_stored' });
+    const before = await h.prisma.cartSnapshot.findFirstOrThrow({ where: { checkoutToken: token } });
+    // Racing copies of a second webhook id, then copies of the first again: one applies, the rest change nothing.
+    const second = { ...body, total_price: '8.00', subtotal_price: '8.00', updated_at: new Date(Date.parse(body.updated_at) + 1_000).toISOString() };
+    const webhookId = `race-${token}`;
+    const racing = await Promise.all([1, 2, 3, 4].map(() => h.shopify.sendWebhook(shop.domain, 'checkouts/update', second, { webhookId })));
+    expect(racing.map((r) => (r.body as { outcome: string }).outcome).sort()).toEqual(['cart_snapshot_stored', 'duplicate', 'duplicate', 'duplicate']);
+    const after = await h.prisma.cartSnapshot.findFirstOrThrow({ where: { checkoutToken: token } });
+    expect(Number(after.totalMinor)).toBe(800);
+    // A replay of the stored description itself would refresh the row (its receipt and expiry) if applied.
+    const replayed = [await h.shopify.sendWebhook(shop.domain, 'checkouts/create', body, { webhookId: first.webhookId }), await h.shopify.sendWebhook(shop.domain, 'checkouts/update', second, { webhookId })];
+    expect(replayed.map((r) => (r.body as { outcome: string }).outcome)).toEqual(['duplicate', 'duplicate']);
+    const unchanged = await h.prisma.cartSnapshot.findFirstOrThrow({ where: { checkoutToken: token } });
+    expect({ ...unchanged, totalMinor: Number(unchanged.totalMinor) }).toEqual({ ...after, totalMinor: 800 });
+    expect(before.id).toBe(after.id);
+    expect(await h.prisma.shopifyWebhookDelivery.count({ where: { webhookId: { in: [first.webhookId, webhookId] } } })).toBe(2);
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ShopId } from '../../lib/ids';
 import type { DbClient } from '../db-client';
 import type { SqlRunner } from '../sql';
+import type { NewShopifyWebhookDelivery } from './shopify-webhook-deliveries';
 
 /** One line of a cart snapshot: what was bought, never at what price (the catalog says that). */
 export interface CartSnapshotLine {
@@ -63,16 +64,45 @@ export class CartSnapshotRepository {
     return !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored';
   }
 
-  /** The snapshot upserted for the shop `shopQuery` selects (its `id`); nothing when it selects none. */
-  private async upsert(shopQuery: Prisma.Sql, input: Omit<CartSnapshotInput, 'shopId'>): Promise<{ shopFound: boolean; stored: boolean }> {
-    const rows = await this.sql.query<{ shop_found: boolean; stored: boolean }>`
-      WITH shop AS (${shopQuery}), saved AS (
+  /**
+   * The same, in the statement that records the webhook delivery that brought the snapshot: one round
+   * trip and no transaction for the checkout of every buyer. The delivery is recorded once per webhook
+   * id, with `outcomes.stored` when the shop is installed and `outcomes.notInstalled` when it is not;
+   * the snapshot is stored only by the delivery that recorded it (a redelivery, or a concurrent copy,
+   * which waits at the insert for the first one's commit, changes nothing). Null for such a repeat.
+   * The caller corrects the outcome of an older snapshot, which the statement cannot know beforehand.
+   */
+  async saveForInstalledShopRecordingDelivery(
+    shopDomain: string,
+    input: Omit<CartSnapshotInput, 'shopId'>,
+    delivery: NewShopifyWebhookDelivery,
+    outcomes: { stored: string; notInstalled: string },
+  ): Promise<{ deliveryId: string; saved: 'stored' | 'older_than_stored' | 'shop_not_installed' } | null> {
+    const recorded = Prisma.sql`, delivery AS (
+        INSERT INTO "ShopifyWebhookDelivery" (id, "shopDomain", "webhookId", topic, payload, "receivedAt", outcome, "processedAt")
+        VALUES (${delivery.id ?? randomUUID()}::uuid, ${delivery.shopDomain}, ${delivery.webhookId}, ${delivery.topic}, ${JSON.stringify(delivery.payload)}::jsonb,
+          ${delivery.receivedAt}, CASE WHEN EXISTS (SELECT 1 FROM shop) THEN ${outcomes.stored} ELSE ${outcomes.notInstalled} END, ${delivery.processedAt ?? delivery.receivedAt})
+        ON CONFLICT ("webhookId") DO NOTHING
+        RETURNING id::text AS id
+      )`;
+    const { deliveryId, shopFound, stored } = await this.upsert(Prisma.sql`SELECT id FROM "Shop" WHERE domain = ${shopDomain} AND status = 'ACTIVE'`, input, recorded);
+    if (deliveryId === null) return null;
+    return { deliveryId, saved: !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored' };
+  }
+
+  /**
+   * The snapshot upserted for the shop `shopQuery` selects (its `id`); nothing when it selects none.
+   * With `delivery` (a CTE named delivery, after shop), only when that CTE returns its row.
+   */
+  private async upsert(shopQuery: Prisma.Sql, input: Omit<CartSnapshotInput, 'shopId'>, delivery?: Prisma.Sql): Promise<{ shopFound: boolean; stored: boolean; deliveryId: string | null }> {
+    const rows = await this.sql.query<{ shop_found: boolean; stored: boolean; delivery_id: string | null }>`
+      WITH shop AS (${shopQuery})${delivery ?? Prisma.empty}, saved AS (
         INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
           "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
         SELECT ${randomUUID()}::uuid, shop.id, ${input.source}::"CartSnapshotSource", ${input.checkoutToken}, ${input.cartToken}, ${input.urlToken},
           ${input.currency}, ${input.totalMinor}, ${input.subtotalMinor}, ${input.taxMinor}, ${input.shippingMinor}, ${input.discountMinor},
           ${JSON.stringify(input.lines)}::jsonb, ${input.observedAt}, ${input.receivedAt}, ${input.expiresAt}
-        FROM shop
+        FROM shop ${delivery ? Prisma.sql`WHERE EXISTS (SELECT 1 FROM delivery)` : Prisma.empty}
         ON CONFLICT ("shopId", source, "checkoutToken") DO UPDATE SET
           "cartToken" = COALESCE(EXCLUDED."cartToken", "CartSnapshot"."cartToken"),
           "urlToken" = COALESCE(EXCLUDED."urlToken", "CartSnapshot"."urlToken"),
@@ -82,8 +112,9 @@ export class CartSnapshotRepository {
         WHERE "CartSnapshot"."observedAt" <= EXCLUDED."observedAt"
         RETURNING 1
       )
-      SELECT EXISTS (SELECT 1 FROM shop) AS shop_found, EXISTS (SELECT 1 FROM saved) AS stored`;
-    return { shopFound: rows[0]!.shop_found, stored: rows[0]!.stored };
+      SELECT EXISTS (SELECT 1 FROM shop) AS shop_found, EXISTS (SELECT 1 FROM saved) AS stored,
+        ${delivery ? Prisma.sql`(SELECT id FROM delivery)` : Prisma.sql`NULL::text`} AS delivery_id`;
+    return { shopFound: rows[0]!.shop_found, stored: rows[0]!.stored, deliveryId: rows[0]!.delivery_id };
   }
 
   /**

@@ -26,6 +26,21 @@ export function checkoutSnapshotTopic(): TopicHandler<z.infer<typeof checkoutWeb
       // The checkout holds the buyer's email and addresses: the delivery row keeps only what identifies the cart.
       return { ok: true, value, stored: { token: value.token, cart_token: value.cart_token ?? null, updated_at: value.updated_at ?? null, lines: value.line_items.length } };
     },
+    async applyRecordingDelivery(value, { repos, shopDomain, delivery, now }) {
+      const snapshot = snapshotOfCheckoutWebhook(value);
+      if (!snapshot.ok) return undefined;
+      const recorded = await repos.cartSnapshots.saveForInstalledShopRecordingDelivery(shopDomain, toSnapshotInput(snapshot.draft, now), delivery, {
+        stored: 'cart_snapshot_stored',
+        notInstalled: 'ignored_shop_not_installed',
+      });
+      if (!recorded) return null;
+      if (recorded.saved === 'shop_not_installed') return { outcome: 'ignored_shop_not_installed' };
+      if (recorded.saved === 'stored') return { outcome: 'cart_snapshot_stored' };
+      // Out of order (a newer description was stored first): rare, and only the delivery's record is
+      // corrected; a crash before this leaves it saying stored, which its snapshot row contradicts.
+      await repos.shopifyWebhookDeliveries.finish(recorded.deliveryId, 'cart_snapshot_older_than_stored', now);
+      return { outcome: 'cart_snapshot_older_than_stored' };
+    },
     async apply(value, { repos, shopDomain, now }) {
       const snapshot = snapshotOfCheckoutWebhook(value);
       if (!snapshot.ok) {

@@ -8,6 +8,8 @@ import { parseBoundedJson } from '../../lib/json-body';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { ShopifyWebhookValidator } from '../../shopify/webhook-validation';
 import type { Transactor } from '../../db/transactor';
+import type { NewShopifyWebhookDelivery } from '../../db/repositories/shopify-webhook-deliveries';
+import type { ShopDomain } from '../../lib/ids';
 import { checkoutSnapshotTopic } from './checkout-topics';
 import { productChanged, productDeleted } from './products';
 import { appUninstalled, customersDataRequest, customersRedact, shopRedact, type TopicHandler, type TopicOutcome } from './topics';
@@ -116,22 +118,41 @@ export class HandleShopifyWebhook {
       const recorded = await repos.shopifyWebhookDeliveries.recordIfNew({ ...delivery, payload: { request: stored }, outcome });
       result = { outcome: recorded ? outcome : 'duplicate' };
     } else {
-      // Recorded first, under its webhook id, in the transaction that applies it: a redelivery is
-      // never applied again (a checkout's snapshot must not go back to an older body).
-      const { transactor } = this.deps;
-      const inTransaction = handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
-      result = await inTransaction(async (tx): Promise<TopicOutcome> => {
-        const recorded = await tx.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
-        if (!recorded) return { outcome: 'duplicate' };
-        const applied = await handler.apply(parsed.value, { repos: tx, shopDomain, deliveryId: recorded.id, now });
-        const payload: Prisma.InputJsonValue | undefined =
-          applied.payload === undefined ? undefined : { request: stored, ...(applied.payload as Prisma.InputJsonObject) };
-        await tx.shopifyWebhookDeliveries.finish(recorded.id, applied.outcome, now, payload);
-        return applied;
-      });
+      result = (await this.applyRecordingDelivery(handler, parsed.value, { ...delivery, payload: { request: stored } }, shopDomain, now)) ?? (await this.applyInTransaction(handler, parsed.value, stored, delivery, shopDomain, now));
     }
     this.deps.logger.info({ topic, shop: shopDomain, webhookId, outcome: result.outcome }, 'Shopify webhook');
     return { status: 200, body: { received: true, outcome: result.outcome } };
+  }
+
+  /** The topic's work in the statement that records the delivery, where the topic can (TopicHandler). */
+  private async applyRecordingDelivery<T>(handler: TopicHandler<T>, value: T, delivery: NewShopifyWebhookDelivery, shopDomain: ShopDomain, now: Date): Promise<TopicOutcome | undefined> {
+    if (!handler.applyRecordingDelivery) return undefined;
+    const applied = await handler.applyRecordingDelivery(value, { repos: this.deps.transactor.repos, shopDomain, delivery, now });
+    return applied === null ? { outcome: 'duplicate' } : applied;
+  }
+
+  private async applyInTransaction<T>(
+    handler: TopicHandler<T>,
+    value: T,
+    stored: Prisma.InputJsonValue,
+    delivery: { webhookId: string; topic: string },
+    shopDomain: ShopDomain,
+    now: Date,
+  ): Promise<TopicOutcome> {
+    const { webhookId, topic } = delivery;
+    // Recorded first, under its webhook id, in the transaction that applies it: a redelivery is
+    // never applied again (a checkout's snapshot must not go back to an older body).
+    const { transactor } = this.deps;
+    const inTransaction = handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
+    return inTransaction(async (tx): Promise<TopicOutcome> => {
+      const recorded = await tx.shopifyWebhookDeliveries.recordIfNew({ webhookId, shopDomain, topic, payload: { request: stored }, receivedAt: now });
+      if (!recorded) return { outcome: 'duplicate' };
+      const applied = await handler.apply(value, { repos: tx, shopDomain, deliveryId: recorded.id, now });
+      const payload: Prisma.InputJsonValue | undefined =
+        applied.payload === undefined ? undefined : { request: stored, ...(applied.payload as Prisma.InputJsonObject) };
+      await tx.shopifyWebhookDeliveries.finish(recorded.id, applied.outcome, now, payload);
+      return applied;
+    });
   }
 }
 
