@@ -12,6 +12,8 @@ export interface SqlRunner {
   query<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   /** The number of rows the statement changed. */
   execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /** Whether every statement runs in one transaction (a lock taken by one is held for the next ones). */
+  readonly inTransaction: boolean;
 }
 
 const INT8 = 20;
@@ -58,8 +60,9 @@ function runOn(target: Pool | PoolClient, names: StatementNames | undefined) {
   };
 }
 
-function runner(run: ReturnType<typeof runOn>): SqlRunner {
+function runner(run: ReturnType<typeof runOn>, inTransaction: boolean): SqlRunner {
   return {
+    inTransaction,
     async query<T>(strings: TemplateStringsArray, ...values: unknown[]) {
       return (await run(strings, values)).rows as T[];
     },
@@ -71,16 +74,17 @@ function runner(run: ReturnType<typeof runOn>): SqlRunner {
 
 /** Each statement on its own connection from the pool, committed on its own. */
 export function poolSql(pool: Pool, names?: StatementNames): SqlRunner {
-  return runner(runOn(pool, names));
+  return runner(runOn(pool, names), false);
 }
 
 /** Every statement on one connection: a transaction the caller began on it (Transactor.runSql). */
 export function clientSql(client: PoolClient, names?: StatementNames): SqlRunner {
-  return runner(runOn(client, names));
+  return runner(runOn(client, names), true);
 }
 
 export function transactionSql(tx: Prisma.TransactionClient): SqlRunner {
   return {
+    inTransaction: true,
     query<T>(strings: TemplateStringsArray, ...values: unknown[]) {
       return tx.$queryRaw<T[]>(Prisma.sql(strings, ...values));
     },

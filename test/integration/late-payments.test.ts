@@ -96,4 +96,28 @@ describe('money after a decision', () => {
     expect(flexRefunds(kept.checkoutId)).toHaveLength(0);
     expect((await row(returned.session.id)).rejectionMessage).toMatch(/paid this checkout twice/);
   });
+
+  it('a Flex event takes its payment’s group lock where it finds the payment, the lock every decision of the group takes', async () => {
+    // Across connections only: the embedded database has one session, in which the lock always succeeds.
+    if (process.env.TEST_DATABASE !== 'postgres') return;
+    const { session, checkoutId } = await startCheckout(h, shop, { amount: '21.00', group: `lock-${Date.now()}` });
+    const payment = await row(session.id);
+    const { transactor, database } = h.components;
+    // What a decision under the group's lock would wait for, asked from another connection.
+    const groupFree = async () => {
+      const { rows } = await database.pool.query<{ free: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS free', [`${payment.shopId}:${payment.groupId}`]);
+      return rows[0]!.free;
+    };
+    const seen = await transactor.runSql(async (repos) => {
+      const otherMode = await repos.payments.findByFlexCheckoutSessionNotingEvent(payment.shopId as any, checkoutId as any, true, { type: 'flex_webhook', detail: {} });
+      const freeAfterOtherMode = await groupFree();
+      const found = await repos.payments.findByFlexCheckoutSessionNotingEvent(payment.shopId as any, checkoutId as any, false, { type: 'flex_webhook', detail: { test: 'lock' } });
+      return { otherMode: otherMode?.id, freeAfterOtherMode, found: found?.id, freeAfterFound: await groupFree() };
+    });
+    // Found either way; noted and locked only for the payment's own mode.
+    expect(seen).toEqual({ otherMode: payment.id, freeAfterOtherMode: true, found: payment.id, freeAfterFound: false });
+    expect(await groupFree()).toBe(true);
+    const noted = (await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook');
+    expect(noted.map((e) => e.detail)).toEqual([{ test: 'lock' }]);
+  });
 });

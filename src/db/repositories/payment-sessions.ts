@@ -47,7 +47,19 @@ export type FinalDecision =
   | { status: 'RESOLVED'; authorizationExpiresAt: Date | null }
   | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
 
+/** The advisory lock of a payment group (lockGroup), in JavaScript and as SQL over a PaymentSession row named payment. */
+function groupLockKey(shopId: string, groupId: string): string {
+  return `${shopId}:${groupId}`;
+}
+const groupLockKeySql = Prisma.sql`payment."shopId"::text || ':' || payment."groupId"`;
+
 export class PaymentSessionRepository {
+  /**
+   * Group locks taken by a statement that did more (findByFlexCheckoutSessionNotingEvent): held until
+   * the transaction ends, which these repositories do not outlive (one set per transaction).
+   */
+  private readonly groupLocksHeld = new Set<string>();
+
   constructor(
     private readonly db: DbClient,
     private readonly sql: SqlRunner,
@@ -123,6 +135,38 @@ export class PaymentSessionRepository {
     const rows = await this.sql.query<PaymentSession>`
       SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}`;
     return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * The payment of a Flex checkout session, for a signed Flex event about it, in one statement that
+   * also, when the payment is of the event's mode (`test`), notes the event on its timeline and takes
+   * its group's lock (lockGroup), which a decision that follows in the transaction then need not take
+   * again: on every payment's webhook, one round trip instead of three. The row is as read before the
+   * lock, as a read before lockGroup would be; what a decision reads under the lock comes after.
+   * Only in a transaction (the lock would not outlive the statement).
+   */
+  async findByFlexCheckoutSessionNotingEvent(
+    shopId: ShopId,
+    flexCheckoutSessionId: FlexCheckoutSessionId,
+    test: boolean,
+    event: { type: string; detail: Prisma.InputJsonValue },
+  ): Promise<PaymentSessionRecord | null> {
+    if (!this.sql.inTransaction) throw new Error('findByFlexCheckoutSessionNotingEvent takes a transaction lock: call it in a transaction');
+    const rows = await this.sql.query<PaymentSession & { group_locked: number }>`
+      WITH payment AS (
+        SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}
+      ), noted AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb, ${new Date()} FROM payment WHERE test = ${test}
+      ), locked AS (
+        SELECT pg_advisory_xact_lock(hashtextextended(${groupLockKeySql}, 0)) FROM payment WHERE test = ${test}
+      )
+      SELECT payment.*, (SELECT count(*) FROM locked)::int AS group_locked FROM payment`;
+    const row = rows[0];
+    if (!row) return null;
+    const { group_locked: groupLocked, ...payment } = row;
+    if (groupLocked === 1) this.groupLocksHeld.add(groupLockKey(payment.shopId, payment.groupId));
+    return toRecord(payment);
   }
 
   /**
@@ -216,7 +260,9 @@ export class PaymentSessionRepository {
    * transaction ends, so two Flex checkouts of one group paid at once cannot both be resolved.
    */
   async lockGroup(shopId: ShopId, groupId: string): Promise<void> {
-    await this.sql.query`SELECT pg_advisory_xact_lock(hashtextextended(${`${shopId}:${groupId}`}, 0))::text AS locked`;
+    const key = groupLockKey(shopId, groupId);
+    if (this.groupLocksHeld.has(key)) return;
+    await this.sql.query`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`;
   }
 
   /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */

@@ -40,7 +40,11 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       if (typeof checkout.test_mode === 'boolean' && checkout.test_mode !== (mode === 'TEST')) return 'mode_mismatch';
 
       const checkoutId = flexCheckoutSessionId(checkout.checkout_session_id);
-      let payment = await repos.payments.findByFlexCheckoutSession(shopId, checkoutId);
+      const test = mode === 'TEST';
+      const noted = { type: 'flex_webhook', detail: { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status } };
+      // Found, noted on its timeline and its group locked in one statement, when of this mode.
+      let payment = await repos.payments.findByFlexCheckoutSessionNotingEvent(shopId, checkoutId, test, noted);
+      const isNoted = payment !== null;
       // The checkout may have been created by a request that died before recording its id.
       if (!payment && checkout.client_reference_id) {
         const candidate = await repos.payments.findByShopifyId(shopId, shopifySessionId(checkout.client_reference_id));
@@ -48,9 +52,9 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       }
       if (!payment) return 'unknown_checkout_session';
       // Test and live never cross: only the endpoint of the payment's own mode may move it.
-      if (payment.test !== (mode === 'TEST')) return 'mode_mismatch';
+      if (payment.test !== test) return 'mode_mismatch';
       addLogContext({ paymentSessionId: payment.id });
-      await repos.payments.addEvent(payment.id, 'flex_webhook', { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status });
+      if (!isNoted) await repos.payments.addEvent(payment.id, noted.type, noted.detail);
       const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);
       return result.applied ? 'applied' : result.reason;
