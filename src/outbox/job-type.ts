@@ -1,6 +1,6 @@
 import type { Prisma } from '@prisma/client';
 import type { z } from 'zod';
-import type { JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { JobRecord, JobRepository, NewJob } from '../db/repositories/jobs';
 
 /**
  * One kind of outbox job and the shape of its payload. The payload is checked against the schema
@@ -25,7 +25,12 @@ export interface EnqueueOptions {
 }
 
 export function enqueueJob<P>(jobs: JobRepository, type: JobType<P>, payload: P, options: EnqueueOptions): Promise<JobRecord> {
-  return jobs.enqueue({
+  return jobs.enqueue(newJob(type, payload, options));
+}
+
+/** The row of a job of this type, for a statement that writes it with other rows (payment-sessions.ts). */
+export function newJob<P>(type: JobType<P>, payload: P, options: EnqueueOptions): NewJob {
+  return {
     kind: type.kind,
     dedupeKey: options.dedupeKey,
     payload: type.payload.parse(payload) as Prisma.InputJsonValue,
@@ -33,7 +38,7 @@ export function enqueueJob<P>(jobs: JobRepository, type: JobType<P>, payload: P,
     subjectType: options.subject?.type,
     subjectId: options.subject?.id,
     runAt: options.runAt,
-  });
+  };
 }
 
 /** The payload of a job of this type, or undefined when the row does not hold one (a foreign kind, a bad row). */

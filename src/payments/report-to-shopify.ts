@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { ClaimedJob, JobRecord, JobRepository, NewJob } from '../db/repositories/jobs';
 import type { Repositories } from '../db/repositories';
 import type { Transactor } from '../db/transactor';
 import type { PaymentId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { AppMetrics, SessionOutcome } from '../lib/metrics';
-import { defineJobType, enqueueJob } from '../outbox/job-type';
+import { defineJobType, newJob } from '../outbox/job-type';
 import { recordWhileLeaseLasts, type JobHandler, type JobResult } from '../outbox/outbox-worker';
 import type { ShopifyAccessTokens } from '../shopify/access-tokens';
 import type { MutationSubject, ShopifyPaymentsApiClient } from '../shopify/payments-api-client';
@@ -68,7 +68,12 @@ export function reportDedupeKey(mutation: SessionMutation, gid: string): string 
 }
 
 export function reportToShopify(jobs: JobRepository, kind: SessionKind, session: SessionRef, mutation: SessionMutation, variables: Record<string, unknown>, now: Date): Promise<JobRecord> {
-  return enqueueJob(jobs, REPORT_TO_SHOPIFY, { mutation, variables: { ...variables, id: session.gid }, shopId: session.shopId, subject: { type: SESSION_SUBJECT[kind], id: session.id } }, {
+  return jobs.enqueue(reportToShopifyJob(kind, session, mutation, variables, now));
+}
+
+/** The same job as a row, for the statement that writes the decision it carries (payment-outcomes.ts). */
+export function reportToShopifyJob(kind: SessionKind, session: SessionRef, mutation: SessionMutation, variables: Record<string, unknown>, now: Date): NewJob {
+  return newJob(REPORT_TO_SHOPIFY, { mutation, variables: { ...variables, id: session.gid }, shopId: session.shopId, subject: { type: SESSION_SUBJECT[kind], id: session.id } }, {
     dedupeKey: reportDedupeKey(mutation, session.gid),
     shopId: session.shopId,
     subject: { type: SESSION_SUBJECT[kind], id: session.id },

@@ -177,6 +177,15 @@ describe('the outbox of Shopify mutations', () => {
     }
   });
 
+  it('wakes the worker of a decision’s job when the decision commits, rather than at its next poll', async () => {
+    const woken: Array<string[] | undefined> = [];
+    h.components.transactor.onJobsEnqueued((kinds) => woken.push(kinds ? [...kinds] : undefined));
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '15.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery');
+    expect(woken).toContainEqual(['shopify.payments-mutation']);
+  });
+
   it('sends a decision with the shop’s offline token its claim read, without reading the token again', async () => {
     // The claim reads the token with the job (db/repositories/jobs.ts): Shopify's session storage
     // reads it through Prisma, which cost more CPU than the rest of the job (README "Performance").

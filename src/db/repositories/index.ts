@@ -52,7 +52,7 @@ export function createRepositories(db: DbClient, sql: SqlRunner, secrets: Secret
   return {
     shops: new ShopRepository(db, sql),
     flexConnections: new FlexConnectionRepository(db, sql, secrets),
-    payments: new PaymentSessionRepository(db, sql),
+    payments: new PaymentSessionRepository(db, sql, hooks),
     jobs: new JobRepository(db, sql, hooks),
     flexWebhookDeliveries: new FlexWebhookDeliveryRepository(db, sql),
     refunds: new RefundSessionRepository(db),

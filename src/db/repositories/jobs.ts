@@ -41,6 +41,20 @@ export interface NewJob {
   runAt: Date;
 }
 
+/**
+ * The insert of a job, once per dedupe key, as a statement of its own or (`onlyIf`) as a CTE of
+ * another repository's statement that writes a decision and the job that carries it together
+ * (payment-sessions.ts): one round trip for both.
+ */
+export function insertJobSql(job: NewJob, onlyIf?: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+      INSERT INTO "Job" ("kind", "dedupeKey", "payload", "shopId", "subjectType", "subjectId", "runAt", "createdAt", "updatedAt")
+      SELECT ${job.kind}, ${job.dedupeKey}, ${JSON.stringify(job.payload)}::jsonb, ${job.shopId ?? null}::uuid, ${job.subjectType ?? null},
+        ${job.subjectId ?? null}, ${job.runAt}, ${job.runAt}, ${new Date()}
+      ${onlyIf ? Prisma.sql`WHERE ${onlyIf}` : Prisma.empty}
+      ON CONFLICT ("dedupeKey") DO NOTHING`;
+}
+
 export class JobRepository {
   constructor(
     private readonly db: DbClient,
@@ -55,12 +69,7 @@ export class JobRepository {
   async enqueue(job: NewJob): Promise<JobRecord> {
     // ON CONFLICT DO NOTHING: safe inside a transaction, where a unique violation would abort it.
     // RETURNING gives the new row without reading it back; only a repeat reads the one already there.
-    const rows = await this.sql.query<JobRecord>`
-      INSERT INTO "Job" ("kind", "dedupeKey", "payload", "shopId", "subjectType", "subjectId", "runAt", "createdAt", "updatedAt")
-      VALUES (${job.kind}, ${job.dedupeKey}, ${JSON.stringify(job.payload)}::jsonb, ${job.shopId ?? null}::uuid, ${job.subjectType ?? null},
-        ${job.subjectId ?? null}, ${job.runAt}, ${job.runAt}, ${new Date()})
-      ON CONFLICT ("dedupeKey") DO NOTHING
-      RETURNING *`;
+    const rows = await this.sql.query<JobRecord>`${insertJobSql(job)} RETURNING *`;
     this.hooks.jobEnqueued(job.kind);
     if (rows[0]) return rows[0];
     const [existing] = await this.sql.query<JobRecord>`SELECT * FROM "Job" WHERE "dedupeKey" = ${job.dedupeKey}`;

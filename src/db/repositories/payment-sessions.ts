@@ -1,8 +1,9 @@
 import { Prisma, type DecisionSource, type PaymentKind, type PaymentSession } from '@prisma/client';
-import type { DbClient } from '../db-client';
+import type { CommitHooks, DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
+import { insertJobSql, type NewJob } from './jobs';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
 
@@ -63,6 +64,8 @@ export class PaymentSessionRepository {
   constructor(
     private readonly db: DbClient,
     private readonly sql: SqlRunner,
+    /** Wakes the outbox workers for a job a decision wrote (decideFinal, decidePending). */
+    private readonly hooks: Pick<CommitHooks, 'jobEnqueued'>,
   ) {}
 
   /**
@@ -235,6 +238,8 @@ export class PaymentSessionRepository {
     now: Date,
     flexCheckoutSessionId?: FlexCheckoutSessionId,
     event?: { type: string; detail: Prisma.InputJsonValue },
+    /** The outbox job that carries the decision, written only if the decision is: one round trip for both. */
+    job?: NewJob,
   ): Promise<boolean> {
     const outcome =
       decision.status === 'RESOLVED'
@@ -250,9 +255,19 @@ export class PaymentSessionRepository {
       ), event AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
         SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
-      )
+      )${this.jobOfDecision(job)}
       SELECT count(*)::int AS n FROM updated`;
-    return (rows[0]?.n ?? 0) === 1;
+    return this.decided(rows[0]?.n === 1, job);
+  }
+
+  /** The CTE that writes a decision's job when the decision (the CTE `updated`) was written. */
+  private jobOfDecision(job: NewJob | undefined): Prisma.Sql {
+    return job ? Prisma.sql`, job AS (${insertJobSql(job, Prisma.sql`EXISTS (SELECT 1 FROM updated)`)})` : Prisma.empty;
+  }
+
+  private decided(won: boolean, job: NewJob | undefined): boolean {
+    if (won && job) this.hooks.jobEnqueued(job.kind);
+    return won;
   }
 
   /**
@@ -319,13 +334,23 @@ export class PaymentSessionRepository {
     now: Date,
     nextReconcileAt: Date,
     flexCheckoutSessionId?: FlexCheckoutSessionId,
+    /** Its timeline event and the outbox job that carries it, written only if the decision is (as decideFinal). */
+    event?: { type: string; detail: Prisma.InputJsonValue },
+    job?: NewJob,
   ): Promise<boolean> {
-    const count = await this.sql.execute`
-      UPDATE "PaymentSession"
-      SET status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now},
-        "nextReconcileAt" = ${nextReconcileAt}, "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
-      WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED')`;
-    return count === 1;
+    const rows = await this.sql.query<{ n: number }>`
+      WITH updated AS (
+        UPDATE "PaymentSession"
+        SET status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now},
+          "nextReconcileAt" = ${nextReconcileAt}, "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED')
+        RETURNING id
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
+        SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
+      )${this.jobOfDecision(job)}
+      SELECT count(*)::int AS n FROM updated`;
+    return this.decided(rows[0]?.n === 1, job);
   }
 
   /**

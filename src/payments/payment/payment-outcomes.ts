@@ -1,17 +1,17 @@
 import type { Repositories } from '../../db/repositories';
-import type { JobRecord } from '../../db/repositories/jobs';
+import type { NewJob } from '../../db/repositories/jobs';
 import type { DecisionSource, PaymentSessionRecord, PaymentStatus } from '../../db/repositories/payment-sessions';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import type { FlexCheckoutSessionId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { enqueueJob } from '../../outbox/job-type';
-import { reportDedupeKey, reportToShopify, type SessionMutation } from '../report-to-shopify';
+import { reportDedupeKey, reportToShopifyJob, type SessionMutation } from '../report-to-shopify';
 import type { PaymentDecision } from './decide-payment-outcome';
 import { CANCEL_GROUP_CHECKOUTS, RETURN_LATE_PAYMENT } from './late-payment';
 
 export type ApplyResult =
-  | { applied: true; job: JobRecord }
+  | { applied: true }
   | { applied: false; reason: 'already_decided' | 'nothing_to_do' | 'needs_attention' | 'paid_after_decision' };
 
 /**
@@ -53,45 +53,57 @@ export class PaymentOutcomes {
       if (paidSibling) return this.secondPaymentOfGroup(repos, payment, paidSibling, source, now, flexCheckoutSessionId);
     }
     switch (decision.type) {
+      // Each decision is written with its timeline event and the outbox job that carries it to
+      // Shopify in one statement, only if no decision was written before.
       case 'resolve': {
-        const won = await repos.payments.decideFinal(payment.id, { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt }, source, now, flexCheckoutSessionId, {
-          type: 'decided_resolve',
-          detail: { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null },
-        });
-        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         const variables: Record<string, unknown> = {};
         if (payment.kind === 'AUTHORIZATION' && decision.authorizationExpiresAt) variables.authorizationExpiresAt = decision.authorizationExpiresAt.toISOString();
+        const won = await repos.payments.decideFinal(
+          payment.id,
+          { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt },
+          source,
+          now,
+          flexCheckoutSessionId,
+          { type: 'decided_resolve', detail: { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null } },
+          this.report(payment, 'paymentSessionResolve', variables, now),
+        );
+        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         await this.closeGroup(repos, payment, siblings, now);
         log.info('payment decided: resolve');
-        return { applied: true, job: await this.enqueue(repos, payment, 'paymentSessionResolve', variables, now) };
+        return { applied: true };
       }
       case 'reject': {
+        const reason = { code: decision.code, merchantMessage: decision.merchantMessage };
         const won = await repos.payments.decideFinal(
           payment.id,
           { status: 'REJECTED', rejectionCode: decision.code, rejectionMessage: decision.merchantMessage },
           source,
           now,
           flexCheckoutSessionId,
-          { type: 'decided_reject', detail: { source, code: decision.code, merchantMessage: decision.merchantMessage } },
+          { type: 'decided_reject', detail: { source, ...reason } },
+          this.report(payment, 'paymentSessionReject', { reason }, now),
         );
         if (!won) return { applied: false, reason: 'already_decided' };
         log.info({ code: decision.code }, 'payment decided: reject');
-        return {
-          applied: true,
-          job: await this.enqueue(repos, payment, 'paymentSessionReject', { reason: { code: decision.code, merchantMessage: decision.merchantMessage } }, now),
-        };
+        return { applied: true };
       }
       case 'pending': {
         const nextCheck = new Date(now.getTime() + this.deps.reconcileRetryMs);
-        const won = await repos.payments.decidePending(payment.id, decision.pendingExpiresAt, source, now, nextCheck, flexCheckoutSessionId);
+        const pendingExpiresAt = decision.pendingExpiresAt.toISOString();
+        const won = await repos.payments.decidePending(
+          payment.id,
+          decision.pendingExpiresAt,
+          source,
+          now,
+          nextCheck,
+          flexCheckoutSessionId,
+          { type: 'decided_pending', detail: { source, pendingExpiresAt } },
+          this.report(payment, 'paymentSessionPending', { pendingExpiresAt, reason: 'PARTNER_ACTION_REQUIRED' }, now),
+        );
         if (!won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
-        await repos.payments.addEvent(payment.id, 'decided_pending', { source, pendingExpiresAt: decision.pendingExpiresAt.toISOString() });
         await this.closeGroup(repos, payment, siblings, now);
         log.info('payment decided: pending');
-        return {
-          applied: true,
-          job: await this.enqueue(repos, payment, 'paymentSessionPending', { pendingExpiresAt: decision.pendingExpiresAt.toISOString(), reason: 'PARTNER_ACTION_REQUIRED' }, now),
-        };
+        return { applied: true };
       }
       case 'needs_attention':
         await repos.payments.addEvent(payment.id, 'needs_attention', { source, why: decision.why });
@@ -123,13 +135,15 @@ export class PaymentOutcomes {
     flexCheckoutSessionId?: FlexCheckoutSessionId,
   ): Promise<ApplyResult> {
     const merchantMessage = `The buyer paid this checkout twice with Flex; payment ${kept.shopifyId} was kept and this one is returned to the buyer.`;
-    const won = await repos.payments.decideFinal(payment.id, { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage }, source, now, flexCheckoutSessionId, {
-      type: 'decided_reject',
-      detail: { source, code: 'PROCESSING_ERROR', merchantMessage },
-    });
-    if (won) {
-      await this.enqueue(repos, payment, 'paymentSessionReject', { reason: { code: 'PROCESSING_ERROR', merchantMessage } }, now);
-    }
+    await repos.payments.decideFinal(
+      payment.id,
+      { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage },
+      source,
+      now,
+      flexCheckoutSessionId,
+      { type: 'decided_reject', detail: { source, code: 'PROCESSING_ERROR', merchantMessage } },
+      this.report(payment, 'paymentSessionReject', { reason: { code: 'PROCESSING_ERROR', merchantMessage } }, now),
+    );
     const current = (await repos.payments.findById(payment.id))!;
     if (current.status === 'REJECTED') await this.returnMoney(repos, current, `another Flex checkout of the same Shopify checkout (payment ${kept.shopifyId}) was already paid`, now);
     return { applied: false, reason: 'paid_after_decision' };
@@ -161,8 +175,9 @@ export class PaymentOutcomes {
     });
   }
 
-  private enqueue(repos: Repositories, payment: PaymentSessionRecord, mutation: SessionMutation, variables: Record<string, unknown>, now: Date): Promise<JobRecord> {
-    return reportToShopify(repos.jobs, 'payment', payment, mutation, variables, now);
+  /** The outbox job that tells Shopify a decision, written with it (decideFinal, decidePending). */
+  private report(payment: PaymentSessionRecord, mutation: SessionMutation, variables: Record<string, unknown>, now: Date): NewJob {
+    return reportToShopifyJob('payment', payment, mutation, variables, now);
   }
 }
 
