@@ -1,4 +1,4 @@
-import type { FlexMode, Prisma } from '@prisma/client';
+import { Prisma, type FlexMode } from '@prisma/client';
 import type { DbClient } from '../db-client';
 import type { SqlRunner } from '../sql';
 
@@ -37,7 +37,7 @@ export class FlexWebhookDeliveryRepository {
   }
 
   async setOutcome(id: string, outcome: string): Promise<void> {
-    await this.sql.execute`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid`;
+    await this.sql.execute`${flexDeliveryOutcomeSql(id, outcome)}`;
   }
 
   async countForShop(shopId: string, since: Date): Promise<number> {
@@ -51,4 +51,9 @@ export class FlexWebhookDeliveryRepository {
       select: { receivedAt: true, eventType: true },
     });
   }
+}
+
+/** A delivery's outcome, as a statement or (`onlyIf`) a CTE of the statement that decided it (payment-sessions.ts). */
+export function flexDeliveryOutcomeSql(id: string, outcome: string, onlyIf?: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid ${onlyIf ? Prisma.sql`AND ${onlyIf}` : Prisma.empty}`;
 }

@@ -3,6 +3,7 @@ import type { CommitHooks, DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
+import { flexDeliveryOutcomeSql } from './flex-webhook-deliveries';
 import { insertJobSql, type NewJob } from './jobs';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
@@ -47,6 +48,32 @@ export interface NewPaymentEvent {
 export type FinalDecision =
   | { status: 'RESOLVED'; authorizationExpiresAt: Date | null }
   | { status: 'REJECTED'; rejectionCode: string; rejectionMessage: string };
+
+/** What goes with a decision, in its statement, each only if the decision is written (writeDecision). */
+export interface DecisionWrite {
+  source: DecisionSource;
+  now: Date;
+  flexCheckoutSessionId?: FlexCheckoutSessionId;
+  /** Its timeline event. */
+  event?: { type: string; detail: Prisma.InputJsonValue };
+  /** The outbox job that carries it to Shopify. */
+  job?: NewJob;
+  /**
+   * For a decision that takes the buyer's money, made under the group's lock (lockGroup, taken by an
+   * earlier statement of the transaction, so this one reads what the lock's previous holder wrote):
+   * not written when another payment of the group took the money (its id is returned), and when
+   * written, `closeJob` too if another payment of the group has an open Flex checkout to cancel.
+   */
+  group?: { shopId: ShopId; groupId: string; closeJob: NewJob };
+  /** The outcome of the Flex webhook delivery that decided it. */
+  flexDeliveryOutcome?: { deliveryId: string; outcome: string };
+}
+
+export interface DecisionWritten {
+  won: boolean;
+  /** Another payment of the group that took the buyer's money (only with `group`). */
+  paidSiblingId: PaymentId | null;
+}
 
 /** The advisory lock of a payment group (lockGroup), in JavaScript and as SQL over a PaymentSession row named payment. */
 function groupLockKey(shopId: string, groupId: string): string {
@@ -228,46 +255,62 @@ export class PaymentSessionRepository {
 
   /**
    * Records a final decision, unless one was already made. The conditional update is what makes the
-   * first of buyer return, webhook and reconciler win and the others change nothing. `event` joins
-   * the timeline in the same statement, only when this decision won.
+   * first of buyer return, webhook and reconciler win and the others change nothing. What `write`
+   * adds (the timeline event, the outbox job, the group's guard) is in the same statement.
    */
-  async decideFinal(
-    id: PaymentId,
-    decision: FinalDecision,
-    source: DecisionSource,
-    now: Date,
-    flexCheckoutSessionId?: FlexCheckoutSessionId,
-    event?: { type: string; detail: Prisma.InputJsonValue },
-    /** The outbox job that carries the decision, written only if the decision is: one round trip for both. */
-    job?: NewJob,
-  ): Promise<boolean> {
+  async decideFinal(id: PaymentId, decision: FinalDecision, write: DecisionWrite): Promise<DecisionWritten> {
     const outcome =
       decision.status === 'RESOLVED'
         ? Prisma.sql`status = 'RESOLVED', "authorizationExpiresAt" = ${decision.authorizationExpiresAt}`
         : Prisma.sql`status = 'REJECTED', "rejectionCode" = ${decision.rejectionCode}, "rejectionMessage" = ${decision.rejectionMessage}`;
-    const rows = await this.sql.query<{ n: number }>`
-      WITH updated AS (
+    return this.writeDecision(id, Prisma.sql`${outcome}, "nextReconcileAt" = NULL`, Prisma.sql`('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')`, write);
+  }
+
+  /** Shopify is told "pending" while Flex finishes; the reconciler checks again at `nextReconcileAt`. As decideFinal. */
+  async decidePending(id: PaymentId, pendingExpiresAt: Date, nextReconcileAt: Date, write: DecisionWrite): Promise<DecisionWritten> {
+    return this.writeDecision(
+      id,
+      Prisma.sql`status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "nextReconcileAt" = ${nextReconcileAt}`,
+      Prisma.sql`('RECEIVED', 'CHECKOUT_CREATED')`,
+      write,
+    );
+  }
+
+  /**
+   * One statement for a decision and everything that goes with it, each written only if the decision
+   * is: the payment's row (`set`, from one of `fromStatuses`), its timeline event, its outbox job, and
+   * for a decision that takes the buyer's money, the group's guard and the job that closes the group.
+   */
+  private async writeDecision(id: PaymentId, set: Prisma.Sql, fromStatuses: Prisma.Sql, write: DecisionWrite): Promise<DecisionWritten> {
+    const { group, event, job } = write;
+    const decided = Prisma.sql`EXISTS (SELECT 1 FROM updated)`;
+    const others = group ? Prisma.sql`"shopId" = ${group.shopId}::uuid AND "groupId" = ${group.groupId} AND id <> ${id}::uuid` : Prisma.empty;
+    const rows = await this.sql.query<{ n: number; paid_sibling_id: string | null }>`
+      WITH ${group ? Prisma.sql`paid_sibling AS (SELECT id FROM "PaymentSession" WHERE ${others} AND status IN ('RESOLVED', 'PENDING') LIMIT 1),` : Prisma.empty}
+      updated AS (
         UPDATE "PaymentSession"
-        SET ${outcome}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now}, "nextReconcileAt" = NULL,
-          "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
-        WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')
+        SET ${set}, "decisionSource" = ${write.source}::"DecisionSource", "decidedAt" = ${write.now},
+          "flexCheckoutSessionId" = coalesce(${write.flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
+        WHERE id = ${id}::uuid AND status IN ${fromStatuses} ${group ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM paid_sibling)` : Prisma.empty}
         RETURNING id
       ), event AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
         SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
-      )${this.jobOfDecision(job)}
-      SELECT count(*)::int AS n FROM updated`;
-    return this.decided(rows[0]?.n === 1, job);
-  }
-
-  /** The CTE that writes a decision's job when the decision (the CTE `updated`) was written. */
-  private jobOfDecision(job: NewJob | undefined): Prisma.Sql {
-    return job ? Prisma.sql`, job AS (${insertJobSql(job, Prisma.sql`EXISTS (SELECT 1 FROM updated)`)})` : Prisma.empty;
-  }
-
-  private decided(won: boolean, job: NewJob | undefined): boolean {
+      )${job ? Prisma.sql`, job AS (${insertJobSql(job, decided)})` : Prisma.empty}${
+        group
+          ? Prisma.sql`, close_group AS (${insertJobSql(
+              group.closeJob,
+              Prisma.sql`${decided} AND EXISTS (SELECT 1 FROM "PaymentSession" WHERE ${others} AND status = 'CHECKOUT_CREATED' AND "flexCheckoutSessionId" IS NOT NULL)`,
+            )} RETURNING kind)`
+          : Prisma.empty
+      }${write.flexDeliveryOutcome ? Prisma.sql`, delivery AS (${flexDeliveryOutcomeSql(write.flexDeliveryOutcome.deliveryId, write.flexDeliveryOutcome.outcome, decided)})` : Prisma.empty}
+      SELECT (SELECT count(*) FROM updated)::int AS n,
+        ${group ? Prisma.sql`(SELECT id::text FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_id${group ? Prisma.sql`, (SELECT count(*) FROM close_group)::int AS closed` : Prisma.empty}`;
+    const row = rows[0] as { n: number; paid_sibling_id: string | null; closed?: number } | undefined;
+    const won = row?.n === 1;
     if (won && job) this.hooks.jobEnqueued(job.kind);
-    return won;
+    if (won && row?.closed) this.hooks.jobEnqueued(group!.closeJob.kind);
+    return { won, paidSiblingId: (row?.paid_sibling_id ?? null) as PaymentId | null };
   }
 
   /**
@@ -287,16 +330,6 @@ export class PaymentSessionRepository {
       WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid AND status IN ('RESOLVED', 'PENDING')
       LIMIT 1`;
     return rows[0] ? toRecord(rows[0]) : null;
-  }
-
-  /**
-   * The group's other payments, whatever their state: a decision under the group's lock reads them
-   * once, for a paid one and for the open checkouts to cancel (one round trip instead of two).
-   */
-  async othersInGroup(payment: Pick<PaymentSessionRecord, 'id' | 'shopId' | 'groupId'>): Promise<PaymentSessionRecord[]> {
-    const rows = await this.sql.query<PaymentSession>`
-      SELECT * FROM "PaymentSession" WHERE "shopId" = ${payment.shopId}::uuid AND "groupId" = ${payment.groupId} AND id <> ${payment.id}::uuid`;
-    return rows.map(toRecord);
   }
 
   /** The group's other payments whose Flex checkout the buyer could still pay. */
@@ -327,32 +360,6 @@ export class PaymentSessionRepository {
    * (found by the webhook through its client reference) is otherwise never recorded, and nothing would
    * look at the payment again.
    */
-  async decidePending(
-    id: PaymentId,
-    pendingExpiresAt: Date,
-    source: DecisionSource,
-    now: Date,
-    nextReconcileAt: Date,
-    flexCheckoutSessionId?: FlexCheckoutSessionId,
-    /** Its timeline event and the outbox job that carries it, written only if the decision is (as decideFinal). */
-    event?: { type: string; detail: Prisma.InputJsonValue },
-    job?: NewJob,
-  ): Promise<boolean> {
-    const rows = await this.sql.query<{ n: number }>`
-      WITH updated AS (
-        UPDATE "PaymentSession"
-        SET status = 'PENDING', "pendingExpiresAt" = ${pendingExpiresAt}, "decisionSource" = ${source}::"DecisionSource", "decidedAt" = ${now},
-          "nextReconcileAt" = ${nextReconcileAt}, "flexCheckoutSessionId" = coalesce(${flexCheckoutSessionId ?? null}, "flexCheckoutSessionId"), "updatedAt" = ${new Date()}
-        WHERE id = ${id}::uuid AND status IN ('RECEIVED', 'CHECKOUT_CREATED')
-        RETURNING id
-      ), event AS (
-        INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
-        SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
-      )${this.jobOfDecision(job)}
-      SELECT count(*)::int AS n FROM updated`;
-    return this.decided(rows[0]?.n === 1, job);
-  }
-
   /**
    * What Shopify acknowledged, and its timeline event, in one statement; false when the payment is
    * gone. A late "pending" acknowledgement (`pendingOnly`) does not hide a final state Shopify

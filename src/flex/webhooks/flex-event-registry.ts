@@ -25,7 +25,11 @@ export interface FlexEventContext {
  */
 export interface FlexEventHandler<P = undefined> {
   prepare?(context: FlexEventContext): Promise<P>;
-  apply(context: FlexEventContext & { repos: Repositories; prepared: P }): Promise<string>;
+  /**
+   * The outcome to record on the delivery (`deliveryId`, recorded in this transaction), or word that
+   * `apply` recorded it itself, in a statement that did more (one round trip fewer on every payment).
+   */
+  apply(context: FlexEventContext & { repos: Repositories; prepared: P; deliveryId: string }): Promise<string | { outcome: string; recordedOnDelivery: true }>;
   /**
    * Every statement `apply` reaches is SQL as written, so the delivery's transaction runs on a pg
    * connection of its own (Transactor.runSql) instead of Prisma's: for the events of every payment.

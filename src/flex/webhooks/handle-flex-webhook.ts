@@ -107,7 +107,8 @@ export class HandleFlexWebhook {
         receivedAt: this.deps.clock.now(),
       });
       if (!delivery) return 'duplicate';
-      const result = handler ? await handler.apply({ ...context, repos: tx, prepared }) : 'ignored';
+      const result = handler ? await handler.apply({ ...context, repos: tx, prepared, deliveryId: delivery.id }) : 'ignored';
+      if (typeof result !== 'string') return result.outcome;
       await tx.flexWebhookDeliveries.setOutcome(delivery.id, result);
       return result;
     });

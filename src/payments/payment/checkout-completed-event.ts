@@ -34,7 +34,7 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       }
     },
 
-    async apply({ repos, shopId, mode, event, prepared }) {
+    async apply({ repos, shopId, mode, event, prepared, deliveryId }) {
       const checkout = prepared ?? checkoutOf(event);
       if (!checkout) return 'unparseable_checkout_session';
       if (typeof checkout.test_mode === 'boolean' && checkout.test_mode !== (mode === 'TEST')) return 'mode_mismatch';
@@ -56,8 +56,9 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       addLogContext({ paymentSessionId: payment.id });
       if (!isNoted) await repos.payments.addEvent(payment.id, noted.type, noted.detail);
       const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
-      const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId);
-      return result.applied ? 'applied' : result.reason;
+      // An applied decision records the delivery's outcome in its own statement.
+      const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId, deliveryId);
+      return result.applied ? { outcome: 'applied', recordedOnDelivery: true } : result.reason;
     },
   };
 }

@@ -1,11 +1,12 @@
+import type { Prisma } from '@prisma/client';
 import type { Repositories } from '../../db/repositories';
 import type { NewJob } from '../../db/repositories/jobs';
-import type { DecisionSource, PaymentSessionRecord, PaymentStatus } from '../../db/repositories/payment-sessions';
+import type { DecisionSource, DecisionWrite, PaymentSessionRecord, PaymentStatus } from '../../db/repositories/payment-sessions';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
-import type { FlexCheckoutSessionId } from '../../lib/ids';
+import type { FlexCheckoutSessionId, PaymentId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
-import { enqueueJob } from '../../outbox/job-type';
+import { enqueueJob, newJob } from '../../outbox/job-type';
 import { reportDedupeKey, reportToShopifyJob, type SessionMutation } from '../report-to-shopify';
 import type { PaymentDecision } from './decide-payment-outcome';
 import { CANCEL_GROUP_CHECKOUTS, RETURN_LATE_PAYMENT } from './late-payment';
@@ -41,67 +42,80 @@ export class PaymentOutcomes {
     return this.deps.transactor.runSql((repos) => this.applyWithin(repos, payment, decision, source));
   }
 
-  /** The same, inside a caller's transaction (the webhook records its delivery in the same one). */
-  async applyWithin(repos: Repositories, payment: PaymentSessionRecord, decision: PaymentDecision, source: DecisionSource, flexCheckoutSessionId?: FlexCheckoutSessionId): Promise<ApplyResult> {
+  /**
+   * The same, inside a caller's transaction. The Flex webhook records its delivery in the same one,
+   * and passes `flexDeliveryId`: the outcome "applied" is then recorded on the delivery in the
+   * decision's statement (`ApplyResult.applied`), and any other outcome is the caller's to record.
+   */
+  async applyWithin(
+    repos: Repositories,
+    payment: PaymentSessionRecord,
+    decision: PaymentDecision,
+    source: DecisionSource,
+    flexCheckoutSessionId?: FlexCheckoutSessionId,
+    flexDeliveryId?: string,
+  ): Promise<ApplyResult> {
     const now = this.deps.clock.now();
     const log = this.deps.logger.child({ paymentSessionId: payment.id, shopifyPaymentSessionId: payment.shopifyId, source });
-    let siblings: PaymentSessionRecord[] = [];
-    if (decision.type === 'resolve' || decision.type === 'pending') {
-      await repos.payments.lockGroup(payment.shopId, payment.groupId);
-      siblings = await repos.payments.othersInGroup(payment);
-      const paidSibling = siblings.find((other) => other.status === 'RESOLVED' || other.status === 'PENDING');
-      if (paidSibling) return this.secondPaymentOfGroup(repos, payment, paidSibling, source, now, flexCheckoutSessionId);
-    }
+    // Each decision is written with its timeline event and the outbox job that carries it to Shopify
+    // in one statement, only if no decision was written before (and a delivery's outcome with it).
+    const write = (event: { type: string; detail: Prisma.InputJsonValue }, job: NewJob): DecisionWrite => ({
+      source,
+      now,
+      flexCheckoutSessionId,
+      event,
+      job,
+      flexDeliveryOutcome: flexDeliveryId ? { deliveryId: flexDeliveryId, outcome: 'applied' } : undefined,
+    });
+    // A decision that takes the buyer's money is made under the group's lock, and only if no other
+    // payment of the group took it; it closes the group's other open Flex checkouts.
+    const inGroup = (w: DecisionWrite): DecisionWrite => ({ ...w, group: { shopId: payment.shopId, groupId: payment.groupId, closeJob: this.closeGroupJob(payment, now) } });
+    if (decision.type === 'resolve' || decision.type === 'pending') await repos.payments.lockGroup(payment.shopId, payment.groupId);
     switch (decision.type) {
-      // Each decision is written with its timeline event and the outbox job that carries it to
-      // Shopify in one statement, only if no decision was written before.
       case 'resolve': {
         const variables: Record<string, unknown> = {};
         if (payment.kind === 'AUTHORIZATION' && decision.authorizationExpiresAt) variables.authorizationExpiresAt = decision.authorizationExpiresAt.toISOString();
-        const won = await repos.payments.decideFinal(
+        const written = await repos.payments.decideFinal(
           payment.id,
           { status: 'RESOLVED', authorizationExpiresAt: decision.authorizationExpiresAt },
-          source,
-          now,
-          flexCheckoutSessionId,
-          { type: 'decided_resolve', detail: { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null } },
-          this.report(payment, 'paymentSessionResolve', variables, now),
+          inGroup(
+            write(
+              { type: 'decided_resolve', detail: { source, authorizationExpiresAt: decision.authorizationExpiresAt?.toISOString() ?? null } },
+              this.report(payment, 'paymentSessionResolve', variables, now),
+            ),
+          ),
         );
-        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
-        await this.closeGroup(repos, payment, siblings, now);
+        if (written.paidSiblingId) return this.secondPaymentOfGroup(repos, payment, written.paidSiblingId, source, now, flexCheckoutSessionId);
+        if (!written.won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         log.info('payment decided: resolve');
         return { applied: true };
       }
       case 'reject': {
         const reason = { code: decision.code, merchantMessage: decision.merchantMessage };
-        const won = await repos.payments.decideFinal(
+        const written = await repos.payments.decideFinal(
           payment.id,
           { status: 'REJECTED', rejectionCode: decision.code, rejectionMessage: decision.merchantMessage },
-          source,
-          now,
-          flexCheckoutSessionId,
-          { type: 'decided_reject', detail: { source, ...reason } },
-          this.report(payment, 'paymentSessionReject', { reason }, now),
+          write({ type: 'decided_reject', detail: { source, ...reason } }, this.report(payment, 'paymentSessionReject', { reason }, now)),
         );
-        if (!won) return { applied: false, reason: 'already_decided' };
+        if (!written.won) return { applied: false, reason: 'already_decided' };
         log.info({ code: decision.code }, 'payment decided: reject');
         return { applied: true };
       }
       case 'pending': {
-        const nextCheck = new Date(now.getTime() + this.deps.reconcileRetryMs);
         const pendingExpiresAt = decision.pendingExpiresAt.toISOString();
-        const won = await repos.payments.decidePending(
+        const written = await repos.payments.decidePending(
           payment.id,
           decision.pendingExpiresAt,
-          source,
-          now,
-          nextCheck,
-          flexCheckoutSessionId,
-          { type: 'decided_pending', detail: { source, pendingExpiresAt } },
-          this.report(payment, 'paymentSessionPending', { pendingExpiresAt, reason: 'PARTNER_ACTION_REQUIRED' }, now),
+          new Date(now.getTime() + this.deps.reconcileRetryMs),
+          inGroup(
+            write(
+              { type: 'decided_pending', detail: { source, pendingExpiresAt } },
+              this.report(payment, 'paymentSessionPending', { pendingExpiresAt, reason: 'PARTNER_ACTION_REQUIRED' }, now),
+            ),
+          ),
         );
-        if (!won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
-        await this.closeGroup(repos, payment, siblings, now);
+        if (written.paidSiblingId) return this.secondPaymentOfGroup(repos, payment, written.paidSiblingId, source, now, flexCheckoutSessionId);
+        if (!written.won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
         log.info('payment decided: pending');
         return { applied: true };
       }
@@ -129,20 +143,18 @@ export class PaymentOutcomes {
   private async secondPaymentOfGroup(
     repos: Repositories,
     payment: PaymentSessionRecord,
-    kept: PaymentSessionRecord,
+    keptId: PaymentId,
     source: DecisionSource,
     now: Date,
     flexCheckoutSessionId?: FlexCheckoutSessionId,
   ): Promise<ApplyResult> {
+    const kept = (await repos.payments.findById(keptId))!;
     const merchantMessage = `The buyer paid this checkout twice with Flex; payment ${kept.shopifyId} was kept and this one is returned to the buyer.`;
+    const reason = { code: 'PROCESSING_ERROR' as const, merchantMessage };
     await repos.payments.decideFinal(
       payment.id,
       { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: merchantMessage },
-      source,
-      now,
-      flexCheckoutSessionId,
-      { type: 'decided_reject', detail: { source, code: 'PROCESSING_ERROR', merchantMessage } },
-      this.report(payment, 'paymentSessionReject', { reason: { code: 'PROCESSING_ERROR', merchantMessage } }, now),
+      { source, now, flexCheckoutSessionId, event: { type: 'decided_reject', detail: { source, ...reason } }, job: this.report(payment, 'paymentSessionReject', { reason }, now) },
     );
     const current = (await repos.payments.findById(payment.id))!;
     if (current.status === 'REJECTED') await this.returnMoney(repos, current, `another Flex checkout of the same Shopify checkout (payment ${kept.shopifyId}) was already paid`, now);
@@ -163,11 +175,11 @@ export class PaymentOutcomes {
 
   /**
    * The group is paid: its other open Flex checkouts are canceled, so the buyer cannot pay twice.
-   * `siblings` were read under the group's lock; the job reads them again when it runs.
+   * Written with the decision when another payment of the group has one (decideFinal's `group`); the
+   * job reads them again when it runs.
    */
-  private async closeGroup(repos: Repositories, payment: PaymentSessionRecord, siblings: PaymentSessionRecord[], now: Date): Promise<void> {
-    if (!siblings.some((other) => other.status === 'CHECKOUT_CREATED' && other.flexCheckoutSessionId)) return;
-    await enqueueJob(repos.jobs, CANCEL_GROUP_CHECKOUTS, { paymentId: payment.id }, {
+  private closeGroupJob(payment: PaymentSessionRecord, now: Date): NewJob {
+    return newJob(CANCEL_GROUP_CHECKOUTS, { paymentId: payment.id }, {
       dedupeKey: `${CANCEL_GROUP_CHECKOUTS.kind}:${payment.id}`,
       shopId: payment.shopId,
       subject: { type: 'payment_session', id: payment.id },
