@@ -17,7 +17,8 @@ import { nextRetry, type RetryPolicy } from './retry-policy';
  * - failed: a permanent failure; a person must look ("needs attention").
  */
 export type JobResult =
-  | { status: 'succeeded'; result?: Prisma.InputJsonValue }
+  /** `recorded`: the handler marked the job succeeded itself, in the statement that recorded what it did. */
+  | { status: 'succeeded'; result?: Prisma.InputJsonValue; recorded?: boolean }
   | { status: 'retry'; error: string; retryAfterMs?: number }
   | { status: 'failed'; error: string; result?: Prisma.InputJsonValue };
 
@@ -244,7 +245,7 @@ export class OutboxWorker {
     try {
       switch (result.status) {
         case 'succeeded':
-          await record(() => this.options.jobs.markSucceeded(job.id, token, now, result.result));
+          if (!result.recorded) await record(() => this.options.jobs.markSucceeded(job.id, token, now, result.result));
           log.info('outbox job succeeded');
           return ran('succeeded');
         case 'failed':

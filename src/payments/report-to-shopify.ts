@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClaimedJob, JobRecord, JobRepository, NewJob } from '../db/repositories/jobs';
+import type { ClaimedJob, JobRecord, JobRepository, JobSucceeded, NewJob } from '../db/repositories/jobs';
 import type { Repositories } from '../db/repositories';
 import type { Transactor } from '../db/transactor';
 import type { PaymentId } from '../lib/ids';
@@ -133,8 +133,11 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
         // Counted when Shopify first takes the outcome (a repeat finds it already in that state).
         if (!outcome.alreadyInState) this.deps.metrics.sessionOutcome(KIND_OF_SUBJECT[payload.subject.type]!, outcomeOf(payload.mutation));
         // Shopify has it: a short database outage now must not make the job send it again.
-        await recordWhileLeaseLasts(job, this.deps.clock, () => this.recordAcknowledged(repos, payload, outcome.subject, outcome.alreadyInState));
-        return { status: 'succeeded', result: { state: outcome.subject?.state?.code ?? null, alreadyInState: outcome.alreadyInState } };
+        const result = { state: outcome.subject?.state?.code ?? null, alreadyInState: outcome.alreadyInState };
+        // A payment's acknowledgement marks the job succeeded in its own statement (one round trip fewer).
+        const succeeded = job.lockToken ? { id: job.id, lockToken: job.lockToken, now: this.deps.clock.now(), result } : undefined;
+        const recorded = await recordWhileLeaseLasts(job, this.deps.clock, () => this.recordAcknowledged(repos, payload, outcome.subject, outcome.alreadyInState, succeeded));
+        return { status: 'succeeded', result, recorded };
       case 'retry':
         return { status: 'retry', error: outcome.reason, retryAfterMs: outcome.retryAfterMs };
       case 'failed':
@@ -154,7 +157,8 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     await repos.payments.addEvent(paymentId, 'shopify_mutation_needs_attention', { mutation: payload.mutation, error, ...operationRef(kind, payload.subject.id) });
   }
 
-  private async recordAcknowledged(repos: Repositories, payload: ReportToShopifyPayload, subject: MutationSubject | null, alreadyInState: boolean): Promise<void> {
+  /** True when the job's success was recorded with it (`succeeded`, for a payment session's mutation). */
+  private async recordAcknowledged(repos: Repositories, payload: ReportToShopifyPayload, subject: MutationSubject | null, alreadyInState: boolean, succeeded?: JobSucceeded): Promise<boolean> {
     const kind = KIND_OF_SUBJECT[payload.subject.type]!;
     const state = subject?.state?.code ?? MUTATION_TARGET_STATE[payload.mutation]!;
     const sessionId = payload.subject.id;
@@ -162,18 +166,23 @@ export class ReportToShopifyJob implements JobHandler<ReportToShopifyPayload> {
     if (kind === 'payment') {
       // One statement: the state, unless a late "pending" acknowledgement would hide a final state
       // Shopify already confirmed, and the timeline event; nothing when the payment is gone.
-      const recorded = await repos.payments.recordShopifyAcknowledged(sessionId as PaymentId, state, subject?.nextAction?.context?.redirectUrl ?? null, payload.mutation === 'paymentSessionPending', {
-        type: 'shopify_acknowledged',
-        detail: event,
-      });
-      if (!recorded) return;
-    } else {
-      const paymentId = await this.paymentOf(repos, kind, sessionId);
-      if (!paymentId) return;
-      await operationSessions(repos, kind).recordShopifyState(sessionId, state);
-      await repos.payments.addEvent(paymentId, 'shopify_acknowledged', event);
+      const recorded = await repos.payments.recordShopifyAcknowledged(
+        sessionId as PaymentId,
+        state,
+        subject?.nextAction?.context?.redirectUrl ?? null,
+        payload.mutation === 'paymentSessionPending',
+        { type: 'shopify_acknowledged', detail: event },
+        succeeded,
+      );
+      if (recorded) this.deps.logger.info({ paymentSessionId: sessionId, mutation: payload.mutation, state }, 'Shopify acknowledged the payment session mutation');
+      return succeeded !== undefined;
     }
+    const paymentId = await this.paymentOf(repos, kind, sessionId);
+    if (!paymentId) return false;
+    await operationSessions(repos, kind).recordShopifyState(sessionId, state);
+    await repos.payments.addEvent(paymentId, 'shopify_acknowledged', event);
     this.deps.logger.info({ [`${kind}SessionId`]: sessionId, mutation: payload.mutation, state }, `Shopify acknowledged the ${kind} session mutation`);
+    return false;
   }
 
   private async paymentOf(repos: Repositories, kind: SessionKind, sessionId: string): Promise<PaymentId | null> {

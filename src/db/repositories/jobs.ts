@@ -55,6 +55,21 @@ export function insertJobSql(job: NewJob, onlyIf?: Prisma.Sql): Prisma.Sql {
       ON CONFLICT ("dedupeKey") DO NOTHING`;
 }
 
+/** A claimed job's success, fenced by its lease's token: as markSucceeded, or a CTE of the statement that records what the job did. */
+export interface JobSucceeded {
+  id: string;
+  lockToken: string;
+  now: Date;
+  result: Prisma.InputJsonValue | undefined;
+}
+
+export function jobSucceededSql(job: JobSucceeded): Prisma.Sql {
+  return Prisma.sql`
+      UPDATE "Job" SET status = 'SUCCEEDED', "completedAt" = ${job.now}, "lockedUntil" = NULL, "lockToken" = NULL, "lastError" = NULL,
+        result = coalesce(${jsonOrNull(job.result)}::jsonb, result), "updatedAt" = ${new Date()}
+      WHERE id = ${job.id}::uuid AND "lockToken" = ${job.lockToken} AND status = 'RUNNING'`;
+}
+
 export class JobRepository {
   constructor(
     private readonly db: DbClient,
@@ -129,10 +144,7 @@ export class JobRepository {
   // wraps each in a transaction of its own (BEGIN … COMMIT, two more round trips) and compiles it
   // anew on every call (bench/README-queries.md). The lease token fences a worker whose job was reclaimed.
   async markSucceeded(id: string, lockToken: string, now: Date, result: Prisma.InputJsonValue | undefined): Promise<boolean> {
-    const count = await this.sql.execute`
-      UPDATE "Job" SET status = 'SUCCEEDED', "completedAt" = ${now}, "lockedUntil" = NULL, "lockToken" = NULL, "lastError" = NULL,
-        result = coalesce(${jsonOrNull(result)}::jsonb, result), "updatedAt" = ${new Date()}
-      WHERE id = ${id}::uuid AND "lockToken" = ${lockToken} AND status = 'RUNNING'`;
+    const count = await this.sql.execute`${jobSucceededSql({ id, lockToken, now, result })}`;
     return count === 1;
   }
 

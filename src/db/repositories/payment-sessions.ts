@@ -4,7 +4,7 @@ import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from 
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
 import { flexDeliveryOutcomeSql } from './flex-webhook-deliveries';
-import { insertJobSql, type NewJob } from './jobs';
+import { insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
 
@@ -371,6 +371,8 @@ export class PaymentSessionRepository {
     nextActionUrl: string | null,
     pendingOnly: boolean,
     event: { type: string; detail: Prisma.InputJsonValue },
+    /** The outbox job that sent the mutation, marked succeeded in the same statement, whether or not the payment is still there. */
+    jobSucceeded?: JobSucceeded,
   ): Promise<boolean> {
     const rows = await this.sql.query<{ n: number }>`
       WITH payment AS (
@@ -381,7 +383,7 @@ export class PaymentSessionRepository {
       ), event AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
         SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb, ${new Date()} FROM payment
-      )
+      )${jobSucceeded ? Prisma.sql`, job AS (${jobSucceededSql(jobSucceeded)})` : Prisma.empty}
       SELECT count(*)::int AS n FROM payment`;
     return (rows[0]?.n ?? 0) > 0;
   }
