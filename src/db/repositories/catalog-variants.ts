@@ -1,6 +1,7 @@
 import { Prisma, type CatalogVariant, type FlexMode } from '@prisma/client';
 import { toSafeNumber } from '../../lib/money';
 import type { DbClient } from '../db-client';
+import type { SqlRunner } from '../sql';
 
 export type CatalogVariantRecord = CatalogVariant;
 
@@ -107,7 +108,10 @@ const ELIGIBILITY_CLASS = Prisma.sql`(CASE WHEN v.eligibility IS NULL THEN 'unkn
  * push and a sync page never push one variant at once) and write back what Flex holds.
  */
 export class CatalogVariantRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: DbClient,
+    private readonly sql: SqlRunner,
+  ) {}
 
   /**
    * The synced variants among `shopifyVariantIds` (numeric ids as strings), by variant id; a variant
@@ -116,7 +120,8 @@ export class CatalogVariantRepository {
   async variantsForCart(shopId: string, mode: FlexMode, shopifyVariantIds: string[]): Promise<Map<string, SyncedVariant>> {
     const found = new Map<string, SyncedVariant>();
     if (shopifyVariantIds.length === 0) return found;
-    const rows = await this.db.$queryRaw<CatalogVariantRecord[]>`
+    // On every pay page: SQL as written, not through Prisma's engine (bench/README-queries.md).
+    const rows = await this.sql.query<CatalogVariantRecord>`
       SELECT * FROM "CatalogVariant" v
       WHERE v."shopId" = ${shopId}::uuid AND v.mode = ${mode}::"FlexMode" AND v."shopifyVariantId" = ANY(${[...new Set(shopifyVariantIds)]}::text[]) AND ${SYNCED}`;
     for (const row of rows) {

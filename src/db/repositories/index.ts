@@ -67,7 +67,7 @@ export function createRepositories(db: DbClient, sql: SqlRunner, secrets: Secret
     orderRefunds: new OrderRefundRepository(db),
     shopifyOrders: new ShopifyOrderRepository(db),
     reconciliation: new ReconciliationRepository(db),
-    catalog: new CatalogVariantRepository(db),
+    catalog: new CatalogVariantRepository(db, sql),
     catalogSyncs: new CatalogSyncRepository(db),
     afterCommit: hooks.afterCommit,
   };
