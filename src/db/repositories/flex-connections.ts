@@ -39,6 +39,42 @@ export interface SaveFlexConnection {
   verifiedAt: Date;
 }
 
+/**
+ * The shop and its connection of one mode, joined to the rows of another repository's statement that
+ * names the shop (the pay page's claim, payment-sessions.ts): `LEFT JOIN LATERAL` SQL adding columns
+ * named shop_row_* and connection_row_*, which FlexConnectionRepository.shopWithConnectionOf reads.
+ */
+export function joinShopWithConnectionSql(shopId: Prisma.Sql, mode: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`LEFT JOIN LATERAL (
+      SELECT s.id AS shop_row_id, s.domain AS shop_row_domain, s.status AS shop_row_status,
+        c.id AS connection_row_id, c."apiKeyCiphertext" AS "connection_row_apiKeyCiphertext", c."apiKeyHint" AS "connection_row_apiKeyHint",
+        c."webhookEndpointId" AS "connection_row_webhookEndpointId", c."webhookSecretCiphertext" AS "connection_row_webhookSecretCiphertext",
+        c."catchAllProductId" AS "connection_row_catchAllProductId", c."keyRejectedAt" AS "connection_row_keyRejectedAt",
+        c."catchAllPriceGeneration" AS "connection_row_catchAllPriceGeneration", c."verifiedAt" AS "connection_row_verifiedAt",
+        c."createdAt" AS "connection_row_createdAt", c."updatedAt" AS "connection_row_updatedAt"
+      FROM "Shop" s LEFT JOIN "FlexConnection" c ON c."shopId" = s.id AND c.mode = ${mode}
+      WHERE s.id = ${shopId}
+    ) shop_with_connection ON true`;
+}
+
+/** The columns joinShopWithConnectionSql adds. */
+export interface ShopWithConnectionColumns {
+  shop_row_id: string | null;
+  shop_row_domain: string | null;
+  shop_row_status: ShopStatus | null;
+  connection_row_id: string | null;
+  connection_row_apiKeyCiphertext: string | null;
+  connection_row_apiKeyHint: string | null;
+  connection_row_webhookEndpointId: string | null;
+  connection_row_webhookSecretCiphertext: string | null;
+  connection_row_catchAllProductId: string | null;
+  connection_row_keyRejectedAt: Date | null;
+  connection_row_catchAllPriceGeneration: number | null;
+  connection_row_verifiedAt: Date | null;
+  connection_row_createdAt: Date | null;
+  connection_row_updatedAt: Date | null;
+}
+
 export class FlexConnectionRepository {
   constructor(
     private readonly db: DbClient,
@@ -59,11 +95,6 @@ export class FlexConnectionRepository {
     return this.shopWithConnection(Prisma.sql`s.domain = ${shopDomain}`, mode);
   }
 
-  /** The same by the shop's id: the pay page, for the payment's shop. */
-  async findWithShopById(shopId: string, mode: FlexMode): Promise<ShopWithConnection | null> {
-    return this.shopWithConnection(Prisma.sql`s.id = ${shopId}::uuid`, mode);
-  }
-
   private async shopWithConnection(where: Prisma.Sql, mode: FlexMode): Promise<ShopWithConnection | null> {
     // The shop's columns get names of their own: c.* has a "shopId" that is NULL when there is no connection.
     const rows = await this.sql.query<{ shop_row_id: string; shop_row_domain: string; shop_row_status: ShopStatus } & Partial<FlexConnection>>`
@@ -77,6 +108,29 @@ export class FlexConnectionRepository {
       shop: { id: row.shop_row_id as ShopId, domain: row.shop_row_domain as ShopDomain, status: row.shop_row_status },
       connection: row.id ? this.decrypt(row as FlexConnection) : null,
     };
+  }
+
+  /** What joinShopWithConnectionSql read, for a connection of `mode`: null when the shop is gone. */
+  shopWithConnectionOf(columns: ShopWithConnectionColumns, mode: FlexMode): ShopWithConnection | null {
+    if (!columns.shop_row_id) return null;
+    const shop = { id: columns.shop_row_id as ShopId, domain: columns.shop_row_domain as ShopDomain, status: columns.shop_row_status! };
+    if (!columns.connection_row_id) return { shop, connection: null };
+    const row: FlexConnection = {
+      id: columns.connection_row_id,
+      shopId: columns.shop_row_id,
+      mode,
+      apiKeyCiphertext: columns.connection_row_apiKeyCiphertext!,
+      apiKeyHint: columns.connection_row_apiKeyHint!,
+      webhookEndpointId: columns.connection_row_webhookEndpointId,
+      webhookSecretCiphertext: columns.connection_row_webhookSecretCiphertext,
+      catchAllProductId: columns.connection_row_catchAllProductId,
+      keyRejectedAt: columns.connection_row_keyRejectedAt,
+      catchAllPriceGeneration: columns.connection_row_catchAllPriceGeneration!,
+      verifiedAt: columns.connection_row_verifiedAt!,
+      createdAt: columns.connection_row_createdAt!,
+      updatedAt: columns.connection_row_updatedAt!,
+    };
+    return { shop, connection: this.decrypt(row) };
   }
 
   async listForShop(shopId: string): Promise<FlexConnectionWithSecrets[]> {

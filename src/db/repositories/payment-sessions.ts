@@ -3,6 +3,7 @@ import type { CommitHooks, DbClient } from '../db-client';
 import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from '../../lib/ids';
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
+import { joinShopWithConnectionSql, type ShopWithConnectionColumns } from './flex-connections';
 import { flexDeliveryOutcomeSql } from './flex-webhook-deliveries';
 import { insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
 
@@ -201,23 +202,34 @@ export class PaymentSessionRepository {
 
   /**
    * Takes the right to create the Flex checkout session for a while, under `token`, returning the
-   * session as claimed. Only one request holds it; a request that finds it taken (null) waits for the
+   * session as claimed (with its shop and the Flex connection of its mode, read in the same statement). Only one request holds it; a request that finds it taken (null) waits for the
    * holder's result instead of calling Flex too. Null too when another payment of its group (the
    * same Shopify checkout) has taken the buyer's money, as far as committed rows show: a decision
    * still being written can land just after, and then the checkout made here is canceled by the
    * decision's group job, or, if paid, refunded as a second payment of the group (payment-outcomes.ts).
    */
-  async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<PaymentSessionRecord | null> {
-    const rows = await this.sql.query<PaymentSession>`
-      UPDATE "PaymentSession"
-      SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
-      WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
-        AND NOT EXISTS (
-          SELECT 1 FROM "PaymentSession" other
-          WHERE other."shopId" = "PaymentSession"."shopId" AND other."groupId" = "PaymentSession"."groupId" AND other.id <> "PaymentSession".id
-            AND other.status IN ('RESOLVED', 'PENDING'))
-      RETURNING *`;
-    return rows[0] ? toRecord(rows[0]) : null;
+  async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<{ payment: PaymentSessionRecord; shopWithConnection: ShopWithConnectionColumns } | null> {
+    // The shop and its Flex connection for the payment's mode are read in the same statement
+    // (joinShopWithConnectionSql): the page needs them next, one round trip fewer on every payment.
+    const rows = await this.sql.query<PaymentSession & ShopWithConnectionColumns>`
+      WITH claimed AS (
+        UPDATE "PaymentSession"
+        SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
+        WHERE id = ${id}::uuid AND status = 'RECEIVED' AND "flexRedirectUrl" IS NULL AND ("checkoutLeaseUntil" IS NULL OR "checkoutLeaseUntil" < ${now})
+          AND NOT EXISTS (
+            SELECT 1 FROM "PaymentSession" other
+            WHERE other."shopId" = "PaymentSession"."shopId" AND other."groupId" = "PaymentSession"."groupId" AND other.id <> "PaymentSession".id
+              AND other.status IN ('RESOLVED', 'PENDING'))
+        RETURNING *
+      )
+      SELECT claimed.*, shop_with_connection.* FROM claimed
+      ${joinShopWithConnectionSql(Prisma.sql`claimed."shopId"`, Prisma.sql`(CASE WHEN claimed.test THEN 'TEST' ELSE 'LIVE' END)::"FlexMode"`)}`;
+    const row = rows[0];
+    if (!row) return null;
+    const shopWithConnection = {} as Record<string, unknown>;
+    const payment = {} as Record<string, unknown>;
+    for (const [key, value] of Object.entries(row)) (key.startsWith('shop_row_') || key.startsWith('connection_row_') ? shopWithConnection : payment)[key] = value;
+    return { payment: toRecord(payment as unknown as PaymentSession), shopWithConnection: shopWithConnection as unknown as ShopWithConnectionColumns };
   }
 
   /** Gives the lease back (the Flex call failed); only its holder can. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Repositories } from '../../db/repositories';
-import type { FlexConnectionWithSecrets } from '../../db/repositories/flex-connections';
+import type { FlexConnectionWithSecrets, ShopWithConnection } from '../../db/repositories/flex-connections';
 import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 import type { FindCart } from '../../cart/find-cart';
 import type { StoredPaymentCart } from '../../db/repositories/payment-carts';
@@ -68,7 +68,8 @@ export class PayStep {
       const now = this.deps.clock.now();
       const claimed = await this.deps.repos.payments.claimCheckoutCreation(id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
       if (claimed) {
-        const made = await this.makeCheckout(claimed, token);
+        const found = this.deps.repos.flexConnections.shopWithConnectionOf(claimed.shopWithConnection, claimed.payment.test ? 'TEST' : 'LIVE');
+        const made = await this.makeCheckout(claimed.payment, found, token);
         if (made) return made;
       }
       const payment = await this.deps.repos.payments.findById(id);
@@ -88,9 +89,8 @@ export class PayStep {
   }
 
   /** The checkout made and recorded, the buyer's next step; undefined when the lease was lost meanwhile. */
-  private async makeCheckout(payment: PaymentSessionRecord, token: string): Promise<PayStepOutcome | undefined> {
+  private async makeCheckout(payment: PaymentSessionRecord, found: ShopWithConnection | null, token: string): Promise<PayStepOutcome | undefined> {
     const { repos, clock } = this.deps;
-    const found = await repos.flexConnections.findWithShopById(payment.shopId, payment.test ? 'TEST' : 'LIVE');
     const shop = found?.shop;
     const connection = shop?.status === 'ACTIVE' ? found!.connection : null;
     if (!shop || !connection) {
