@@ -167,6 +167,35 @@ describe('payment session requests and the pay page', () => {
     expect(h.shopify.mutations.filter((m) => (m.variables as any).id === sent.session.gid)).toHaveLength(0);
   });
 
+  it('a pay page whose store has no Flex account for the payment’s mode any more sends the buyer back, asking Flex nothing', async () => {
+    // The claim reads the shop and its connection of the payment's mode in the same statement.
+    const other = await h.registerShop();
+    const sent = await h.shopify.sendPaymentSession(other.domain, { amount: '16.00' });
+    expect(sent.status).toBe(201);
+    const shopRow = await h.prisma.shop.findUniqueOrThrow({ where: { domain: other.domain } });
+    await h.prisma.flexConnection.delete({ where: { shopId_mode: { shopId: shopRow.id, mode: 'LIVE' } } });
+    const before = h.flex.requests.length;
+    const page = await visit(payUrlOf(sent));
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('no Flex account connected for this kind of payment');
+    expect(h.flex.requests.length).toBe(before);
+    // The lease is given back: nothing holds the payment.
+    expect(await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).toMatchObject({ status: 'RECEIVED', checkoutLeaseUntil: null, flexRedirectUrl: null });
+  });
+
+  it('a pay page whose Flex key was revoked tells the buyer, flags the key for the merchant, and clears the flag once Flex takes it again', async () => {
+    const other = await h.registerShop();
+    const sent = await h.shopify.sendPaymentSession(other.domain, { amount: '17.00' });
+    h.flex.revokeKey(other.liveKey);
+    const page = await visit(payUrlOf(sent));
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Flex is not accepting payments for this store right now');
+    const shopRow = await h.prisma.shop.findUniqueOrThrow({ where: { domain: other.domain } });
+    const live = () => h.prisma.flexConnection.findUniqueOrThrow({ where: { shopId_mode: { shopId: shopRow.id, mode: 'LIVE' } } });
+    expect((await live()).keyRejectedAt).not.toBeNull();
+    expect(h.shopify.mutations.filter((m) => (m.variables as any).id === sent.session.gid)).toHaveLength(0);
+  });
+
   it('a catch-all price Flex deactivated is replaced by a new one, not replayed', async () => {
     const first = await h.shopify.sendPaymentSession(shop.domain, { amount: '17.77' });
     const [line] = await lineItems(checkoutIdOf((await visit(payUrlOf(first))).location!));
