@@ -22,11 +22,11 @@ export interface TopicHandler<T> {
   sqlOnly?: boolean;
   /**
    * The topic's whole work done in the one statement that records the delivery, with no transaction
-   * around it: for the topics of every checkout, one round trip instead of four. Null when the
-   * delivery was recorded before (a redelivery: nothing done); undefined when this body's work cannot
+   * around it: for the topics of every checkout, one round trip instead of four. `duplicate` when the
+   * delivery was recorded before (a redelivery: nothing done); `not_here` when this body's work cannot
    * be done so, and then `apply` runs as usual.
    */
-  applyRecordingDelivery?(value: T, context: { repos: Repositories; shopDomain: ShopDomain; delivery: NewShopifyWebhookDelivery; now: Date }): Promise<TopicOutcome | null | undefined>;
+  applyRecordingDelivery?(value: T, context: { repos: Repositories; shopDomain: ShopDomain; delivery: NewShopifyWebhookDelivery; now: Date }): Promise<RecordedTopicOutcome>;
 }
 
 export interface TopicContext {
@@ -41,6 +41,8 @@ export interface TopicOutcome {
   /** What the delivery row keeps (replaces the stored request). */
   payload?: Prisma.InputJsonValue;
 }
+
+export type RecordedTopicOutcome = { recorded: 'applied'; outcome: TopicOutcome } | { recorded: 'duplicate' } | { recorded: 'not_here' };
 
 export type ParsedTopic<T> = { ok: true; value: T; stored: Prisma.InputJsonValue } | { ok: false; problem: string };
 

@@ -97,27 +97,49 @@ describe('money after a decision', () => {
     expect((await row(returned.session.id)).rejectionMessage).toMatch(/paid this checkout twice/);
   });
 
-  it('a Flex event takes its payment’s group lock where it finds the payment, the lock every decision of the group takes', async () => {
-    // Across connections only: the embedded database has one session, in which the lock always succeeds.
-    if (process.env.TEST_DATABASE !== 'postgres') return;
+  // Across connections only: the embedded database has one session, in which a lock is always granted.
+  const itOnPostgres = process.env.TEST_DATABASE === 'embedded' ? it.skip : it;
+
+  itOnPostgres('a Flex event takes its payment’s group lock where it finds the payment: a decision of the group elsewhere waits for it', async () => {
     const { session, checkoutId } = await startCheckout(h, shop, { amount: '21.00', group: `lock-${Date.now()}` });
     const payment = await row(session.id);
     const { transactor, database } = h.components;
-    // What a decision under the group's lock would wait for, asked from another connection.
-    const groupFree = async () => {
-      const { rows } = await database.pool.query<{ free: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS free', [`${payment.shopId}:${payment.groupId}`]);
-      return rows[0]!.free;
-    };
+    const waitingForAdvisoryLock = async () =>
+      Number((await database.pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0]!.n);
+    let otherDecisionLocked = false;
+    let otherDecision: Promise<void> | undefined;
     const seen = await transactor.runSql(async (repos) => {
-      const otherMode = await repos.payments.findByFlexCheckoutSessionNotingEvent(payment.shopId as any, checkoutId as any, true, { type: 'flex_webhook', detail: {} });
-      const freeAfterOtherMode = await groupFree();
-      const found = await repos.payments.findByFlexCheckoutSessionNotingEvent(payment.shopId as any, checkoutId as any, false, { type: 'flex_webhook', detail: { test: 'lock' } });
-      return { otherMode: otherMode?.id, freeAfterOtherMode, found: found?.id, freeAfterFound: await groupFree() };
+      // Of the other mode: found, but neither noted nor locked.
+      const otherMode = await repos.payments.findForFlexEventLockingGroup(payment.shopId as never, checkoutId as never, true, { type: 'flex_webhook', detail: {} });
+      const found = await repos.payments.findForFlexEventLockingGroup(payment.shopId as never, checkoutId as never, false, { type: 'flex_webhook', detail: { test: 'lock' } });
+      // Another transaction deciding about the same group takes the group's lock as every decision does.
+      otherDecision = transactor.runSql(async (other) => {
+        await other.payments.lockGroup(payment.shopId as never, payment.groupId);
+        otherDecisionLocked = true;
+      });
+      await eventually(async () => (await waitingForAdvisoryLock()) === 1, 10_000, 'the other decision waiting for the group’s lock');
+      return { otherMode: otherMode?.id, found: found?.id, otherDecisionLocked };
     });
-    // Found either way; noted and locked only for the payment's own mode.
-    expect(seen).toEqual({ otherMode: payment.id, freeAfterOtherMode: true, found: payment.id, freeAfterFound: false });
-    expect(await groupFree()).toBe(true);
+    expect(seen).toEqual({ otherMode: payment.id, found: payment.id, otherDecisionLocked: false });
+    await otherDecision;
+    expect(otherDecisionLocked).toBe(true);
     const noted = (await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook');
     expect(noted.map((e) => e.detail)).toEqual([{ test: 'lock' }]);
+  });
+
+  it('refuses a decision guarded by its group without the group’s lock held in the transaction', async () => {
+    const { session } = await startCheckout(h, shop, { amount: '22.00', group: `unlocked-${Date.now()}` });
+    const payment = await row(session.id);
+    const job = { kind: 'test.unlocked', dedupeKey: `unlocked-${payment.id}`, payload: {}, runAt: new Date() };
+    await expect(
+      h.components.transactor.runSql((repos) =>
+        repos.payments.decideFinal(payment.id as never, { status: 'RESOLVED', authorizationExpiresAt: null }, {
+          source: 'FLEX_WEBHOOK',
+          now: new Date(),
+          group: { shopId: payment.shopId as never, groupId: payment.groupId, closeJob: job },
+        }),
+      ),
+    ).rejects.toThrow(/without the group's lock held/);
+    expect((await row(session.id)).status).toBe('CHECKOUT_CREATED');
   });
 });

@@ -58,44 +58,52 @@ export class CartSnapshotRepository {
     return stored;
   }
 
-  /** The same for the installed (ACTIVE) shop of `shopDomain`, found in the same statement. */
-  async saveForInstalledShop(shopDomain: string, input: Omit<CartSnapshotInput, 'shopId'>): Promise<'stored' | 'older_than_stored' | 'shop_not_installed'> {
-    const { shopFound, stored } = await this.upsert(Prisma.sql`SELECT id FROM "Shop" WHERE domain = ${shopDomain} AND status = 'ACTIVE'`, input);
-    return !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored';
-  }
-
   /**
-   * The same, in the statement that records the webhook delivery that brought the snapshot: one round
-   * trip and no transaction for the checkout of every buyer. The delivery is recorded once per webhook
-   * id, with `outcomes.stored` when the shop is installed and `outcomes.notInstalled` when it is not;
-   * the snapshot is stored only by the delivery that recorded it (a redelivery, or a concurrent copy,
-   * which waits at the insert for the first one's commit, changes nothing). Null for such a repeat.
-   * The caller corrects the outcome of an older snapshot, which the statement cannot know beforehand.
+   * The snapshot of the installed (ACTIVE) shop of `shopDomain`, stored in the statement that records
+   * the webhook delivery that brought it: one round trip and no transaction for the checkout of every
+   * buyer. The delivery is recorded once per webhook id, with its outcome worked out in the statement
+   * (`outcomes`: the shop not installed, a newer description of the checkout already stored, or
+   * stored); the snapshot is stored only by the delivery that recorded it (a redelivery, or a
+   * concurrent copy, which waits at the insert for the first one's commit, changes nothing). Null for
+   * such a repeat. `outcomeAgrees` is false only when a concurrent description of the same checkout
+   * changed the answer between the statement's read and its write: the caller then corrects it.
    */
-  async saveForInstalledShopRecordingDelivery(
+  async saveRecordingDelivery(
     shopDomain: string,
     input: Omit<CartSnapshotInput, 'shopId'>,
     delivery: NewShopifyWebhookDelivery,
-    outcomes: { stored: string; notInstalled: string },
-  ): Promise<{ deliveryId: string; saved: 'stored' | 'older_than_stored' | 'shop_not_installed' } | null> {
+    outcomes: Record<'stored' | 'olderThanStored' | 'notInstalled', string>,
+  ): Promise<{ deliveryId: string; saved: 'stored' | 'older_than_stored' | 'shop_not_installed'; outcomeAgrees: boolean } | null> {
     const recorded = Prisma.sql`, delivery AS (
         INSERT INTO "ShopifyWebhookDelivery" (id, "shopDomain", "webhookId", topic, payload, "receivedAt", outcome, "processedAt")
-        VALUES (${delivery.id ?? randomUUID()}::uuid, ${delivery.shopDomain}, ${delivery.webhookId}, ${delivery.topic}, ${JSON.stringify(delivery.payload)}::jsonb,
-          ${delivery.receivedAt}, CASE WHEN EXISTS (SELECT 1 FROM shop) THEN ${outcomes.stored} ELSE ${outcomes.notInstalled} END, ${delivery.processedAt ?? delivery.receivedAt})
+        VALUES (${delivery.id ?? randomUUID()}::uuid, ${delivery.shopDomain}, ${delivery.webhookId}, ${delivery.topic}, ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt},
+          CASE
+            WHEN NOT EXISTS (SELECT 1 FROM shop) THEN ${outcomes.notInstalled}
+            WHEN EXISTS (SELECT 1 FROM "CartSnapshot" c, shop WHERE c."shopId" = shop.id AND c.source = ${input.source}::"CartSnapshotSource"
+              AND c."checkoutToken" = ${input.checkoutToken} AND c."observedAt" > ${input.observedAt}) THEN ${outcomes.olderThanStored}
+            ELSE ${outcomes.stored}
+          END,
+          ${delivery.processedAt ?? delivery.receivedAt})
         ON CONFLICT ("webhookId") DO NOTHING
-        RETURNING id::text AS id
+        RETURNING id::text AS id, outcome
       )`;
-    const { deliveryId, shopFound, stored } = await this.upsert(Prisma.sql`SELECT id FROM "Shop" WHERE domain = ${shopDomain} AND status = 'ACTIVE'`, input, recorded);
+    const { deliveryId, deliveryOutcome, shopFound, stored } = await this.upsert(Prisma.sql`SELECT id FROM "Shop" WHERE domain = ${shopDomain} AND status = 'ACTIVE'`, input, recorded);
     if (deliveryId === null) return null;
-    return { deliveryId, saved: !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored' };
+    const saved = !shopFound ? 'shop_not_installed' : stored ? 'stored' : 'older_than_stored';
+    const expected = { shop_not_installed: outcomes.notInstalled, stored: outcomes.stored, older_than_stored: outcomes.olderThanStored }[saved];
+    return { deliveryId, saved, outcomeAgrees: deliveryOutcome === expected };
   }
 
   /**
    * The snapshot upserted for the shop `shopQuery` selects (its `id`); nothing when it selects none.
    * With `delivery` (a CTE named delivery, after shop), only when that CTE returns its row.
    */
-  private async upsert(shopQuery: Prisma.Sql, input: Omit<CartSnapshotInput, 'shopId'>, delivery?: Prisma.Sql): Promise<{ shopFound: boolean; stored: boolean; deliveryId: string | null }> {
-    const rows = await this.sql.query<{ shop_found: boolean; stored: boolean; delivery_id: string | null }>`
+  private async upsert(
+    shopQuery: Prisma.Sql,
+    input: Omit<CartSnapshotInput, 'shopId'>,
+    delivery?: Prisma.Sql,
+  ): Promise<{ shopFound: boolean; stored: boolean; deliveryId: string | null; deliveryOutcome: string | null }> {
+    const rows = await this.sql.query<{ shop_found: boolean; stored: boolean; delivery_id: string | null; delivery_outcome: string | null }>`
       WITH shop AS (${shopQuery})${delivery ?? Prisma.empty}, saved AS (
         INSERT INTO "CartSnapshot" (id, "shopId", source, "checkoutToken", "cartToken", "urlToken", currency,
           "totalMinor", "subtotalMinor", "taxMinor", "shippingMinor", "discountMinor", lines, "observedAt", "receivedAt", "expiresAt")
@@ -113,8 +121,10 @@ export class CartSnapshotRepository {
         RETURNING 1
       )
       SELECT EXISTS (SELECT 1 FROM shop) AS shop_found, EXISTS (SELECT 1 FROM saved) AS stored,
-        ${delivery ? Prisma.sql`(SELECT id FROM delivery)` : Prisma.sql`NULL::text`} AS delivery_id`;
-    return { shopFound: rows[0]!.shop_found, stored: rows[0]!.stored, deliveryId: rows[0]!.delivery_id };
+        ${delivery ? Prisma.sql`(SELECT id FROM delivery)` : Prisma.sql`NULL::text`} AS delivery_id,
+        ${delivery ? Prisma.sql`(SELECT outcome FROM delivery)` : Prisma.sql`NULL::text`} AS delivery_outcome`;
+    const row = rows[0]!;
+    return { shopFound: row.shop_found, stored: row.stored, deliveryId: row.delivery_id, deliveryOutcome: row.delivery_outcome };
   }
 
   /**

@@ -47,7 +47,7 @@ export interface SaveFlexConnection {
 export function joinShopWithConnectionSql(shopId: Prisma.Sql, mode: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`LEFT JOIN LATERAL (
       SELECT s.id AS shop_row_id, s.domain AS shop_row_domain, s.status AS shop_row_status,
-        c.id AS connection_row_id, c."apiKeyCiphertext" AS "connection_row_apiKeyCiphertext", c."apiKeyHint" AS "connection_row_apiKeyHint",
+        c.id AS connection_row_id, c.mode AS connection_row_mode, c."apiKeyCiphertext" AS "connection_row_apiKeyCiphertext", c."apiKeyHint" AS "connection_row_apiKeyHint",
         c."webhookEndpointId" AS "connection_row_webhookEndpointId", c."webhookSecretCiphertext" AS "connection_row_webhookSecretCiphertext",
         c."catchAllProductId" AS "connection_row_catchAllProductId", c."keyRejectedAt" AS "connection_row_keyRejectedAt",
         c."catchAllPriceGeneration" AS "connection_row_catchAllPriceGeneration", c."verifiedAt" AS "connection_row_verifiedAt",
@@ -63,6 +63,7 @@ export interface ShopWithConnectionColumns {
   shop_row_domain: string | null;
   shop_row_status: ShopStatus | null;
   connection_row_id: string | null;
+  connection_row_mode: FlexMode | null;
   connection_row_apiKeyCiphertext: string | null;
   connection_row_apiKeyHint: string | null;
   connection_row_webhookEndpointId: string | null;
@@ -110,15 +111,15 @@ export class FlexConnectionRepository {
     };
   }
 
-  /** What joinShopWithConnectionSql read, for a connection of `mode`: null when the shop is gone. */
-  shopWithConnectionOf(columns: ShopWithConnectionColumns, mode: FlexMode): ShopWithConnection | null {
+  /** What joinShopWithConnectionSql read: null when the shop is gone. */
+  shopWithConnectionOf(columns: ShopWithConnectionColumns): ShopWithConnection | null {
     if (!columns.shop_row_id) return null;
     const shop = { id: columns.shop_row_id as ShopId, domain: columns.shop_row_domain as ShopDomain, status: columns.shop_row_status! };
     if (!columns.connection_row_id) return { shop, connection: null };
     const row: FlexConnection = {
       id: columns.connection_row_id,
       shopId: columns.shop_row_id,
-      mode,
+      mode: columns.connection_row_mode!,
       apiKeyCiphertext: columns.connection_row_apiKeyCiphertext!,
       apiKeyHint: columns.connection_row_apiKeyHint!,
       webhookEndpointId: columns.connection_row_webhookEndpointId,

@@ -73,7 +73,9 @@ export interface DecisionWrite {
 export interface DecisionWritten {
   won: boolean;
   /** Another payment of the group that took the buyer's money (only with `group`). */
-  paidSiblingId: PaymentId | null;
+  paidSibling: { id: PaymentId; shopifyId: ShopifySessionId } | null;
+  /** Whether `flexDeliveryOutcome` was written (only when the decision was). */
+  flexDeliveryOutcomeRecorded: boolean;
 }
 
 /** The advisory lock of a payment group (lockGroup), in JavaScript and as SQL over a PaymentSession row named payment. */
@@ -84,8 +86,8 @@ const groupLockKeySql = Prisma.sql`payment."shopId"::text || ':' || payment."gro
 
 export class PaymentSessionRepository {
   /**
-   * Group locks taken by a statement that did more (findByFlexCheckoutSessionNotingEvent): held until
-   * the transaction ends, which these repositories do not outlive (one set per transaction).
+   * Group locks this transaction holds (lockGroup, findForFlexEventLockingGroup): held until it ends,
+   * which these repositories do not outlive (one set per transaction); outside one, none is held.
    */
   private readonly groupLocksHeld = new Set<string>();
 
@@ -162,27 +164,23 @@ export class PaymentSessionRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async findByFlexCheckoutSession(shopId: ShopId, flexCheckoutSessionId: FlexCheckoutSessionId): Promise<PaymentSessionRecord | null> {
-    const rows = await this.sql.query<PaymentSession>`
-      SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}`;
-    return rows[0] ? toRecord(rows[0]) : null;
-  }
-
   /**
    * The payment of a Flex checkout session, for a signed Flex event about it, in one statement that
    * also, when the payment is of the event's mode (`test`), notes the event on its timeline and takes
    * its group's lock (lockGroup), which a decision that follows in the transaction then need not take
-   * again: on every payment's webhook, one round trip instead of three. The row is as read before the
-   * lock, as a read before lockGroup would be; what a decision reads under the lock comes after.
-   * Only in a transaction (the lock would not outlive the statement).
+   * again: on every payment's webhook, one round trip instead of three. The lock is taken whatever the
+   * event will decide (a reject or a wait needs none; holding it to the end of a short transaction costs
+   * nothing). The row is as read before the lock, as a read before lockGroup would be; what a decision
+   * reads under the lock (writeDecision's guard) comes in a later statement. Only in a transaction (the
+   * lock would not outlive the statement).
    */
-  async findByFlexCheckoutSessionNotingEvent(
+  async findForFlexEventLockingGroup(
     shopId: ShopId,
     flexCheckoutSessionId: FlexCheckoutSessionId,
     test: boolean,
     event: { type: string; detail: Prisma.InputJsonValue },
   ): Promise<PaymentSessionRecord | null> {
-    if (!this.sql.inTransaction) throw new Error('findByFlexCheckoutSessionNotingEvent takes a transaction lock: call it in a transaction');
+    if (!this.sql.inTransaction) throw new Error('findForFlexEventLockingGroup takes a transaction lock: call it in a transaction');
     const rows = await this.sql.query<PaymentSession & { group_locked: number }>`
       WITH payment AS (
         SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}
@@ -205,8 +203,10 @@ export class PaymentSessionRepository {
    * session as claimed (with its shop and the Flex connection of its mode, read in the same statement). Only one request holds it; a request that finds it taken (null) waits for the
    * holder's result instead of calling Flex too. Null too when another payment of its group (the
    * same Shopify checkout) has taken the buyer's money, as far as committed rows show: a decision
-   * still being written can land just after, and then the checkout made here is canceled by the
-   * decision's group job, or, if paid, refunded as a second payment of the group (payment-outcomes.ts).
+   * still being written can land just after. Then the checkout made here is canceled by the decision's
+   * group job if it was recorded before the decision was written (the job is written only for the
+   * group's checkouts recorded by then); either way, if the buyer pays it, the money is refunded as a
+   * second payment of the group (payment-outcomes.ts).
    */
   async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<{ payment: PaymentSessionRecord; shopWithConnection: ShopWithConnectionColumns } | null> {
     // The shop and its Flex connection for the payment's mode are read in the same statement
@@ -278,7 +278,13 @@ export class PaymentSessionRepository {
     return this.writeDecision(id, Prisma.sql`${outcome}, "nextReconcileAt" = NULL`, Prisma.sql`('RECEIVED', 'CHECKOUT_CREATED', 'PENDING')`, write);
   }
 
-  /** Shopify is told "pending" while Flex finishes; the reconciler checks again at `nextReconcileAt`. As decideFinal. */
+  /**
+   * Marks the session pending (once); it stays open for a final decision. Like a final decision, also
+   * from RECEIVED, with the Flex checkout it came from: a checkout whose creation answer was lost
+   * (found by the webhook through its client reference) is otherwise never recorded, and nothing would
+   * look at the payment again. Shopify is told "pending" while Flex finishes; the reconciler checks again
+   * at `nextReconcileAt`. What goes with it as decideFinal.
+   */
   async decidePending(id: PaymentId, pendingExpiresAt: Date, nextReconcileAt: Date, write: DecisionWrite): Promise<DecisionWritten> {
     return this.writeDecision(
       id,
@@ -295,10 +301,15 @@ export class PaymentSessionRepository {
    */
   private async writeDecision(id: PaymentId, set: Prisma.Sql, fromStatuses: Prisma.Sql, write: DecisionWrite): Promise<DecisionWritten> {
     const { group, event, job } = write;
+    // The guard reads what the lock's previous holder committed only if the lock was taken by an
+    // earlier statement of this transaction: without it two payments of a group could both be paid.
+    if (group && !this.groupLocksHeld.has(groupLockKey(group.shopId, group.groupId))) {
+      throw new Error(`a decision guarded by its group was written without the group's lock held in this transaction (lockGroup first)`);
+    }
     const decided = Prisma.sql`EXISTS (SELECT 1 FROM updated)`;
     const others = group ? Prisma.sql`"shopId" = ${group.shopId}::uuid AND "groupId" = ${group.groupId} AND id <> ${id}::uuid` : Prisma.empty;
     const rows = await this.sql.query<{ n: number; paid_sibling_id: string | null }>`
-      WITH ${group ? Prisma.sql`paid_sibling AS (SELECT id FROM "PaymentSession" WHERE ${others} AND status IN ('RESOLVED', 'PENDING') LIMIT 1),` : Prisma.empty}
+      WITH ${group ? Prisma.sql`paid_sibling AS (SELECT id, "shopifyId" FROM "PaymentSession" WHERE ${others} AND status IN ('RESOLVED', 'PENDING') LIMIT 1),` : Prisma.empty}
       updated AS (
         UPDATE "PaymentSession"
         SET ${set}, "decisionSource" = ${write.source}::"DecisionSource", "decidedAt" = ${write.now},
@@ -315,14 +326,18 @@ export class PaymentSessionRepository {
               Prisma.sql`${decided} AND EXISTS (SELECT 1 FROM "PaymentSession" WHERE ${others} AND status = 'CHECKOUT_CREATED' AND "flexCheckoutSessionId" IS NOT NULL)`,
             )} RETURNING kind)`
           : Prisma.empty
-      }${write.flexDeliveryOutcome ? Prisma.sql`, delivery AS (${flexDeliveryOutcomeSql(write.flexDeliveryOutcome.deliveryId, write.flexDeliveryOutcome.outcome, decided)})` : Prisma.empty}
+      }${write.flexDeliveryOutcome ? Prisma.sql`, delivery AS (${flexDeliveryOutcomeSql(write.flexDeliveryOutcome.deliveryId, write.flexDeliveryOutcome.outcome, decided)} RETURNING 1)` : Prisma.empty}
       SELECT (SELECT count(*) FROM updated)::int AS n,
-        ${group ? Prisma.sql`(SELECT id::text FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_id${group ? Prisma.sql`, (SELECT count(*) FROM close_group)::int AS closed` : Prisma.empty}`;
-    const row = rows[0] as { n: number; paid_sibling_id: string | null; closed?: number } | undefined;
+        ${group ? Prisma.sql`(SELECT id::text FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_id,
+        ${group ? Prisma.sql`(SELECT "shopifyId" FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_shopify_id,
+        ${group ? Prisma.sql`(SELECT count(*) FROM close_group)::int` : Prisma.sql`0`} AS closed,
+        ${write.flexDeliveryOutcome ? Prisma.sql`(SELECT count(*) FROM delivery)::int` : Prisma.sql`0`} AS delivery_recorded`;
+    const row = rows[0] as { n: number; paid_sibling_id: string | null; paid_sibling_shopify_id: string | null; closed: number; delivery_recorded: number } | undefined;
     const won = row?.n === 1;
     if (won && job) this.hooks.jobEnqueued(job.kind);
     if (won && row?.closed) this.hooks.jobEnqueued(group!.closeJob.kind);
-    return { won, paidSiblingId: (row?.paid_sibling_id ?? null) as PaymentId | null };
+    const paidSibling = row?.paid_sibling_id ? { id: row.paid_sibling_id as PaymentId, shopifyId: row.paid_sibling_shopify_id as ShopifySessionId } : null;
+    return { won, paidSibling, flexDeliveryOutcomeRecorded: row?.delivery_recorded === 1 };
   }
 
   /**
@@ -333,6 +348,7 @@ export class PaymentSessionRepository {
     const key = groupLockKey(shopId, groupId);
     if (this.groupLocksHeld.has(key)) return;
     await this.sql.query`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`;
+    if (this.sql.inTransaction) this.groupLocksHeld.add(key);
   }
 
   /** Another payment of the group that took the buyer's money (resolved, or pending at Flex). */
@@ -366,12 +382,6 @@ export class PaymentSessionRepository {
     return rows.map(toRecord);
   }
 
-  /**
-   * Marks the session pending (once); it stays open for a final decision. Like a final decision, also
-   * from RECEIVED, with the Flex checkout it came from: a checkout whose creation answer was lost
-   * (found by the webhook through its client reference) is otherwise never recorded, and nothing would
-   * look at the payment again.
-   */
   /**
    * What Shopify acknowledged, and its timeline event, in one statement; false when the payment is
    * gone. A late "pending" acknowledgement (`pendingOnly`) does not hide a final state Shopify

@@ -26,32 +26,26 @@ export function checkoutSnapshotTopic(): TopicHandler<z.infer<typeof checkoutWeb
       // The checkout holds the buyer's email and addresses: the delivery row keeps only what identifies the cart.
       return { ok: true, value, stored: { token: value.token, cart_token: value.cart_token ?? null, updated_at: value.updated_at ?? null, lines: value.line_items.length } };
     },
+    // Every exact cart is stored here, in the statement that records its delivery.
     async applyRecordingDelivery(value, { repos, shopDomain, delivery, now }) {
       const snapshot = snapshotOfCheckoutWebhook(value);
-      if (!snapshot.ok) return undefined;
-      const recorded = await repos.cartSnapshots.saveForInstalledShopRecordingDelivery(shopDomain, toSnapshotInput(snapshot.draft, now), delivery, {
-        stored: 'cart_snapshot_stored',
-        notInstalled: 'ignored_shop_not_installed',
-      });
-      if (!recorded) return null;
-      if (recorded.saved === 'shop_not_installed') return { outcome: 'ignored_shop_not_installed' };
-      if (recorded.saved === 'stored') return { outcome: 'cart_snapshot_stored' };
-      // Out of order (a newer description was stored first): rare, and only the delivery's record is
-      // corrected; a crash before this leaves it saying stored, which its snapshot row contradicts.
-      await repos.shopifyWebhookDeliveries.finish(recorded.deliveryId, 'cart_snapshot_older_than_stored', now);
-      return { outcome: 'cart_snapshot_older_than_stored' };
+      if (!snapshot.ok) return { recorded: 'not_here' };
+      const outcomes = { stored: 'cart_snapshot_stored', olderThanStored: 'cart_snapshot_older_than_stored', notInstalled: 'ignored_shop_not_installed' };
+      const recorded = await repos.cartSnapshots.saveRecordingDelivery(shopDomain, toSnapshotInput(snapshot.draft, now), delivery, outcomes);
+      if (!recorded) return { recorded: 'duplicate' };
+      const outcome = recorded.saved === 'shop_not_installed' ? outcomes.notInstalled : recorded.saved === 'stored' ? outcomes.stored : outcomes.olderThanStored;
+      // A description of the same checkout committed between the statement's read and its write (two
+      // webhooks of one checkout at once): the record is corrected to what the write found.
+      if (!recorded.outcomeAgrees) await repos.shopifyWebhookDeliveries.finish(recorded.deliveryId, outcome, now);
+      return { recorded: 'applied', outcome: { outcome } };
     },
-    async apply(value, { repos, shopDomain, now }) {
+    // A body without an exact cart: nothing is stored but the delivery and why.
+    async apply(value, { repos, shopDomain }) {
       const snapshot = snapshotOfCheckoutWebhook(value);
-      if (!snapshot.ok) {
-        const shop = await repos.shops.findByDomain(shopDomain);
-        if (!shop || shop.status !== 'ACTIVE') return { outcome: 'ignored_shop_not_installed' };
-        return { outcome: 'ignored_no_exact_cart', payload: { result: { reason: snapshot.reason } } };
-      }
-      // The shop is found in the statement that stores the snapshot: one round trip on every checkout.
-      const saved = await repos.cartSnapshots.saveForInstalledShop(shopDomain, toSnapshotInput(snapshot.draft, now));
-      if (saved === 'shop_not_installed') return { outcome: 'ignored_shop_not_installed' };
-      return { outcome: saved === 'stored' ? 'cart_snapshot_stored' : 'cart_snapshot_older_than_stored' };
+      if (snapshot.ok) throw new Error('an exact cart is stored by applyRecordingDelivery, in the statement that records its delivery');
+      const shop = await repos.shops.findByDomain(shopDomain);
+      if (!shop || shop.status !== 'ACTIVE') return { outcome: 'ignored_shop_not_installed' };
+      return { outcome: 'ignored_no_exact_cart', payload: { result: { reason: snapshot.reason } } };
     },
   };
 }

@@ -128,7 +128,8 @@ export class HandleShopifyWebhook {
   private async applyRecordingDelivery<T>(handler: TopicHandler<T>, value: T, delivery: NewShopifyWebhookDelivery, shopDomain: ShopDomain, now: Date): Promise<TopicOutcome | undefined> {
     if (!handler.applyRecordingDelivery) return undefined;
     const applied = await handler.applyRecordingDelivery(value, { repos: this.deps.transactor.repos, shopDomain, delivery, now });
-    return applied === null ? { outcome: 'duplicate' } : applied;
+    if (applied.recorded === 'not_here') return undefined;
+    return applied.recorded === 'duplicate' ? { outcome: 'duplicate' } : applied.outcome;
   }
 
   private async applyInTransaction<T>(

@@ -43,8 +43,8 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       const test = mode === 'TEST';
       const noted = { type: 'flex_webhook', detail: { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status } };
       // Found, noted on its timeline and its group locked in one statement, when of this mode.
-      let payment = await repos.payments.findByFlexCheckoutSessionNotingEvent(shopId, checkoutId, test, noted);
-      const isNoted = payment !== null;
+      let payment = await repos.payments.findForFlexEventLockingGroup(shopId, checkoutId, test, noted);
+      const isNoted = payment?.test === test;
       // The checkout may have been created by a request that died before recording its id.
       if (!payment && checkout.client_reference_id) {
         const candidate = await repos.payments.findByShopifyId(shopId, shopifySessionId(checkout.client_reference_id));
@@ -58,7 +58,8 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
       // An applied decision records the delivery's outcome in its own statement.
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId, deliveryId);
-      return result.applied ? { outcome: 'applied', recordedOnDelivery: true } : result.reason;
+      if (!result.applied) return result.reason;
+      return result.flexDeliveryOutcomeRecorded ? { outcome: 'applied', recordedOnDelivery: true } : 'applied';
     },
   };
 }

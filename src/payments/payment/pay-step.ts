@@ -68,7 +68,7 @@ export class PayStep {
       const now = this.deps.clock.now();
       const claimed = await this.deps.repos.payments.claimCheckoutCreation(id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
       if (claimed) {
-        const found = this.deps.repos.flexConnections.shopWithConnectionOf(claimed.shopWithConnection, claimed.payment.test ? 'TEST' : 'LIVE');
+        const found = this.deps.repos.flexConnections.shopWithConnectionOf(claimed.shopWithConnection);
         const made = await this.makeCheckout(claimed.payment, found, token);
         if (made) return made;
       }

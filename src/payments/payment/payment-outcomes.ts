@@ -4,7 +4,7 @@ import type { NewJob } from '../../db/repositories/jobs';
 import type { DecisionSource, DecisionWrite, PaymentSessionRecord, PaymentStatus } from '../../db/repositories/payment-sessions';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
-import type { FlexCheckoutSessionId, PaymentId } from '../../lib/ids';
+import type { FlexCheckoutSessionId, PaymentId, ShopifySessionId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { enqueueJob, newJob } from '../../outbox/job-type';
 import { reportDedupeKey, reportToShopifyJob, type SessionMutation } from '../report-to-shopify';
@@ -12,7 +12,8 @@ import type { PaymentDecision } from './decide-payment-outcome';
 import { CANCEL_GROUP_CHECKOUTS, RETURN_LATE_PAYMENT } from './late-payment';
 
 export type ApplyResult =
-  | { applied: true }
+  /** `flexDeliveryOutcomeRecorded`: the Flex delivery's outcome ("applied") was written with the decision. */
+  | { applied: true; flexDeliveryOutcomeRecorded: boolean }
   | { applied: false; reason: 'already_decided' | 'nothing_to_do' | 'needs_attention' | 'paid_after_decision' };
 
 /**
@@ -45,7 +46,7 @@ export class PaymentOutcomes {
   /**
    * The same, inside a caller's transaction. The Flex webhook records its delivery in the same one,
    * and passes `flexDeliveryId`: the outcome "applied" is then recorded on the delivery in the
-   * decision's statement (`ApplyResult.applied`), and any other outcome is the caller's to record.
+   * decision's statement (`flexDeliveryOutcomeRecorded`), and any other outcome is the caller's to record.
    */
   async applyWithin(
     repos: Repositories,
@@ -85,10 +86,10 @@ export class PaymentOutcomes {
             ),
           ),
         );
-        if (written.paidSiblingId) return this.secondPaymentOfGroup(repos, payment, written.paidSiblingId, source, now, flexCheckoutSessionId);
+        if (written.paidSibling) return this.secondPaymentOfGroup(repos, payment, written.paidSibling, source, now, flexCheckoutSessionId);
         if (!written.won) return this.moneyAfterDecision(repos, payment, 'Flex completed the checkout', now);
         log.info('payment decided: resolve');
-        return { applied: true };
+        return { applied: true, flexDeliveryOutcomeRecorded: written.flexDeliveryOutcomeRecorded };
       }
       case 'reject': {
         const reason = { code: decision.code, merchantMessage: decision.merchantMessage };
@@ -99,7 +100,7 @@ export class PaymentOutcomes {
         );
         if (!written.won) return { applied: false, reason: 'already_decided' };
         log.info({ code: decision.code }, 'payment decided: reject');
-        return { applied: true };
+        return { applied: true, flexDeliveryOutcomeRecorded: written.flexDeliveryOutcomeRecorded };
       }
       case 'pending': {
         const pendingExpiresAt = decision.pendingExpiresAt.toISOString();
@@ -114,10 +115,10 @@ export class PaymentOutcomes {
             ),
           ),
         );
-        if (written.paidSiblingId) return this.secondPaymentOfGroup(repos, payment, written.paidSiblingId, source, now, flexCheckoutSessionId);
+        if (written.paidSibling) return this.secondPaymentOfGroup(repos, payment, written.paidSibling, source, now, flexCheckoutSessionId);
         if (!written.won) return this.moneyAfterDecision(repos, payment, 'Flex shows a payment in progress', now);
         log.info('payment decided: pending');
-        return { applied: true };
+        return { applied: true, flexDeliveryOutcomeRecorded: written.flexDeliveryOutcomeRecorded };
       }
       case 'needs_attention':
         await repos.payments.addEvent(payment.id, 'needs_attention', { source, why: decision.why });
@@ -143,12 +144,11 @@ export class PaymentOutcomes {
   private async secondPaymentOfGroup(
     repos: Repositories,
     payment: PaymentSessionRecord,
-    keptId: PaymentId,
+    kept: { id: PaymentId; shopifyId: ShopifySessionId },
     source: DecisionSource,
     now: Date,
     flexCheckoutSessionId?: FlexCheckoutSessionId,
   ): Promise<ApplyResult> {
-    const kept = (await repos.payments.findById(keptId))!;
     const merchantMessage = `The buyer paid this checkout twice with Flex; payment ${kept.shopifyId} was kept and this one is returned to the buyer.`;
     const reason = { code: 'PROCESSING_ERROR' as const, merchantMessage };
     await repos.payments.decideFinal(
