@@ -14,6 +14,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const tuning = JSON.parse(process.env.APP_TUNING ?? '{}') as AppTuning;
   const app = await startApp({ config, logger, tuning });
+  // pino writes stdout asynchronously, this line synchronously: without the flush it can overtake a
+  // line logged at start-up (a flaky "no warning at start-up" in embedded-node-flags.test.ts).
+  await new Promise<void>((resolve, reject) => logger.flush((error) => (error ? reject(error) : resolve())));
   process.stdout.write(`${JSON.stringify({ ready: { httpUrl: app.servers.httpUrl, sessionsUrl: app.servers.sessionsUrl, metricsUrl: app.servers.metricsUrl } })}\n`);
   process.once('SIGTERM', () => {
     void app.stop().then(() => process.exit(0));
