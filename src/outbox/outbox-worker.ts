@@ -40,6 +40,7 @@ export interface OutboxWorkerOptions {
   pollIntervalMs?: number;
   /** How long a claimed job is ours; longer than any handler's HTTP timeout. */
   leaseMs?: number;
+  /** At most this many jobs claimed by the loop run at once (runNow's come on top); a claim takes no more than the free slots. */
   batchSize?: number;
   /** Each run is counted by job kind and result. */
   metrics?: AppMetrics;
@@ -75,6 +76,8 @@ export class OutboxWorker {
   private stopping = false;
   private polling: Promise<void> | undefined;
   private wakeRequested = false;
+  /** Jobs the loop claimed that are still running. */
+  private runningJobs = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   private lastHeartbeat = 0;
   /** Polls in a row that found the database unreachable (0: it answers). */
@@ -115,10 +118,10 @@ export class OutboxWorker {
     return this.handlers.has(kind);
   }
 
-  /** Asks for a poll as soon as possible (a job was just enqueued). */
+  /** Asks for a poll as soon as possible (a job was just enqueued), or once a running job leaves a slot free. */
   wake(): void {
     if (!this.running) return;
-    if (this.polling) {
+    if (this.polling || this.runningJobs >= this.batchSize) {
       this.wakeRequested = true;
       return;
     }
@@ -166,22 +169,33 @@ export class OutboxWorker {
       // A wake-up from a request or a job must not lend it that work's log context.
       this.polling = outsideLogContext(() => this.pollOnce()).finally(() => {
         this.polling = undefined;
-        const again = this.wakeRequested;
-        this.wakeRequested = false;
+        // With no slot free, the wake-up waits for a job to end (jobEnded), not for a poll that would claim nothing.
+        const again = this.wakeRequested && this.runningJobs < this.batchSize;
+        if (again) this.wakeRequested = false;
         this.schedule(again ? 0 : this.nextPollDelayMs());
       });
     }, delayMs);
     this.timer.unref?.();
   }
 
+  /**
+   * Claims as many due jobs as there are free slots and starts them. It does not wait for them: a job
+   * enqueued while others run (a payment decided while the last one's Shopify call is out) is claimed
+   * at once instead of waiting for the slowest job of the batch before it.
+   */
   private async pollOnce(): Promise<void> {
     if (this.stopping) return;
     this.lastHeartbeat = Date.now();
+    const free = this.batchSize - this.runningJobs;
+    if (free <= 0) {
+      this.wakeRequested = true;
+      return;
+    }
     const token = randomUUID();
     const now = this.options.clock.now();
     let jobs: ClaimedJob[];
     try {
-      jobs = await this.options.jobs.claimDue(now, this.batchSize, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
+      jobs = await this.options.jobs.claimDue(now, free, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) {
         this.options.logger.error({ err: error }, 'outbox: could not claim jobs');
@@ -196,8 +210,22 @@ export class OutboxWorker {
       this.options.logger.info({ failedPolls: this.outageFailures }, 'outbox: the database answers again; resuming');
       this.outageFailures = 0;
     }
-    if (jobs.length === this.batchSize) this.wakeRequested = true;
-    await Promise.all(jobs.map((job) => this.track(this.execute(job, token))));
+    if (jobs.length === free) this.wakeRequested = true;
+    for (const job of jobs) {
+      this.runningJobs++;
+      this.track(this.execute(job, token))
+        .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'outbox job run failed'))
+        .finally(() => this.jobEnded());
+    }
+  }
+
+  /** A slot is free again: a wake-up that found none runs now. */
+  private jobEnded(): void {
+    this.runningJobs--;
+    if (this.wakeRequested && !this.polling && this.running) {
+      this.wakeRequested = false;
+      this.schedule(0);
+    }
   }
 
   /** A run stop() must wait for. */

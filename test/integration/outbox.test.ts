@@ -186,6 +186,24 @@ describe('the outbox of Shopify mutations', () => {
     expect(woken).toContainEqual(['shopify.payments-mutation']);
   });
 
+  it('runs a decision made while another job’s Shopify call is out without waiting for that call', async () => {
+    // The first payment's resolve is held by Shopify until the app's own timeout (10 s) fires.
+    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
+    const first = await startCheckout(h, shop, { amount: '16.00' });
+    await payOnFlexPage(first.redirectUrl, 'hsa_fsa');
+    await eventually(async () => callsFor(first.session.gid).length === 1, 10_000, 'the first resolve held by Shopify');
+
+    const second = await startCheckout(h, shop, { amount: '17.00' });
+    await payOnFlexPage(second.redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(second.session.id)).shopifyState === 'RESOLVED', 20_000, 'the second resolve');
+    // Resolved while the first job's call was still out: the worker claimed it in a free slot.
+    expect(await resolveJobOf(first.session.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
+    expect(callsFor(second.session.gid).map((m) => m.httpStatus)).toEqual([200]);
+
+    // The held call times out and its retry resolves the first payment.
+    await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 30_000, 'the first resolve, retried');
+  });
+
   it('sends a decision with the shop’s offline token its claim read, without reading the token again', async () => {
     // The claim reads the token with the job (db/repositories/jobs.ts): Shopify's session storage
     // reads it through Prisma, which cost more CPU than the rest of the job (README "Performance").
