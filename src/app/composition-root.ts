@@ -265,7 +265,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
       repos,
       flex,
       catalog: new CatchAllCatalog(repos.flexConnections),
-      findCart: new FindCart({ repos, catalog: repos.catalog, clock, waitMs: tuning.cartWaitMs ?? 3_000 }),
+      findCart: new FindCart({ repos, clock, waitMs: tuning.cartWaitMs ?? 3_000 }),
       buyerReturn,
       clock,
       logger,

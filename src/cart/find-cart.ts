@@ -1,16 +1,10 @@
-import type { FlexMode } from '@prisma/client';
 import type { Repositories } from '../db/repositories';
 import type { CartSnapshotRecord } from '../db/repositories/cart-snapshots';
 import type { Clock } from '../lib/clock';
 import type { ShopId } from '../lib/ids';
 import { sleep } from '../lib/sleep';
 import { checkoutTokenOf } from './checkout-tokens';
-import { priceCart, type CartFallbackReason, type CatalogPrice, type PricedCart } from './price-cart';
-
-/** The synced catalog, as the join needs it (catalog/ keeps it). */
-export interface CatalogLookup {
-  variantsForCart(shopId: ShopId, mode: FlexMode, shopifyVariantIds: string[]): Promise<ReadonlyMap<string, CatalogPrice>>;
-}
+import { priceCart, type CartFallbackReason, type PricedCart } from './price-cart';
 
 export type CartDecision =
   | { source: 'CART'; snapshotId: string; snapshotSource: CartSnapshotRecord['source']; cart: PricedCart }
@@ -36,7 +30,7 @@ const FINAL: ReadonlySet<CartFallbackReason> = new Set(['currency_differs', 'lin
  * `waitMs` for one that fits before falling back to the catch-all line, with the reason.
  */
 export class FindCart {
-  constructor(private readonly deps: { repos: Repositories; catalog: CatalogLookup; clock: Clock; waitMs: number; pollMs?: number }) {}
+  constructor(private readonly deps: { repos: Repositories; clock: Clock; waitMs: number; pollMs?: number }) {}
 
   async forPayment(payment: PaymentToJoin): Promise<CartDecision> {
     const token = checkoutTokenOf(payment.cancelUrl);
@@ -51,10 +45,9 @@ export class FindCart {
   }
 
   private async tryOnce(payment: PaymentToJoin, token: string): Promise<CartDecision> {
-    const snapshots = await this.deps.repos.cartSnapshots.findByToken(payment.shopId, token, this.deps.clock.now());
+    // The snapshots, and the synced catalog's variants of their lines, in one read.
+    const { snapshots, catalog } = await this.deps.repos.cartSnapshots.findByTokenWithCatalog(payment.shopId, token, this.deps.clock.now(), payment.test ? 'TEST' : 'LIVE');
     if (snapshots.length === 0) return { source: 'CATCH_ALL', reason: 'no_cart_captured', detail: `no cart captured for checkout token ${token}` };
-    const ids = [...new Set(snapshots.flatMap((s) => s.lines.map((l) => l.variantId).filter((id): id is string => id !== null)))];
-    const catalog = await this.deps.catalog.variantsForCart(payment.shopId, payment.test ? 'TEST' : 'LIVE', ids);
     let firstFailure: CartDecision | undefined;
     for (const snapshot of snapshots) {
       const priced = priceCart(snapshot, payment, catalog);

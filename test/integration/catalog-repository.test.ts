@@ -82,6 +82,61 @@ describe('the catalog repository', () => {
     expect((await repo().variantsForCart(id, 'LIVE', [a, b])).size).toBe(0);
   });
 
+  it('reads a checkout’s snapshots with their lines’ synced variants in one statement: this shop, this mode, synced only', async () => {
+    const id = await shopId();
+    const other = (await h.components.repos.shops.upsertActive(normalizeShopDomain('catalog-repository-other.myshopify.com')!, new Date())).id;
+    const [synced, unsynced, elsewhere, liveOnly] = [1, 2, 3, 4].map((n) => `${Date.now()}${n}`);
+    const syncAll = async (shop: string, mode: 'TEST' | 'LIVE', ids: string[]) => {
+      await repo().upsertFromShopify(shop, mode, 0, ids.map((v) => variant(v)));
+      const token = randomUUID();
+      const claimed = await repo().claimForPush(shop, mode, { variantIds: ids }, { token, until: new Date(Date.now() + 60_000), now: new Date() }, 10);
+      await repo().recordPushResults(token, claimed.map((c) => pushed(c.id, c)));
+      await repo().releaseLeases(token);
+    };
+    await syncAll(id, 'TEST', [synced]);
+    await repo().upsertFromShopify(id, 'TEST', 0, [variant(unsynced)]);
+    await syncAll(other, 'TEST', [elsewhere]);
+    await syncAll(id, 'LIVE', [liveOnly]);
+
+    const checkoutToken = randomUUID();
+    const line = (variantId: string | null) => ({ variantId, productId: '9100', title: 'Thermometer', quantity: 1, discountMinor: 0 });
+    const snapshot = (shop: string, source: 'WEBHOOK' | 'PIXEL', observedAt: Date, lines: ReturnType<typeof line>[]) =>
+      h.components.repos.cartSnapshots.save({
+        shopId: shop as never,
+        source,
+        checkoutToken,
+        cartToken: null,
+        urlToken: null,
+        currency: 'USD',
+        totalMinor: 1250 * lines.length,
+        subtotalMinor: 1250 * lines.length,
+        taxMinor: 0,
+        shippingMinor: 0,
+        discountMinor: 0,
+        lines,
+        observedAt,
+        receivedAt: observedAt,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+    await snapshot(id, 'PIXEL', new Date(Date.now() - 1_000), [line(synced), line(unsynced), line(elsewhere), line(liveOnly), line(null)]);
+    await snapshot(id, 'WEBHOOK', new Date(Date.now() - 60_000), [line(synced)]);
+    await snapshot(other, 'WEBHOOK', new Date(), [line(elsewhere)]);
+
+    const read = await h.components.repos.cartSnapshots.findByTokenWithCatalog(id as never, checkoutToken, new Date(), 'TEST');
+    // The server-trusted webhook snapshot first, though older; the other shop's never.
+    expect(read.snapshots.map((s) => s.source)).toEqual(['WEBHOOK', 'PIXEL']);
+    expect(read.snapshots.every((s) => s.shopId === id)).toBe(true);
+    expect(read.snapshots[1]!.lines.map((l) => l.variantId)).toEqual([synced, unsynced, elsewhere, liveOnly, null]);
+    expect([...read.catalog.keys()]).toEqual([synced]);
+    expect(read.catalog.get(synced)).toEqual(await repo().variantsForCart(id, 'TEST', [synced]).then((m) => m.get(synced)));
+    expect(read.catalog.get(synced)).toMatchObject({ priceMinor: 1250, currency: 'USD', eligibility: 'auto_substantiation' });
+
+    const live = await h.components.repos.cartSnapshots.findByTokenWithCatalog(id as never, checkoutToken, new Date(), 'LIVE');
+    expect([...live.catalog.keys()]).toEqual([liveOnly]);
+    // Expired snapshots, and with them their variants, are not read.
+    expect(await h.components.repos.cartSnapshots.findByTokenWithCatalog(id as never, checkoutToken, new Date(Date.now() + 7_200_000), 'TEST')).toEqual({ snapshots: [], catalog: new Map() });
+  });
+
   it('bumps the revision only when what Flex shows changes', async () => {
     const id = await shopId();
     const v = `${Date.now()}3`;

@@ -1,8 +1,9 @@
-import { Prisma, type CartSnapshot, type CartSnapshotSource } from '@prisma/client';
+import { Prisma, type CartSnapshot, type CartSnapshotSource, type FlexMode } from '@prisma/client';
 import { randomUUID } from 'node:crypto';
 import type { ShopId } from '../../lib/ids';
 import type { DbClient } from '../db-client';
 import type { SqlRunner } from '../sql';
+import { syncedVariantsById, syncedVariantsSql, type SyncedVariant, type SyncedVariantRow } from './catalog-variants';
 import type { NewShopifyWebhookDelivery } from './shopify-webhook-deliveries';
 
 /** One line of a cart snapshot: what was bought, never at what price (the catalog says that). */
@@ -128,18 +129,30 @@ export class CartSnapshotRepository {
   }
 
   /**
-   * The shop's unexpired snapshots any of whose tokens is `token`, server-trusted (webhook) first,
-   * then newest first.
+   * The pay page's join reads, in one statement: the shop's unexpired snapshots any of whose tokens is
+   * `token` (server-trusted webhook snapshots first, then newest first), and the synced catalog's
+   * variants of their lines in `mode` (CatalogVariantRepository.variantsForCart's, by variant id).
    */
-  async findByToken(shopId: ShopId, token: string, now: Date): Promise<CartSnapshotRecord[]> {
+  async findByTokenWithCatalog(shopId: ShopId, token: string, now: Date, mode: FlexMode): Promise<{ snapshots: CartSnapshotRecord[]; catalog: Map<string, SyncedVariant> }> {
     // On every pay page: SQL as written (bench/README-queries.md).
-    const rows = await this.sql.query<CartSnapshot>`
-      SELECT * FROM "CartSnapshot"
-      WHERE "shopId" = ${shopId}::uuid AND "expiresAt" > ${now} AND ("checkoutToken" = ${token} OR "cartToken" = ${token} OR "urlToken" = ${token})
-      ORDER BY "observedAt" DESC
-      LIMIT 10`;
+    const rows = await this.sql.query<CartSnapshot & { catalog: SyncedVariantRow[] }>`
+      WITH snapshot AS (
+        SELECT * FROM "CartSnapshot"
+        WHERE "shopId" = ${shopId}::uuid AND "expiresAt" > ${now} AND ("checkoutToken" = ${token} OR "cartToken" = ${token} OR "urlToken" = ${token})
+        ORDER BY "observedAt" DESC
+        LIMIT 10
+      ), variant AS (
+        ${syncedVariantsSql(shopId, mode, Prisma.sql`IN (SELECT line->>'variantId' FROM snapshot, jsonb_array_elements(snapshot.lines) AS line)`)}
+      )
+      SELECT snapshot.*, (SELECT coalesce(jsonb_agg(variant), '[]'::jsonb) FROM variant) AS catalog
+      FROM snapshot`;
     const trusted = (row: CartSnapshot) => (row.source === 'WEBHOOK' ? 0 : 1);
-    return rows.sort((a, b) => trusted(a) - trusted(b)).map(toRecord);
+    const byObservedAt = (a: CartSnapshot, b: CartSnapshot) => b.observedAt.getTime() - a.observedAt.getTime();
+    const snapshots = rows
+      .map(({ catalog: _catalog, ...row }) => row)
+      .sort((a, b) => trusted(a) - trusted(b) || byObservedAt(a, b))
+      .map(toRecord);
+    return { snapshots, catalog: syncedVariantsById(rows[0]?.catalog ?? []) };
   }
 
   async findById(id: string): Promise<CartSnapshotRecord | null> {

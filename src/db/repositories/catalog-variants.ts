@@ -102,6 +102,41 @@ const SYNCED = Prisma.sql`(v."deletedAt" IS NULL AND v."flexProductId" IS NOT NU
 const ELIGIBILITY_CLASS = Prisma.sql`(CASE WHEN v.eligibility IS NULL THEN 'unknown' WHEN v.eligibility = 'not_eligible' THEN 'not_eligible'
   WHEN v.eligibility = 'letter_of_medical_necessity' THEN 'letter_of_medical_necessity' ELSE 'eligible' END)`;
 
+/** A synced variant as syncedVariantsSql selects it (`priceMinor` as text: exact in JSON too). */
+export type SyncedVariantRow = Omit<SyncedVariant, 'priceMinor'> & { priceMinor: string };
+
+/**
+ * The synced variants (SYNCED) of a shop and mode whose Shopify variant id `variantIdIn` matches (`=
+ * ANY(…)`, or `IN (subquery)`), as SyncedVariantRow.
+ */
+export function syncedVariantsSql(shopId: string, mode: FlexMode, variantIdIn: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT v."shopifyProductId", v."shopifyVariantId", v.title, v.sku, v.barcode, v."priceMinor"::text AS "priceMinor", v.currency,
+      v."flexProductId", v."flexPriceId", v.eligibility, v."eligibilityReason"
+    FROM "CatalogVariant" v
+    WHERE v."shopId" = ${shopId}::uuid AND v.mode = ${mode}::"FlexMode" AND v."shopifyVariantId" ${variantIdIn} AND ${SYNCED}`;
+}
+
+export function syncedVariantsById(rows: readonly SyncedVariantRow[]): Map<string, SyncedVariant> {
+  const found = new Map<string, SyncedVariant>();
+  for (const row of rows) {
+    found.set(row.shopifyVariantId, {
+      shopifyProductId: row.shopifyProductId,
+      shopifyVariantId: row.shopifyVariantId,
+      title: row.title,
+      sku: row.sku,
+      barcode: row.barcode,
+      priceMinor: toSafeNumber(BigInt(row.priceMinor)),
+      currency: row.currency,
+      flexProductId: row.flexProductId,
+      flexPriceId: row.flexPriceId,
+      eligibility: row.eligibility,
+      eligibilityReason: row.eligibilityReason,
+    });
+  }
+  return found;
+}
+
 /**
  * The catalog of each shop and mode as mirrored in Flex (README "Catalog sync"). Pages and webhooks
  * write what Shopify says; pushes claim the variants that differ from Flex under a lease (so a webhook's
@@ -115,31 +150,13 @@ export class CatalogVariantRepository {
 
   /**
    * The synced variants among `shopifyVariantIds` (numeric ids as strings), by variant id; a variant
-   * that is deleted, not yet in Flex or whose price in Flex is not its current one is left out.
+   * that is deleted, not yet in Flex or whose price in Flex is not its current one is left out. The
+   * pay page reads them with the cart's snapshots (CartSnapshotRepository.findByTokenWithCatalog).
    */
   async variantsForCart(shopId: string, mode: FlexMode, shopifyVariantIds: string[]): Promise<Map<string, SyncedVariant>> {
-    const found = new Map<string, SyncedVariant>();
-    if (shopifyVariantIds.length === 0) return found;
-    // On every pay page: SQL as written, not through Prisma's engine (bench/README-queries.md).
-    const rows = await this.sql.query<CatalogVariantRecord>`
-      SELECT * FROM "CatalogVariant" v
-      WHERE v."shopId" = ${shopId}::uuid AND v.mode = ${mode}::"FlexMode" AND v."shopifyVariantId" = ANY(${[...new Set(shopifyVariantIds)]}::text[]) AND ${SYNCED}`;
-    for (const row of rows) {
-      found.set(row.shopifyVariantId, {
-        shopifyProductId: row.shopifyProductId,
-        shopifyVariantId: row.shopifyVariantId,
-        title: row.title,
-        sku: row.sku,
-        barcode: row.barcode,
-        priceMinor: toSafeNumber(row.priceMinor),
-        currency: row.currency,
-        flexProductId: row.flexProductId!,
-        flexPriceId: row.flexPriceId!,
-        eligibility: row.eligibility,
-        eligibilityReason: row.eligibilityReason,
-      });
-    }
-    return found;
+    if (shopifyVariantIds.length === 0) return new Map();
+    const rows = await this.sql.query<SyncedVariantRow>`${syncedVariantsSql(shopId, mode, Prisma.sql`= ANY(${[...new Set(shopifyVariantIds)]}::text[])`)}`;
+    return syncedVariantsById(rows);
   }
 
   /**
