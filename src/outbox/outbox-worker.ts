@@ -76,8 +76,10 @@ export class OutboxWorker {
   private stopping = false;
   private polling: Promise<void> | undefined;
   private wakeRequested = false;
-  /** Jobs the loop claimed that are still running. */
+  /** Jobs the loop claimed that are still running, with when each started (see isHealthy). */
   private runningJobs = 0;
+  private readonly loopJobStarts = new Map<number, number>();
+  private loopJobsStarted = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   private lastHeartbeat = 0;
   /** Polls in a row that found the database unreachable (0: it answers). */
@@ -108,9 +110,16 @@ export class OutboxWorker {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** True while the loop is alive and has polled recently. */
+  /**
+   * True while the loop is alive, has polled recently, and none of its jobs has run past its lease: such
+   * a job is stuck (every call out has a timeout well within the lease), holds a slot for good, and may
+   * already be running again elsewhere now that its lease is gone.
+   */
   isHealthy(): boolean {
-    return this.running && Date.now() - this.lastHeartbeat < Math.max(30_000, this.pollIntervalMs * 5);
+    const now = Date.now();
+    if (!this.running || now - this.lastHeartbeat >= Math.max(30_000, this.pollIntervalMs * 5)) return false;
+    for (const started of this.loopJobStarts.values()) if (now - started > this.leaseMs) return false;
+    return true;
   }
 
   /** Whether this worker runs jobs of `kind`. */
@@ -212,15 +221,21 @@ export class OutboxWorker {
     }
     if (jobs.length === free) this.wakeRequested = true;
     for (const job of jobs) {
+      const run = ++this.loopJobsStarted;
       this.runningJobs++;
+      this.loopJobStarts.set(run, Date.now());
       this.track(this.execute(job, token))
         .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'outbox job run failed'))
-        .finally(() => this.jobEnded());
+        .finally(() => this.jobEnded(run));
     }
   }
 
-  /** A slot is free again: a wake-up that found none runs now. */
-  private jobEnded(): void {
+  /**
+   * A slot is free again: a wake-up that found none runs now. While a backlog drains, that is a claim
+   * per job that ends (one statement each), where a batch used to wait for its slowest job.
+   */
+  private jobEnded(run: number): void {
+    this.loopJobStarts.delete(run);
     this.runningJobs--;
     if (this.wakeRequested && !this.polling && this.running) {
       this.wakeRequested = false;

@@ -85,7 +85,7 @@ describe('the catalog repository', () => {
   it('reads a checkout’s snapshots with their lines’ synced variants in one statement: this shop, this mode, synced only', async () => {
     const id = await shopId();
     const other = (await h.components.repos.shops.upsertActive(normalizeShopDomain('catalog-repository-other.myshopify.com')!, new Date())).id;
-    const [synced, unsynced, elsewhere, liveOnly] = [1, 2, 3, 4].map((n) => `${Date.now()}${n}`);
+    const [synced, unsynced, elsewhere, liveOnly, onlyInOthersCart] = [1, 2, 3, 4, 5].map((n) => `${Date.now()}${n}`);
     const syncAll = async (shop: string, mode: 'TEST' | 'LIVE', ids: string[]) => {
       await repo().upsertFromShopify(shop, mode, 0, ids.map((v) => variant(v)));
       const token = randomUUID();
@@ -93,7 +93,7 @@ describe('the catalog repository', () => {
       await repo().recordPushResults(token, claimed.map((c) => pushed(c.id, c)));
       await repo().releaseLeases(token);
     };
-    await syncAll(id, 'TEST', [synced]);
+    await syncAll(id, 'TEST', [synced, onlyInOthersCart]);
     await repo().upsertFromShopify(id, 'TEST', 0, [variant(unsynced)]);
     await syncAll(other, 'TEST', [elsewhere]);
     await syncAll(id, 'LIVE', [liveOnly]);
@@ -120,7 +120,8 @@ describe('the catalog repository', () => {
       });
     await snapshot(id, 'PIXEL', new Date(Date.now() - 1_000), [line(synced), line(unsynced), line(elsewhere), line(liveOnly), line(null)]);
     await snapshot(id, 'WEBHOOK', new Date(Date.now() - 60_000), [line(synced)]);
-    await snapshot(other, 'WEBHOOK', new Date(), [line(elsewhere)]);
+    // The other shop's snapshot, under the same token, lists a variant this shop has synced: not this cart's.
+    await snapshot(other, 'WEBHOOK', new Date(), [line(elsewhere), line(onlyInOthersCart)]);
 
     const read = await h.components.repos.cartSnapshots.findByTokenWithCatalog(id as never, checkoutToken, new Date(), 'TEST');
     // The server-trusted webhook snapshot first, though older; the other shop's never.

@@ -1,6 +1,10 @@
 import { composeApp } from '../../src/app/composition-root';
 import { startApp, type RunningApp } from '../../src/app/start-app';
+import { z } from 'zod';
 import { createLogger } from '../../src/lib/logger';
+import { defineJobType, enqueueJob } from '../../src/outbox/job-type';
+import { OutboxWorker } from '../../src/outbox/outbox-worker';
+import { DEFAULT_RETRY_POLICY } from '../../src/outbox/retry-policy';
 import { HandleBuyerReturn } from '../../src/payments/payment/buyer-return';
 import { eventually, freePort, useHarness } from '../support/harness';
 import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/buyer';
@@ -202,6 +206,35 @@ describe('the outbox of Shopify mutations', () => {
 
     // The held call times out and its retry resolves the first payment.
     await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 30_000, 'the first resolve, retried');
+  });
+
+  it('says it is unhealthy while one of its jobs runs past its lease, and healthy again once it ends', async () => {
+    // A job of a kind only this worker runs, whose handler waits until the test lets it go.
+    const blocking = defineJobType(`test.blocking-${Date.now()}`, z.object({}));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = new OutboxWorker({
+      jobs: h.components.repos.jobs,
+      handlers: [{ type: blocking, handle: async () => (await released, { status: 'succeeded' }) }],
+      clock: h.clock,
+      logger: createLogger({ level: 'silent' }),
+      retryPolicy: DEFAULT_RETRY_POLICY,
+      pollIntervalMs: 20,
+      leaseMs: 500,
+    });
+    const job = await enqueueJob(h.components.repos.jobs, blocking, {}, { dedupeKey: `test:blocking:${Date.now()}`, runAt: h.clock.now() });
+    worker.start();
+    try {
+      await eventually(async () => (await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'RUNNING', 10_000, 'the job running');
+      expect(worker.isHealthy()).toBe(true);
+      await eventually(async () => !worker.isHealthy(), 10_000, 'unhealthy once the job has run past its lease');
+      release();
+      await eventually(async () => (await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'SUCCEEDED', 10_000, 'the job done');
+      await eventually(async () => worker.isHealthy(), 10_000, 'healthy again');
+    } finally {
+      release();
+      await worker.stop();
+    }
   });
 
   it('sends a decision with the shop’s offline token its claim read, without reading the token again', async () => {
