@@ -64,6 +64,7 @@ const envSchema = z.object({
     .transform((v) => (v === '' ? undefined : v))
     .pipe(postgresUrl.optional()),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   ENCRYPTION_KEY: z
     .string()
@@ -121,6 +122,8 @@ export interface AppConfig {
   /** PostgreSQL URL, or undefined for the embedded database in `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** PostgreSQL: prepare the hot statements (db/sql.ts); false behind a pooler that cannot keep them. */
+  databasePreparedStatements: boolean;
   dataDir: string;
   /** Keys for secrets at rest, newest last: new secrets use the newest, older ones still open. */
   encryptionKeys: EncryptionKey[];
@@ -296,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
     dataDir: e.DATA_DIR,
     encryptionKeys,
     encryptionKey: encryptionKeys[encryptionKeys.length - 1]!.key,

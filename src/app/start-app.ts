@@ -42,7 +42,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const ownsDatabase = !options.database;
   const database =
     options.database ??
-    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, logger }));
+    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements, logger }));
   const missingNodeFlags = database.kind === 'embedded' ? missingEmbeddedDatabaseNodeFlags() : [];
   if (missingNodeFlags.length > 0) {
     logger.warn(

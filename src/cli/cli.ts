@@ -111,7 +111,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`${secrets.problem}\nNothing was done.\n`);
         return 64;
       }
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.databasePreparedStatements, logger });
       try {
         const app = composeApp(config, database, logger);
         const result = await app.registerShop.execute({
@@ -137,7 +137,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     case 'jobs:list':
     case 'jobs:retry': {
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.databasePreparedStatements, logger });
       try {
         const app = composeApp(config, database, logger);
         if (command === 'jobs:retry') {
@@ -172,7 +172,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 64;
       }
       // Maintenance only: the schema stays as the app left it.
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, logger, migrate: false });
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, preparedStatements: config.databasePreparedStatements, logger, migrate: false });
       try {
         const started = performance.now();
         await database.pool.query('VACUUM (ANALYZE)');
@@ -194,7 +194,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`${(error as Error).message}\n\n${USAGE}`);
         return 64;
       }
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.databasePreparedStatements, logger });
       try {
         const { secretRotation } = composeApp(config, database, logger);
         const keyId = config.encryptionKeys[config.encryptionKeys.length - 1]!.id;

@@ -14,9 +14,10 @@ export interface Database {
   pool: Pool;
   kind: 'postgres' | 'embedded';
   /**
-   * On the embedded database, the names of the statements prepared in its one session (sql.ts says
-   * why only there). They belong to the session, not to whoever sends them: every part of the app on
-   * this database (several workers composed on it, say) must name a text the same way.
+   * The names of the statements the app prepares (sql.ts says why); none on PostgreSQL with prepared
+   * statements turned off. On the embedded database they belong to its one session, not to whoever
+   * sends them: every part of the app on it (several workers composed on it, say) must name a text the
+   * same way.
    */
   statementNames: StatementNames | undefined;
   /** Where it runs, for logs (never includes a password). */
@@ -33,6 +34,12 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** How long to wait for a PostgreSQL connection (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: prepare the hot statements (default true; sql.ts). Off for a connection pooler that
+   * cannot keep a session's prepared statements (PgBouncer in transaction mode before 1.21). The
+   * embedded database always prepares them.
+   */
+  preparedStatements?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -52,6 +59,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     embedded = await startEmbeddedPostgres(path.resolve(options.dataDir, 'pglite'));
     url = embedded.url;
   }
+  const prepared = embedded !== undefined || options.preparedStatements !== false;
   const pool = new Pool({
     connectionString: url,
     // One backend session is all PGlite has (see embedded-postgres.ts).
@@ -69,10 +77,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // would be refused ("already exists") for every statement it prepares again. The pool runs this
     // before it hands the connection to anyone; if it fails, the connection is dropped and the
     // caller gets the error.
-    onConnect: embedded ? (client) => client.query('DEALLOCATE ALL').then(() => undefined) : undefined,
+    onConnect: embedded
+      ? (client) => client.query('DEALLOCATE ALL').then(() => undefined)
+      : prepared
+        ? // Prepared, yet planned for each execution's parameters, as an unnamed statement is (sql.ts).
+          (client) => client.query('SET plan_cache_mode = force_custom_plan').then(() => undefined)
+        : undefined,
   });
   pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
-  const statementNames = embedded ? new StatementNames() : undefined;
+  const statementNames = prepared ? new StatementNames() : undefined;
 
   if (options.migrate !== false) await applyMigrations(pool, options.logger);
 

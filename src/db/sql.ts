@@ -1,5 +1,6 @@
 import { Prisma } from '@prisma/client';
 import { types as pgTypes, type Pool, type PoolClient } from 'pg';
+import { isStalePreparedStatement } from '../lib/database-unavailable';
 
 /**
  * SQL as written, for the repositories' hot statements: `sql.query<Row>\`SELECT …\`` with the same
@@ -27,17 +28,20 @@ const asPrismaRaw = {
 };
 
 /**
- * Names for statements, so a connection parses and plans each one once and then only binds and
- * executes it: on the embedded database, where parsing and planning run in WASM (PGlite), that cut
- * the CPU per statement by a quarter (a third without V8's optimizing tier,
- * src/db/embedded-node-flags.ts). Not on PostgreSQL: there it measured within the noise, and a
- * prepared `SELECT *` fails ("cached plan must not change result type") on instances still running
- * while another one's migration adds a column; the embedded database has one process, which applies
- * its migrations before it prepares anything. One name per statement text, the same on every
- * connection and for every part of the app on the database (a name belongs to PGlite's one session,
- * which outlives connections: database.ts owns the names); texts past the first
- * MAX_NAMED_STATEMENTS stay unnamed, so a statement built with a varying shape cannot grow the
- * database's memory without bound.
+ * Names for statements, so a connection parses each one once and then only binds and executes it.
+ * On the embedded database, where parsing and planning run in WASM (PGlite), that cut the CPU per
+ * statement by a quarter (a third without V8's optimizing tier, src/db/embedded-node-flags.ts). On
+ * PostgreSQL it cut the database's CPU per complete payment by a tenth (README "Performance"), with
+ * `plan_cache_mode = force_custom_plan` (database.ts): each execution is still planned for its
+ * parameters, as an unnamed statement is, because PostgreSQL's generic plans for these statements were
+ * not stable (the database's CPU per payment ranged 4.4–8.9 ms between runs with them). A migration
+ * that adds a column under a prepared `SELECT *` makes PostgreSQL refuse it on that connection
+ * (isStalePreparedStatement): outside a transaction the statement is sent again unnamed, on another
+ * connection; in one, the transaction fails as a transient conflict and its connection is dropped.
+ * One name per statement text, the same on every connection and for every part of the app on the
+ * database (on PGlite a name belongs to its one session, which outlives connections: database.ts owns
+ * the names); texts past the first MAX_NAMED_STATEMENTS stay unnamed, so a statement built with a
+ * varying shape cannot grow the database's memory without bound.
  */
 export class StatementNames {
   private readonly names = new Map<string, string>();
@@ -53,10 +57,17 @@ export class StatementNames {
 
 const MAX_NAMED_STATEMENTS = 500;
 
-function runOn(target: Pool | PoolClient, names: StatementNames | undefined) {
-  return (strings: TemplateStringsArray, values: unknown[]) => {
+function runOn(target: Pool | PoolClient, names: StatementNames | undefined, inTransaction: boolean) {
+  return async (strings: TemplateStringsArray, values: unknown[]) => {
     const statement = Prisma.sql(strings, ...values);
-    return target.query({ name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw });
+    const query = { name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw };
+    try {
+      return await target.query(query);
+    } catch (error) {
+      // It did not run; the pool has dropped the connection that prepared it. Unnamed, it runs anywhere.
+      if (!inTransaction && query.name !== undefined && isStalePreparedStatement(error)) return target.query({ ...query, name: undefined });
+      throw error;
+    }
   };
 }
 
@@ -74,12 +85,12 @@ function runner(run: ReturnType<typeof runOn>, inTransaction: boolean): SqlRunne
 
 /** Each statement on its own connection from the pool, committed on its own. */
 export function poolSql(pool: Pool, names?: StatementNames): SqlRunner {
-  return runner(runOn(pool, names), false);
+  return runner(runOn(pool, names, false), false);
 }
 
 /** Every statement on one connection: a transaction the caller began on it (Transactor.runSql). */
 export function clientSql(client: PoolClient, names?: StatementNames): SqlRunner {
-  return runner(runOn(client, names), true);
+  return runner(runOn(client, names, true), true);
 }
 
 export function transactionSql(tx: Prisma.TransactionClient): SqlRunner {

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@prisma/client';
 import type { Pool } from 'pg';
+import { isStalePreparedStatement } from '../lib/database-unavailable';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
 import type { DbClient } from './db-client';
@@ -83,7 +84,9 @@ export class Transactor {
         const ended = await client.query('COMMIT');
         if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
       } catch (error) {
-        // A connection that cannot even roll back is not given back to the pool.
+        // A connection that cannot even roll back is not given back to the pool; nor is one holding a
+        // prepared statement that no longer fits the schema (it would be refused there every time).
+        if (isStalePreparedStatement(error)) broken = error as Error;
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });

@@ -68,7 +68,20 @@ const CONFLICT_PRISMA_CODES = new Set(['P2034', 'P2028']);
  */
 export function isTransientDatabaseConflict(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
+  if (isStalePreparedStatement(error)) return true;
   return adapterCauses(error as ErrorShape).some(({ code }) => typeof code === 'string' && (CONFLICT_SQLSTATES.has(code) || CONFLICT_PRISMA_CODES.has(code)));
+}
+
+/**
+ * A prepared statement whose result columns changed under it: a migration (another instance's, in a
+ * rolling deploy) added a column to a table the statement reads with `*`. PostgreSQL refuses it before
+ * running it (SQLSTATE 0A000), and will refuse it on that connection every time: the connection must
+ * be dropped (db/sql.ts, db/transactor.ts).
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as ErrorShape;
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
 }
 
 /**

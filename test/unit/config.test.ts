@@ -152,6 +152,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, RETENTION_DAYS: 'ninety' }).some((p) => p.startsWith('RETENTION_DAYS:'))).toBe(true);
   });
 
+  it('prepares the hot statements on PostgreSQL unless told not to (a pooler that cannot keep them)', () => {
+    expect(loadConfig(production).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ ...production, DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(problemsOf({ ...production, DATABASE_PREPARED_STATEMENTS: 'no' }).some((p) => p.startsWith('DATABASE_PREPARED_STATEMENTS:'))).toBe(true);
+  });
+
   it('first asks Flex about an unfinished checkout a minute after it was made, by default', () => {
     expect(loadConfig(production).reconcileAfterSeconds).toBe(60);
     expect(loadConfig({ ...production, RECONCILE_AFTER_SECONDS: '5' }).reconcileAfterSeconds).toBe(5);

@@ -34,12 +34,16 @@ describe('isTransientDatabaseConflict', () => {
     expect(isTransientDatabaseConflict(Object.assign(new Error('Transaction failed due to a write conflict or a deadlock'), { code: 'P2034' }))).toBe(true);
     expect(isTransientDatabaseConflict(Object.assign(new Error('Transaction already closed: expired'), { code: 'P2028' }))).toBe(true);
     expect(isTransientDatabaseConflict(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '40P01' } } } }))).toBe(true);
+    // A prepared statement refused after a migration changed its columns: it did not run.
+    expect(isTransientDatabaseConflict(Object.assign(new Error('cached plan must not change result type'), { code: '0A000', severity: 'ERROR' }))).toBe(true);
   });
 
   it('leaves a refused query and an outage to their own handling', () => {
     expect(isTransientDatabaseConflict(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }))).toBe(false);
     expect(isTransientDatabaseConflict(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '22P02' } } } }))).toBe(false);
     expect(isTransientDatabaseConflict(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    // Another feature PostgreSQL does not support is a bug, not a stale statement.
+    expect(isTransientDatabaseConflict(Object.assign(new Error('FOR UPDATE is not allowed with UNION'), { code: '0A000' }))).toBe(false);
     expect(isTransientDatabaseConflict(undefined)).toBe(false);
   });
 });

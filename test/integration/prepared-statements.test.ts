@@ -1,0 +1,59 @@
+import { composeApp } from '../../src/app/composition-root';
+import { openDatabase, type Database } from '../../src/db/database';
+import type { Repositories } from '../../src/db/repositories';
+import { isTransientDatabaseConflict } from '../../src/lib/database-unavailable';
+import type { ShopId } from '../../src/lib/ids';
+import { createLogger } from '../../src/lib/logger';
+import { normalizeShopDomain } from '../../src/lib/shop-domain';
+import { useHarness } from '../support/harness';
+
+/**
+ * The hot statements are prepared, on PostgreSQL too (db/sql.ts). A migration that adds a column under
+ * a prepared `SELECT *` (another instance's, in a rolling deploy) makes PostgreSQL refuse the statement
+ * on every connection that prepared it, before running it: the app must neither fail that connection's
+ * requests for good nor lose the work.
+ */
+describe('prepared statements across a migration', () => {
+  const { h } = useHarness({ shop: false });
+  // One connection, so that the statement prepared is the one used next (PGlite has only one anyway).
+  let own: { database: Database; components: ReturnType<typeof composeApp> } | undefined;
+  const app = async () => {
+    if (process.env.TEST_DATABASE !== 'postgres') return h.components;
+    if (!own) {
+      const database = await openDatabase({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 1, migrate: false });
+      own = { database, components: composeApp(h.config, database, createLogger({ level: 'silent' })) };
+    }
+    return own.components;
+  };
+  afterAll(async () => {
+    await own?.database.close();
+  });
+
+  const migrationAdds = (column: string) => h.prisma.$executeRawUnsafe(`ALTER TABLE "CartSnapshot" ADD COLUMN "${column}" integer`);
+  const nothingFound = { snapshots: [], catalog: new Map() };
+
+  it('sends a refused statement again outside a transaction; inside one, fails it as a transient conflict and drops the connection', async () => {
+    const { repos, transactor } = await app();
+    const shopId = (await h.components.repos.shops.upsertActive(normalizeShopDomain('prepared-statements.myshopify.com')!, new Date())).id as ShopId;
+    // `SELECT * FROM "CartSnapshot"` among its parts.
+    const read = (r: Repositories) => r.cartSnapshots.findByTokenWithCatalog(shopId, 'checkout-token', new Date(), 'TEST');
+
+    expect(await read(repos)).toEqual(nothingFound);
+    await migrationAdds('addedByAMigration1');
+    // Refused on the connection that prepared it, sent again unnamed: the caller sees nothing of it.
+    expect(await read(repos)).toEqual(nothingFound);
+
+    expect(await transactor.runSql((tx) => read(tx))).toEqual(nothingFound);
+    await migrationAdds('addedByAMigration2');
+    // In a transaction it cannot be sent again: the transaction fails, and is answered as a conflict to retry (503).
+    const failed: unknown = await transactor.runSql((tx) => read(tx)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(Error);
+    expect(isTransientDatabaseConflict(failed)).toBe(true);
+    // Its connection was dropped, not given back: the retry prepares the statement afresh and succeeds.
+    expect(await transactor.runSql((tx) => read(tx))).toEqual(nothingFound);
+    expect(await read(repos)).toEqual(nothingFound);
+  });
+});
