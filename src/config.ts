@@ -64,7 +64,7 @@ const envSchema = z.object({
     .transform((v) => (v === '' ? undefined : v))
     .pipe(postgresUrl.optional()),
   DATABASE_POOL_SIZE: positiveInt.default(10),
-  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false', '']).default('true'),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   ENCRYPTION_KEY: z
     .string()
@@ -299,7 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS !== 'false',
     dataDir: e.DATA_DIR,
     encryptionKeys,
     encryptionKey: encryptionKeys[encryptionKeys.length - 1]!.key,

@@ -57,15 +57,19 @@ export class StatementNames {
 
 const MAX_NAMED_STATEMENTS = 500;
 
-function runOn(target: Pool | PoolClient, names: StatementNames | undefined, inTransaction: boolean) {
+function runOn(target: Pool | PoolClient, names: StatementNames | undefined, onStaleInTransaction?: (error: Error) => void) {
   return async (strings: TemplateStringsArray, values: unknown[]) => {
     const statement = Prisma.sql(strings, ...values);
     const query = { name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw };
     try {
       return await target.query(query);
     } catch (error) {
-      // It did not run; the pool has dropped the connection that prepared it. Unnamed, it runs anywhere.
-      if (!inTransaction && query.name !== undefined && isStalePreparedStatement(error)) return target.query({ ...query, name: undefined });
+      if (query.name !== undefined && isStalePreparedStatement(error)) {
+        // In a transaction: its connection must not be given back, even if the caller catches this.
+        if (onStaleInTransaction) onStaleInTransaction(error as Error);
+        // Outside one it did not run, and the pool has dropped the connection that prepared it: unnamed, it runs anywhere.
+        else return target.query({ ...query, name: undefined });
+      }
       throw error;
     }
   };
@@ -85,12 +89,16 @@ function runner(run: ReturnType<typeof runOn>, inTransaction: boolean): SqlRunne
 
 /** Each statement on its own connection from the pool, committed on its own. */
 export function poolSql(pool: Pool, names?: StatementNames): SqlRunner {
-  return runner(runOn(pool, names, false), false);
+  return runner(runOn(pool, names), false);
 }
 
-/** Every statement on one connection: a transaction the caller began on it (Transactor.runSql). */
-export function clientSql(client: PoolClient, names?: StatementNames): SqlRunner {
-  return runner(runOn(client, names, true), true);
+/**
+ * Every statement on one connection: a transaction the caller began on it (Transactor.runSql), told
+ * through `onStalePreparedStatement` when the connection holds a prepared statement that no longer fits
+ * the schema (it must then be dropped, not given back to the pool).
+ */
+export function clientSql(client: PoolClient, names?: StatementNames, onStalePreparedStatement: (error: Error) => void = () => undefined): SqlRunner {
+  return runner(runOn(client, names, onStalePreparedStatement), true);
 }
 
 export function transactionSql(tx: Prisma.TransactionClient): SqlRunner {

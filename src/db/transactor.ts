@@ -1,6 +1,5 @@
 import type { PrismaClient } from '@prisma/client';
 import type { Pool } from 'pg';
-import { isStalePreparedStatement } from '../lib/database-unavailable';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
 import type { DbClient } from './db-client';
@@ -79,14 +78,16 @@ export class Transactor {
       await client.query('BEGIN');
       let result: T;
       try {
-        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, clientSql(client, this.statementNames), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
+        // A stale prepared statement breaks the connection for good, whether or not `work` lets the error through.
+        const sql = clientSql(client, this.statementNames, (error) => {
+          broken = error;
+        });
+        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, sql, this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
         // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
         const ended = await client.query('COMMIT');
         if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
       } catch (error) {
-        // A connection that cannot even roll back is not given back to the pool; nor is one holding a
-        // prepared statement that no longer fits the schema (it would be refused there every time).
-        if (isStalePreparedStatement(error)) broken = error as Error;
+        // A connection that cannot even roll back is not given back to the pool.
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });

@@ -80,8 +80,10 @@ export function isTransientDatabaseConflict(error: unknown): boolean {
  */
 export function isStalePreparedStatement(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const { code, message } = error as ErrorShape;
-  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
+  const { code, message, routine } = error as ErrorShape & { routine?: unknown };
+  if (code !== '0A000') return false;
+  // The routine that raises it is never translated (lc_messages); the message is, and is the fallback.
+  return routine === 'RevalidateCachedQuery' || (typeof message === 'string' && message.includes('cached plan must not change result type'));
 }
 
 /**

@@ -55,5 +55,18 @@ describe('prepared statements across a migration', () => {
     // Its connection was dropped, not given back: the retry prepares the statement afresh and succeeds.
     expect(await transactor.runSql((tx) => read(tx))).toEqual(nothingFound);
     expect(await read(repos)).toEqual(nothingFound);
+
+    // Dropped too when the work catches the refusal itself (its transaction then rolls back at COMMIT).
+    await transactor.runSql((tx) => read(tx));
+    await migrationAdds('addedByAMigration3');
+    await expect(transactor.runSql((tx) => read(tx).then(() => 'read', () => 'caught'))).rejects.toThrow(/rolled back at COMMIT/);
+    expect(await transactor.runSql((tx) => read(tx))).toEqual(nothingFound);
+  });
+
+  it('plans each execution of a prepared statement for its parameters on PostgreSQL', async () => {
+    if (process.env.TEST_DATABASE !== 'postgres') return;
+    await app();
+    const { rows } = await own!.database.pool.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+    expect(rows[0]!.plan_cache_mode).toBe('force_custom_plan');
   });
 });

@@ -155,6 +155,7 @@ describe('loadConfig', () => {
   it('prepares the hot statements on PostgreSQL unless told not to (a pooler that cannot keep them)', () => {
     expect(loadConfig(production).databasePreparedStatements).toBe(true);
     expect(loadConfig({ ...production, DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(loadConfig({ ...production, DATABASE_PREPARED_STATEMENTS: '' }).databasePreparedStatements).toBe(true);
     expect(problemsOf({ ...production, DATABASE_PREPARED_STATEMENTS: 'no' }).some((p) => p.startsWith('DATABASE_PREPARED_STATEMENTS:'))).toBe(true);
   });
 

@@ -36,6 +36,8 @@ describe('isTransientDatabaseConflict', () => {
     expect(isTransientDatabaseConflict(Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '40P01' } } } }))).toBe(true);
     // A prepared statement refused after a migration changed its columns: it did not run.
     expect(isTransientDatabaseConflict(Object.assign(new Error('cached plan must not change result type'), { code: '0A000', severity: 'ERROR' }))).toBe(true);
+    // Whatever language the server speaks (lc_messages): its routine is never translated.
+    expect(isTransientDatabaseConflict(Object.assign(new Error('gecachter Plan darf den Ergebnistyp nicht ändern'), { code: '0A000', routine: 'RevalidateCachedQuery' }))).toBe(true);
   });
 
   it('leaves a refused query and an outage to their own handling', () => {
