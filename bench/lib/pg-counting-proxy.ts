@@ -8,7 +8,11 @@ import net from 'node:net';
  */
 export class PgCountingProxy {
   roundTrips = 0;
-  /** SQL text of every Parse ('P') and simple Query ('Q') the clients sent, with counts. */
+  /**
+   * SQL text of every statement the clients ran, with counts: each Bind ('B') of an extended-protocol
+   * statement (named prepared statements are parsed once per connection and bound every time) and
+   * each simple Query ('Q').
+   */
   readonly statements = new Map<string, number>();
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -42,6 +46,7 @@ export class PgCountingProxy {
     // Client → server: an untyped start-up message first, then typed messages.
     let fromClient: Buffer = Buffer.alloc(0);
     let started = false;
+    const parsed = new Map<string, string>();
     client.on('data', (chunk: Buffer) => {
       fromClient = fromClient.length ? Buffer.concat([fromClient, chunk]) : chunk;
       let offset = 0;
@@ -62,7 +67,12 @@ export class PgCountingProxy {
         let sql: string | undefined;
         if (type === 0x50 /* P */) {
           const nameEnd = body.indexOf(0);
-          sql = body.subarray(nameEnd + 1, body.indexOf(0, nameEnd + 1)).toString('utf8');
+          const name = body.subarray(0, nameEnd).toString('utf8');
+          parsed.set(name, body.subarray(nameEnd + 1, body.indexOf(0, nameEnd + 1)).toString('utf8'));
+        } else if (type === 0x42 /* B */) {
+          const portalEnd = body.indexOf(0);
+          const name = body.subarray(portalEnd + 1, body.indexOf(0, portalEnd + 1)).toString('utf8');
+          sql = parsed.get(name) ?? `(statement ${name || 'unnamed'} parsed before counting began)`;
         } else if (type === 0x51 /* Q */) {
           sql = body.subarray(0, body.indexOf(0)).toString('utf8');
         }

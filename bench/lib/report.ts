@@ -254,7 +254,7 @@ export interface BenchResults {
     cpuMsPerRequest?: number;
     /** One lookup by unique key through Prisma and through pg, measured in the runner (PostgreSQL only). */
     queryCost?: { queries: number; prisma: { cpuMs: number; wallMs: number }; pg: { cpuMs: number; wallMs: number } };
-    /** SQL the app sent (Parse/Query messages) per payment request, PostgreSQL only. */
+    /** SQL the app sent (each Bind of a statement, each simple Query) per payment request, PostgreSQL only. */
     statementsPerRequest?: Array<{ sql: string; perRequest: number }>;
   };
   warnings: string[];
@@ -492,7 +492,7 @@ function profileTables(r: BenchResults): string[] {
     out.push('');
   }
   if (p.statementsPerRequest?.length) {
-    out.push(`| SQL sent per ${unit} (Parse/Query messages) | per ${p.scenario === 'payment-flow' ? 'payment' : 'request'} |`);
+    out.push(`| SQL sent per ${unit} (statements run: Bind or simple Query messages) | per ${p.scenario === 'payment-flow' ? 'payment' : 'request'} |`);
     out.push('|---|---|');
     for (const st of p.statementsPerRequest) out.push(`| \`${st.sql.replace(/\|/g, '\\|')}\` | ${num(st.perRequest, 2)} |`);
     out.push('');

@@ -255,6 +255,7 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     transactor.onJobsEnqueued((kinds) => {
       if (!kinds || [...kinds].some((kind) => lane.handles(kind))) lane.wake();
     });
+    transactor.addJobLessor(lane);
   }
   const runNow = (jobId: string) => worker.runNow(jobId);
 

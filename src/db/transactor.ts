@@ -2,19 +2,34 @@ import type { PrismaClient } from '@prisma/client';
 import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
-import type { DbClient } from './db-client';
+import type { ClaimedJob, CommitHooks, DbClient, JobLease } from './db-client';
 import { clientSql, poolSql, transactionSql, type StatementNames } from './sql';
+
+/** A worker that runs jobs a transaction writes already claimed (OutboxWorker.leaseSlot; JobLease says why). */
+export interface JobLessor {
+  /** A lease for a job of `kind`, holding one of the worker's slots until the job runs or the lease is given back; undefined when the worker does not run the kind or has no slot free. */
+  leaseSlot(kind: string): HeldJobLease | undefined;
+}
+
+export interface HeldJobLease extends JobLease {
+  /** Runs the job written under the lease (after the commit); its slot is freed when the run ends. */
+  run(job: ClaimedJob): void;
+  /** The lease went unused (nothing written under it, or rolled back): its slot is free again. */
+  giveBack(): void;
+}
 
 /**
  * Runs work in one database transaction, with repositories bound to it, and runs what must wait for
- * the commit (waking the outbox worker for a job the transaction wrote) once it has committed. So a
- * use case writes a job and nothing more: no callback travels through the app to wake the worker.
+ * the commit (waking the outbox worker for a job the transaction wrote, or handing it a job written
+ * claimed for it) once it has committed. So a use case writes a job and nothing more: no callback
+ * travels through the app to wake the worker.
  */
 export class Transactor {
   /** Repositories outside any transaction: each statement commits on its own. */
   readonly repos: Repositories;
   /** Each listener hears the kinds of the jobs written, or undefined when they are not known (wake every worker). */
   private readonly jobListeners: Array<(kinds: ReadonlySet<string> | undefined) => void> = [];
+  private readonly jobLessors: JobLessor[] = [];
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -32,22 +47,23 @@ export class Transactor {
     this.jobListeners.push(listener);
   }
 
+  /** A worker that takes the jobs of the kinds it runs written claimed, while it has slots free. */
+  addJobLessor(lessor: JobLessor): void {
+    this.jobLessors.push(lessor);
+  }
+
   async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    const afterCommit: Array<() => void> = [];
-    let enqueued = false;
-    let kinds: Set<string> | undefined = new Set();
-    const jobEnqueued = (kind?: string) => {
-      enqueued = true;
-      if (kind === undefined) kinds = undefined;
-      else kinds?.add(kind);
-    };
-    const result = await this.prisma.$transaction((tx) => work(createRepositories(tx, transactionSql(tx), this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued })), {
-      timeout: 15_000,
-      maxWait: 15_000,
-    });
-    if (enqueued) this.jobsEnqueued(kinds);
-    for (const w of afterCommit) w();
-    return result;
+    const hooks = this.transactionHooks();
+    try {
+      const result = await this.prisma.$transaction((tx) => work(createRepositories(tx, transactionSql(tx), this.secrets, hooks)), {
+        timeout: 15_000,
+        maxWait: 15_000,
+      });
+      hooks.committed();
+      return result;
+    } finally {
+      hooks.ended();
+    }
   }
 
   /**
@@ -58,14 +74,7 @@ export class Transactor {
    * the transaction rolls back. Callers: the Flex checkout webhook and the payment decision.
    */
   async runSql<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    const afterCommit: Array<() => void> = [];
-    let kinds: Set<string> | undefined = new Set();
-    let enqueued = false;
-    const jobEnqueued = (kind?: string) => {
-      enqueued = true;
-      if (kind === undefined) kinds = undefined;
-      else kinds?.add(kind);
-    };
+    const hooks = this.transactionHooks();
     const client = await this.pool.connect();
     let broken: Error | undefined;
     // The pool stops listening while a connection is lent out: one lost between two statements would
@@ -82,7 +91,7 @@ export class Transactor {
         const sql = clientSql(client, this.statementNames, (error) => {
           broken = error;
         });
-        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, sql, this.secrets, { afterCommit: (w) => afterCommit.push(w), jobEnqueued }));
+        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, sql, this.secrets, hooks));
         // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
         const ended = await client.query('COMMIT');
         if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
@@ -93,13 +102,55 @@ export class Transactor {
         });
         throw error;
       }
-      if (enqueued) this.jobsEnqueued(kinds);
-      for (const w of afterCommit) w();
+      hooks.committed();
       return result;
     } finally {
+      hooks.ended();
       client.removeListener('error', onConnectionError);
       client.release(broken);
     }
+  }
+
+  /**
+   * One transaction's commit hooks: what waits for its commit (`committed`: wake-ups, jobs written
+   * claimed handed to their workers, afterCommit's work), and `ended` whatever became of it (every
+   * lease not handed over is given back; after a rollback, all of them).
+   */
+  private transactionHooks(): CommitHooks & { committed(): void; ended(): void } {
+    const afterCommit: Array<() => void> = [];
+    let kinds: Set<string> | undefined = new Set();
+    let enqueued = false;
+    const leases: HeldJobLease[] = [];
+    const claimed: Array<{ job: ClaimedJob; lease: HeldJobLease }> = [];
+    return {
+      afterCommit: (w) => afterCommit.push(w),
+      jobEnqueued: (kind) => {
+        enqueued = true;
+        if (kind === undefined) kinds = undefined;
+        else kinds?.add(kind);
+      },
+      leaseJob: (kind) => {
+        for (const lessor of this.jobLessors) {
+          const lease = lessor.leaseSlot(kind);
+          if (lease) {
+            leases.push(lease);
+            return { token: lease.token, now: lease.now, until: lease.until, written: (job) => claimed.push({ job, lease }) };
+          }
+        }
+        return undefined;
+      },
+      committed: () => {
+        if (enqueued) this.jobsEnqueued(kinds);
+        for (const { job, lease } of claimed) {
+          leases.splice(leases.indexOf(lease), 1);
+          lease.run(job);
+        }
+        for (const w of afterCommit) w();
+      },
+      ended: () => {
+        for (const lease of leases.splice(0)) lease.giveBack();
+      },
+    };
   }
 
   private jobsEnqueued(kinds: ReadonlySet<string> | undefined): void {

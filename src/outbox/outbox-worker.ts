@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
 import type { ClaimedJob, JobRecord, JobRepository } from '../db/repositories/jobs';
+import type { HeldJobLease, JobLessor } from '../db/transactor';
 import type { Clock } from '../lib/clock';
 import { isDatabaseUnavailable, retryWhileDatabaseUnavailable } from '../lib/database-unavailable';
 import { outsideLogContext, withOwnLogContext } from '../lib/log-context';
@@ -40,7 +41,7 @@ export interface OutboxWorkerOptions {
   pollIntervalMs?: number;
   /** How long a claimed job is ours; longer than any handler's HTTP timeout. */
   leaseMs?: number;
-  /** At most this many jobs claimed by the loop run at once (runNow's come on top); a claim takes no more than the free slots. */
+  /** At most this many jobs claimed by the loop, or written claimed for it (leaseSlot), run at once (runNow's come on top); a claim takes no more than the free slots. */
   batchSize?: number;
   /** Each run is counted by job kind and result. */
   metrics?: AppMetrics;
@@ -66,7 +67,7 @@ export function recordWhileLeaseLasts<T>(job: JobRecord, clock: Clock, work: () 
  * handler and records the result. Nothing lives only in memory: after a crash the lease runs out
  * and this or another instance picks the job up again.
  */
-export class OutboxWorker {
+export class OutboxWorker implements JobLessor {
   private readonly handlers: Map<string, JobHandler>;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
@@ -76,10 +77,16 @@ export class OutboxWorker {
   private stopping = false;
   private polling: Promise<void> | undefined;
   private wakeRequested = false;
-  /** Jobs the loop claimed that are still running, with when each started (see isHealthy). */
+  /** Jobs the loop claimed, or slots lent for jobs written claimed, that are still running or held, with when each started (see isHealthy). */
   private runningJobs = 0;
   private readonly loopJobStarts = new Map<number, number>();
   private loopJobsStarted = 0;
+  /** Slots lent to transactions writing a job claimed (leaseSlot), not yet run or given back. */
+  private leasesOut = 0;
+  /** Slots a claim in flight may fill (pollOnce): not lent meanwhile. */
+  private claiming = 0;
+  /** stop() has returned: nothing more runs here. */
+  private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private lastHeartbeat = 0;
   /** Polls in a row that found the database unreachable (0: it answers). */
@@ -96,18 +103,25 @@ export class OutboxWorker {
     if (this.running) return;
     this.running = true;
     this.stopping = false;
+    this.stopped = false;
     this.lastHeartbeat = Date.now();
     this.schedule(0);
   }
 
-  /** Stops claiming new jobs and waits for the ones in flight. */
+  /**
+   * Stops claiming new jobs and waits for the ones in flight, and for the jobs being written claimed
+   * by transactions still open (their leases), which run if those commit.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
+    // Leases last as long as a transaction (seconds at most); a job whose lease outlives this wait runs elsewhere once it ends.
+    for (const giveUpAt = Date.now() + 15_000; this.leasesOut > 0 && Date.now() < giveUpAt; ) await sleep(5);
     await Promise.allSettled([...this.inFlight]);
+    if (this.stopping) this.stopped = true;
   }
 
   /**
@@ -125,6 +139,51 @@ export class OutboxWorker {
   /** Whether this worker runs jobs of `kind`. */
   handles(kind: string): boolean {
     return this.handlers.has(kind);
+  }
+
+  /**
+   * A slot for a job of `kind` that a transaction is about to write already claimed (Transactor,
+   * JobLease): held until the job runs, after the commit, or the lease is given back. None while the
+   * worker is stopped or stopping, for a kind it does not run, or with every slot taken (the job is
+   * then written queued and claimed as before).
+   */
+  leaseSlot(kind: string): HeldJobLease | undefined {
+    if (!this.running || this.stopping || !this.handlers.has(kind) || this.runningJobs + this.claiming >= this.batchSize) return undefined;
+    this.runningJobs++;
+    this.leasesOut++;
+    const run = ++this.loopJobsStarted;
+    // Counted from now: a transaction that holds its lease past leaseMs makes the worker unhealthy (isHealthy), as a stuck job would.
+    this.loopJobStarts.set(run, Date.now());
+    const now = this.options.clock.now();
+    const until = new Date(now.getTime() + this.leaseMs);
+    const token = randomUUID();
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.leasesOut--;
+      return true;
+    };
+    return {
+      token,
+      now,
+      until,
+      run: (job) => {
+        if (!settle()) return;
+        // A lease that ran out before its transaction committed may already be another worker's claim,
+        // and a worker that has stopped may have lost its database: the job waits for its lease to end
+        // and is claimed as after a crash.
+        if (this.stopped || this.options.clock.now().getTime() >= until.getTime()) {
+          this.options.logger.warn({ jobId: job.id, kind: job.kind }, 'outbox: a job written claimed was not run here (its lease ran out first, or the worker stopped); it runs once its lease ends');
+          this.jobEnded(run);
+          return;
+        }
+        this.startLoopJob(run, job, token);
+      },
+      giveBack: () => {
+        if (settle()) this.jobEnded(run);
+      },
+    };
   }
 
   /** Asks for a poll as soon as possible (a job was just enqueued), or once a running job leaves a slot free. */
@@ -156,7 +215,8 @@ export class OutboxWorker {
       });
       return Promise.race([run, waited]).finally(() => clearTimeout(patience));
     }
-    // Another worker (this instance's loop, woken by the commit that wrote the job, or another
+    // Another worker (this instance's loop, woken by the commit that wrote the job or handed it the job
+    // written claimed, or another
     // instance) may be running it right now: the caller is waiting for its outcome, not for who ran it.
     const deadline = Date.now() + waitForOtherRunMs;
     for (;;) {
@@ -203,9 +263,11 @@ export class OutboxWorker {
     const token = randomUUID();
     const now = this.options.clock.now();
     let jobs: ClaimedJob[];
+    this.claiming = free;
     try {
       jobs = await this.options.jobs.claimDue(now, free, new Date(now.getTime() + this.leaseMs), token, [...this.handlers.keys()]);
     } catch (error) {
+      this.claiming = 0;
       if (!isDatabaseUnavailable(error)) {
         this.options.logger.error({ err: error }, 'outbox: could not claim jobs');
         return;
@@ -215,19 +277,24 @@ export class OutboxWorker {
       this.outageFailures++;
       return;
     }
+    this.claiming = 0;
     if (this.outageFailures > 0) {
       this.options.logger.info({ failedPolls: this.outageFailures }, 'outbox: the database answers again; resuming');
       this.outageFailures = 0;
     }
     if (jobs.length === free) this.wakeRequested = true;
     for (const job of jobs) {
-      const run = ++this.loopJobsStarted;
       this.runningJobs++;
-      this.loopJobStarts.set(run, Date.now());
-      this.track(this.execute(job, token))
-        .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'outbox job run failed'))
-        .finally(() => this.jobEnded(run));
+      this.startLoopJob(++this.loopJobsStarted, job, token);
     }
+  }
+
+  /** Runs a job in one of the loop's slots (taken by the caller), and frees the slot when the run ends. */
+  private startLoopJob(run: number, job: ClaimedJob, token: string): void {
+    this.loopJobStarts.set(run, Date.now());
+    this.track(this.execute(job, token))
+      .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'outbox job run failed'))
+      .finally(() => this.jobEnded(run));
   }
 
   /**

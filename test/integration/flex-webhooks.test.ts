@@ -148,6 +148,29 @@ describe('Flex webhooks', () => {
     expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: 'msg_genuine' } })).toBe(1);
   });
 
+  it('records a checkout event’s delivery once with its outcome however it ends, and answers a replay of it duplicate', async () => {
+    const { session, body } = await completedEventForOpenCheckout();
+    const event = JSON.parse(body) as { object: { checkout_session: Record<string, unknown> } };
+    const cases = {
+      // Ends before the handler's first statement: recorded by the webhook with its outcome.
+      unparseable_checkout_session: JSON.stringify({ ...event, object: { checkout_session: { status: 'complete' } } }),
+      // Recorded by the handler's first statement, which finds no payment.
+      unknown_checkout_session: JSON.stringify({ ...event, object: { checkout_session: { ...event.object.checkout_session, checkout_session_id: `fcs_${randomBytes(8).toString('hex')}`, client_reference_id: null } } }),
+      applied: body,
+    };
+    for (const [outcome, payload] of Object.entries(cases)) {
+      const id = `msg_outcome_${outcome}`;
+      const now = Math.floor(Date.now() / 1000);
+      const headers = { 'svix-id': id, 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), id, now, payload) };
+      expect(await deliver(payload, headers)).toMatchObject({ status: 200, body: { outcome } });
+      expect(await deliver(payload, headers)).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
+      expect(await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: id }, select: { outcome: true, eventType: true } })).toEqual([{ outcome, eventType: 'checkout.session.completed' }]);
+    }
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
+    expect((await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook')).toHaveLength(1);
+  });
+
   it('applies one of several copies of a delivery arriving at once; the others are answered duplicate and leave no trace', async () => {
     const { session, body } = await completedEventForOpenCheckout();
     const now = Math.floor(Date.now() / 1000);

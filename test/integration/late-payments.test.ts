@@ -109,18 +109,21 @@ describe('money after a decision', () => {
     let otherDecisionLocked = false;
     let otherDecision: Promise<void> | undefined;
     const seen = await transactor.runSql(async (repos) => {
+      const delivery = (id: string) => ({ shopId: payment.shopId as never, mode: 'LIVE' as const, deliveryId: `msg_lock_${id}_${checkoutId}`, eventId: null, eventType: 'checkout.session.completed', payload: {} });
       // Of the other mode: found, but neither noted nor locked.
-      const otherMode = await repos.payments.findForFlexEventLockingGroup(payment.shopId as never, checkoutId as never, true, { type: 'flex_webhook', detail: {} });
-      const found = await repos.payments.findForFlexEventLockingGroup(payment.shopId as never, checkoutId as never, false, { type: 'flex_webhook', detail: { test: 'lock' } });
+      const otherMode = await repos.payments.recordFlexDeliveryFindingPayment(delivery('other-mode'), checkoutId as never, true, { type: 'flex_webhook', detail: {} });
+      // A delivery recorded before: nothing found, noted or locked.
+      const again = await repos.payments.recordFlexDeliveryFindingPayment(delivery('other-mode'), checkoutId as never, false, { type: 'flex_webhook', detail: { test: 'again' } });
+      const found = await repos.payments.recordFlexDeliveryFindingPayment(delivery('this-mode'), checkoutId as never, false, { type: 'flex_webhook', detail: { test: 'lock' } });
       // Another transaction deciding about the same group takes the group's lock as every decision does.
       otherDecision = transactor.runSql(async (other) => {
         await other.payments.lockGroup(payment.shopId as never, payment.groupId);
         otherDecisionLocked = true;
       });
       await eventually(async () => (await waitingForAdvisoryLock()) === 1, 10_000, 'the other decision waiting for the group’s lock');
-      return { otherMode: otherMode?.id, found: found?.id, otherDecisionLocked };
+      return { otherMode: otherMode.payment?.id, again, found: found.payment?.id, recorded: [otherMode.deliveryId, found.deliveryId].every((id) => typeof id === 'string'), otherDecisionLocked };
     });
-    expect(seen).toEqual({ otherMode: payment.id, found: payment.id, otherDecisionLocked: false });
+    expect(seen).toEqual({ otherMode: payment.id, again: { deliveryId: null, payment: null }, found: payment.id, recorded: true, otherDecisionLocked: false });
     await otherDecision;
     expect(otherDecisionLocked).toBe(true);
     const noted = (await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook');

@@ -181,15 +181,6 @@ describe('the outbox of Shopify mutations', () => {
     }
   });
 
-  it('wakes the worker of a decision’s job when the decision commits, rather than at its next poll', async () => {
-    const woken: Array<string[] | undefined> = [];
-    h.components.transactor.onJobsEnqueued((kinds) => woken.push(kinds ? [...kinds] : undefined));
-    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '15.00' });
-    await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'delivery');
-    expect(woken).toContainEqual(['shopify.payments-mutation']);
-  });
-
   it('runs a decision made while another job’s Shopify call is out without waiting for that call', async () => {
     // The first payment's resolve is held by Shopify until the app's own timeout (10 s) fires.
     h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
@@ -300,6 +291,181 @@ describe('the outbox of Shopify mutations', () => {
     } finally {
       for (const other of others) await other.stop();
       for (const worker of extraWorkers) await worker.stop();
+      h.components.worker.start();
+    }
+  });
+});
+
+/**
+ * A decision's job is written already claimed by the worker that runs it, while that worker has a slot
+ * free, and run once the decision commits: no wake-up, no claim, no poll (its lease still covers a
+ * crash). Polls here are a minute apart, so a job that waited for one would not run in these tests.
+ */
+describe('jobs written claimed by their decision', () => {
+  const { h, shop } = useHarness({ tuning: { workerPollIntervalMs: 60_000 } });
+  const MUTATIONS = 'shopify.payments-mutation';
+  const paymentOf = (shopifyId: string) => h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId } });
+  const resolveJobOf = async (shopifyId: string) => {
+    const payment = await paymentOf(shopifyId);
+    return h.prisma.job.findFirstOrThrow({ where: { subjectId: payment.id, dedupeKey: { startsWith: 'shopify:paymentSessionResolve' } } });
+  };
+  const woken: Array<string[] | undefined> = [];
+  beforeAll(() => h.components.transactor.onJobsEnqueued((kinds) => woken.push(kinds ? [...kinds] : undefined)));
+  const wokenFor = (kind: string) => woken.filter((kinds) => !kinds || kinds.includes(kind)).length;
+
+  it('runs the job that carries a Flex webhook’s decision when the decision commits, without waking the worker to claim it', async () => {
+    const wakeUps = wokenFor(MUTATIONS);
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '12.00' });
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'resolve');
+    expect(await resolveJobOf(session.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1, lockToken: null });
+    expect(wokenFor(MUTATIONS)).toBe(wakeUps);
+  });
+
+  it('gives back the slot of a decision rolled back: later decisions are still written claimed', async () => {
+    const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
+    const payment = await paymentOf(session.id);
+    // More rolled-back decisions than the worker has slots (10): a slot kept by any would leave none.
+    for (let i = 0; i < 12; i++) {
+      await expect(
+        h.components.transactor.runSql(async (repos) => {
+          const now = h.clock.now();
+          const written = await repos.payments.decideFinal(
+            payment.id as never,
+            { status: 'REJECTED', rejectionCode: 'PROCESSING_ERROR', rejectionMessage: 'rolled back' },
+            { source: 'RECONCILER', now, job: { kind: MUTATIONS, dedupeKey: `test:rolled-back:${payment.id}`, payload: {}, runAt: now } },
+          );
+          expect(written.won).toBe(true);
+          throw new Error('rolled back on purpose');
+        }),
+      ).rejects.toThrow('rolled back on purpose');
+    }
+    expect(await h.prisma.job.count({ where: { dedupeKey: `test:rolled-back:${payment.id}` } })).toBe(0);
+    const wakeUps = wokenFor(MUTATIONS);
+    await payOnFlexPage(redirectUrl, 'hsa_fsa');
+    await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'resolve');
+    expect(wokenFor(MUTATIONS)).toBe(wakeUps);
+  });
+
+  it('lends a slot only for a kind the worker runs, while one is free and it runs: each lease holds one until run or given back', async () => {
+    const kind = `test.leased-${Date.now()}`;
+    const worker = new OutboxWorker({ jobs: h.components.repos.jobs, handlers: [{ type: defineJobType(kind, z.object({})), handle: async () => ({ status: 'succeeded' }) }], clock: h.clock, logger: createLogger({ level: 'silent' }), retryPolicy: DEFAULT_RETRY_POLICY, pollIntervalMs: 60_000, batchSize: 2 });
+    expect(worker.leaseSlot(kind)).toBeUndefined();
+    worker.start();
+    try {
+      expect(worker.leaseSlot('some.other-kind')).toBeUndefined();
+      const first = worker.leaseSlot(kind)!;
+      const second = worker.leaseSlot(kind)!;
+      expect(first.token).not.toBe(second.token);
+      expect(second.until.getTime() - second.now.getTime()).toBe(120_000);
+      expect(worker.leaseSlot(kind)).toBeUndefined();
+      first.giveBack();
+      first.giveBack();
+      const third = worker.leaseSlot(kind)!;
+      expect(third).toBeDefined();
+      expect(worker.leaseSlot(kind)).toBeUndefined();
+      second.giveBack();
+      // Stopping waits for a lease still out (its transaction may yet commit a job to run).
+      let stopped = false;
+      const stopping = worker.stop().then(() => (stopped = true));
+      expect(worker.leaseSlot(kind)).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stopped).toBe(false);
+      third.giveBack();
+      await stopping;
+    } finally {
+      await worker.stop();
+    }
+    expect(worker.leaseSlot(kind)).toBeUndefined();
+  });
+
+  it('lends no slot that a claim in flight may fill: the jobs claimed and the slots lent never exceed the batch', async () => {
+    const kind = `test.claiming-${Date.now()}`;
+    let answerClaim!: (jobs: never[]) => void;
+    let claims = 0;
+    const jobs = {
+      claimDue: () => {
+        claims++;
+        return new Promise<never[]>((resolve) => (answerClaim = resolve));
+      },
+    } as unknown as typeof h.components.repos.jobs;
+    const worker = new OutboxWorker({ jobs, handlers: [{ type: defineJobType(kind, z.object({})), handle: async () => ({ status: 'succeeded' }) }], clock: h.clock, logger: createLogger({ level: 'silent' }), retryPolicy: DEFAULT_RETRY_POLICY, pollIntervalMs: 60_000, batchSize: 2 });
+    worker.start();
+    await eventually(async () => claims === 1, 5_000, 'the first poll’s claim out');
+    // Both slots may be filled by the claim: none to lend.
+    expect(worker.leaseSlot(kind)).toBeUndefined();
+    answerClaim([]);
+    (await eventually(async () => worker.leaseSlot(kind), 5_000, 'a slot lent once the claim came back empty')).giveBack();
+    await worker.stop();
+  });
+
+  it('runs a job written under a lease and frees its slot when the run ends; a lease that ran out first is not run here', async () => {
+    const kind = `test.run-leased-${Date.now()}`;
+    const ran: string[] = [];
+    const worker = new OutboxWorker({ jobs: h.components.repos.jobs, handlers: [{ type: defineJobType(kind, z.object({})), handle: async (job) => (ran.push(job.id), { status: 'succeeded' }) }], clock: h.clock, logger: createLogger({ level: 'silent' }), retryPolicy: DEFAULT_RETRY_POLICY, pollIntervalMs: 60_000, batchSize: 1, leaseMs: 60_000 });
+    worker.start();
+    try {
+      // A job as a transaction would write it under the lease: claimed with the lease's token.
+      const writeUnder = async (lease: { token: string; now: Date; until: Date }) => {
+        const queued = await enqueueJob(h.components.repos.jobs, defineJobType(kind, z.object({})), {}, { dedupeKey: `test:run-leased:${lease.token}`, runAt: lease.now });
+        return (await h.components.repos.jobs.claimOne(queued.id, lease.now, lease.until, lease.token))!;
+      };
+      const lease = worker.leaseSlot(kind)!;
+      const job = await writeUnder(lease);
+      lease.run(job);
+      await eventually(async () => (await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'SUCCEEDED', 10_000, 'the job run');
+      expect(ran).toEqual([job.id]);
+      // Its slot (the only one) is free again once the run ended.
+      const late = await eventually(async () => worker.leaseSlot(kind), 5_000, 'the slot freed');
+      const lateJob = await writeUnder(late);
+      // The transaction that wrote it committed only after its lease had run out.
+      h.clock.advance(61_000);
+      try {
+        late.run(lateJob);
+      } finally {
+        h.clock.advance(-61_000);
+      }
+      expect(ran).toEqual([job.id]);
+      expect(await h.prisma.job.findUniqueOrThrow({ where: { id: lateJob.id } })).toMatchObject({ status: 'RUNNING', lockToken: late.token });
+      // Its slot is free again (once any poll the freed slot set off has claimed nothing).
+      (await eventually(async () => worker.leaseSlot(kind), 5_000, 'the late lease’s slot freed')).giveBack();
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('writes the job queued when every slot is taken, and the worker claims it as soon as a slot frees, not at its next poll', async () => {
+    // Every free slot taken, as by transactions still open.
+    const held: Array<NonNullable<ReturnType<typeof h.components.worker.leaseSlot>>> = [];
+    for (let lease = h.components.worker.leaseSlot(MUTATIONS); lease; lease = h.components.worker.leaseSlot(MUTATIONS)) held.push(lease);
+    expect(held.length).toBeGreaterThan(0);
+    try {
+      const wakeUps = wokenFor(MUTATIONS);
+      const { session, redirectUrl } = await startCheckout(h, shop, { amount: '15.00' });
+      await payOnFlexPage(redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await paymentOf(session.id)).status === 'RESOLVED', 10_000, 'the decision');
+      expect(await resolveJobOf(session.id)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+      expect(wokenFor(MUTATIONS)).toBe(wakeUps + 1);
+      held.pop()!.giveBack();
+      await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'resolve, once a slot was free');
+    } finally {
+      for (const lease of held) lease.giveBack();
+    }
+  });
+
+  it('writes the job queued, and wakes the worker at the commit, when the worker takes no lease (stopped)', async () => {
+    await h.components.worker.stop();
+    try {
+      const wakeUps = wokenFor(MUTATIONS);
+      const { session, redirectUrl } = await startCheckout(h, shop, { amount: '14.00' });
+      await payOnFlexPage(redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await paymentOf(session.id)).status === 'RESOLVED', 10_000, 'the decision');
+      expect(await resolveJobOf(session.id)).toMatchObject({ status: 'QUEUED', attempts: 0, lockToken: null });
+      expect(wokenFor(MUTATIONS)).toBe(wakeUps + 1);
+      h.components.worker.start();
+      // Started, the worker claims it at once (its first poll).
+      await eventually(async () => (await paymentOf(session.id)).shopifyState === 'RESOLVED', 10_000, 'resolve');
+    } finally {
       h.components.worker.start();
     }
   });

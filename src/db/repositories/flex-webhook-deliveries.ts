@@ -11,6 +11,8 @@ export interface NewFlexWebhookDelivery {
   payload: Prisma.InputJsonValue;
   /** By the app's clock (retention counts from it); the database's time otherwise. */
   receivedAt?: Date;
+  /** Known when the delivery is recorded (its event was not applied); else set later (setOutcome). */
+  outcome?: string;
 }
 
 export class FlexWebhookDeliveryRepository {
@@ -26,13 +28,9 @@ export class FlexWebhookDeliveryRepository {
    */
   async recordIfNew(delivery: NewFlexWebhookDelivery): Promise<{ id: string } | null> {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
-    // SQL as written: every webhook sends this and the next one (bench/README-queries.md).
-    const rows = await this.sql.query<{ id: string }>`
-      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt")
-      VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
-        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()})
-      ON CONFLICT ("shopId", "deliveryId") DO NOTHING
-      RETURNING id::text AS id`;
+    // SQL as written: every webhook of an event whose handler does not record it (recordsDelivery) sends
+    // this, and so does one whose handler returns before its first statement.
+    const rows = await this.sql.query<{ id: string }>`${insertFlexDeliverySql(delivery)}`;
     return rows[0] ?? null;
   }
 
@@ -56,4 +54,19 @@ export class FlexWebhookDeliveryRepository {
 /** A delivery's outcome, as a statement or (`onlyIf`) a CTE of the statement that decided it (payment-sessions.ts). */
 export function flexDeliveryOutcomeSql(id: string, outcome: string, onlyIf?: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`UPDATE "FlexWebhookDelivery" SET outcome = ${outcome} WHERE id = ${id}::uuid ${onlyIf ? Prisma.sql`AND ${onlyIf}` : Prisma.empty}`;
+}
+
+/**
+ * The insert of a delivery, once per (shop, delivery id), returning its `id` only when it is new: as a
+ * statement of its own (recordIfNew) or as the first CTE of the statement with which an event's
+ * handler starts applying it (payment-sessions.ts): one round trip fewer on every payment's webhook.
+ * A concurrent copy of the delivery waits at this insert until the first one's transaction ends.
+ */
+export function insertFlexDeliverySql(delivery: NewFlexWebhookDelivery): Prisma.Sql {
+  return Prisma.sql`
+      INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt", "outcome")
+      VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()}, ${delivery.outcome ?? null})
+      ON CONFLICT ("shopId", "deliveryId") DO NOTHING
+      RETURNING id::text AS id`;
 }

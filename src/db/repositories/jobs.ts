@@ -1,16 +1,11 @@
 import { Prisma, type Job, type JobStatus } from '@prisma/client';
-import type { CommitHooks, DbClient } from '../db-client';
+import type { ClaimedJob, CommitHooks, DbClient, JobLease } from '../db-client';
 import type { SqlRunner } from '../sql';
 
 export type JobRecord = Job;
 export type { JobStatus } from '@prisma/client';
 
-/**
- * A job as claimed by a worker, with what it concerns for the log lines written while it runs, and
- * its shop's offline Shopify access token as stored (still sealed: ShopifyAccessTokens opens it), so
- * a job that calls Shopify needs no second read. Never log a claimed job whole.
- */
-export type ClaimedJob = JobRecord & { shopDomain: string | null; paymentSessionId: string | null; sealedOfflineAccessToken: string | null };
+export type { ClaimedJob, JobLease } from '../db-client';
 
 /**
  * The shop's domain, its offline access token and the payment a job is about, read in the claiming
@@ -44,15 +39,27 @@ export interface NewJob {
 /**
  * The insert of a job, once per dedupe key, as a statement of its own or (`onlyIf`) as a CTE of
  * another repository's statement that writes a decision and the job that carries it together
- * (payment-sessions.ts): one round trip for both.
+ * (payment-sessions.ts): one round trip for both. With `lease`, written claimed under it (RUNNING, its
+ * first attempt) and returning the job as claimDue would (CLAIMED_JOB_COLUMNS).
  */
-export function insertJobSql(job: NewJob, onlyIf?: Prisma.Sql): Prisma.Sql {
+export function insertJobSql(job: NewJob, onlyIf?: Prisma.Sql, lease?: JobLease): Prisma.Sql {
+  const claim = lease ? Prisma.sql`, 'RUNNING', ${lease.until}, ${lease.token}, 1, ${lease.now}` : Prisma.empty;
   return Prisma.sql`
-      INSERT INTO "Job" ("kind", "dedupeKey", "payload", "shopId", "subjectType", "subjectId", "runAt", "createdAt", "updatedAt")
+      INSERT INTO "Job" ("kind", "dedupeKey", "payload", "shopId", "subjectType", "subjectId", "runAt", "createdAt", "updatedAt"${
+        lease ? Prisma.sql`, "status", "lockedUntil", "lockToken", "attempts", "lastAttemptAt"` : Prisma.empty
+      })
       SELECT ${job.kind}, ${job.dedupeKey}, ${JSON.stringify(job.payload)}::jsonb, ${job.shopId ?? null}::uuid, ${job.subjectType ?? null},
-        ${job.subjectId ?? null}, ${job.runAt}, ${job.runAt}, ${new Date()}
+        ${job.subjectId ?? null}, ${job.runAt}, ${job.runAt}, ${new Date()}${claim}
       ${onlyIf ? Prisma.sql`WHERE ${onlyIf}` : Prisma.empty}
-      ON CONFLICT ("dedupeKey") DO NOTHING`;
+      ON CONFLICT ("dedupeKey") DO NOTHING${lease ? Prisma.sql` RETURNING ${CLAIMED_JOB_COLUMNS}` : Prisma.empty}`;
+}
+
+/** The columns of a ClaimedJob, as a row of a statement that also returns `others` (written with insertJobSql and a lease): the job, or null when none was written. */
+export function claimedJobOfRow(row: Record<string, unknown>, others: readonly string[]): ClaimedJob | null {
+  if (row.id === null || row.id === undefined) return null;
+  const job: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (!others.includes(key)) job[key] = value;
+  return job as ClaimedJob;
 }
 
 /** A claimed job's success, fenced by its lease's token: as markSucceeded, or a CTE of the statement that records what the job did. */

@@ -4,8 +4,8 @@ import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from 
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
 import { joinShopWithConnectionSql, type ShopWithConnectionColumns } from './flex-connections';
-import { flexDeliveryOutcomeSql } from './flex-webhook-deliveries';
-import { insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
+import { flexDeliveryOutcomeSql, insertFlexDeliverySql, type NewFlexWebhookDelivery } from './flex-webhook-deliveries';
+import { claimedJobOfRow, insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
 
@@ -82,11 +82,14 @@ export interface DecisionWritten {
 function groupLockKey(shopId: string, groupId: string): string {
   return `${shopId}:${groupId}`;
 }
+/** The columns writeDecision's statement returns besides a job written claimed. */
+const DECISION_COLUMNS = ['n', 'paid_sibling_id', 'paid_sibling_shopify_id', 'closed', 'delivery_recorded'] as const;
+
 const groupLockKeySql = Prisma.sql`payment."shopId"::text || ':' || payment."groupId"`;
 
 export class PaymentSessionRepository {
   /**
-   * Group locks this transaction holds (lockGroup, findForFlexEventLockingGroup): held until it ends,
+   * Group locks this transaction holds (lockGroup, recordFlexDeliveryFindingPayment): held until it ends,
    * which these repositories do not outlive (one set per transaction); outside one, none is held.
    */
   private readonly groupLocksHeld = new Set<string>();
@@ -94,8 +97,8 @@ export class PaymentSessionRepository {
   constructor(
     private readonly db: DbClient,
     private readonly sql: SqlRunner,
-    /** Wakes the outbox workers for a job a decision wrote (decideFinal, decidePending). */
-    private readonly hooks: Pick<CommitHooks, 'jobEnqueued'>,
+    /** Wakes the outbox workers for a job a decision wrote (decideFinal, decidePending), or has the job written claimed and run. */
+    private readonly hooks: Pick<CommitHooks, 'jobEnqueued' | 'leaseJob'>,
   ) {}
 
   /**
@@ -165,37 +168,41 @@ export class PaymentSessionRepository {
   }
 
   /**
-   * The payment of a Flex checkout session, for a signed Flex event about it, in one statement that
-   * also, when the payment is of the event's mode (`test`), notes the event on its timeline and takes
-   * its group's lock (lockGroup), which a decision that follows in the transaction then need not take
-   * again: on every payment's webhook, one round trip instead of three. The lock is taken whatever the
-   * event will decide (a reject or a wait needs none; holding it to the end of a short transaction costs
-   * nothing). The row is as read before the lock, as a read before lockGroup would be; what a decision
-   * reads under the lock (writeDecision's guard) comes in a later statement. Only in a transaction (the
-   * lock would not outlive the statement).
+   * A signed Flex event's delivery recorded, and the payment of its Flex checkout session found, in
+   * one statement that also, when the delivery is new and the payment is of the event's mode (`test`),
+   * notes the event on its timeline and takes its group's lock (lockGroup), which a decision that
+   * follows in the transaction then need not take again: on every payment's webhook, one round trip
+   * instead of four. `deliveryId` is null when the delivery was recorded before (a redelivery, or a
+   * concurrent copy that committed first: this statement waited for it at the insert), and then
+   * nothing else was done or read. The lock is taken whatever the event will decide (a reject or a
+   * wait needs none; holding it to the end of a short transaction costs nothing). The row is as read
+   * before the lock, as a read before lockGroup would be; what a decision reads under the lock
+   * (writeDecision's guard) comes in a later statement. Only in a transaction (the lock would not
+   * outlive the statement, and the delivery must be recorded with what applying it did).
    */
-  async findForFlexEventLockingGroup(
-    shopId: ShopId,
+  async recordFlexDeliveryFindingPayment(
+    delivery: NewFlexWebhookDelivery & { shopId: ShopId },
     flexCheckoutSessionId: FlexCheckoutSessionId,
     test: boolean,
     event: { type: string; detail: Prisma.InputJsonValue },
-  ): Promise<PaymentSessionRecord | null> {
-    if (!this.sql.inTransaction) throw new Error('findForFlexEventLockingGroup takes a transaction lock: call it in a transaction');
-    const rows = await this.sql.query<PaymentSession & { group_locked: number }>`
-      WITH payment AS (
-        SELECT * FROM "PaymentSession" WHERE "shopId" = ${shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId}
+  ): Promise<{ deliveryId: string | null; payment: PaymentSessionRecord | null }> {
+    if (!this.sql.inTransaction) throw new Error('recordFlexDeliveryFindingPayment takes a transaction lock: call it in a transaction');
+    const rows = await this.sql.query<PaymentSession & { delivery_row_id: string | null; group_locked: number }>`
+      WITH delivery AS (${insertFlexDeliverySql(delivery)}), payment AS (
+        SELECT * FROM "PaymentSession"
+        WHERE "shopId" = ${delivery.shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId} AND EXISTS (SELECT 1 FROM delivery)
       ), noted AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
         SELECT id, ${event.type}, ${JSON.stringify(event.detail)}::jsonb, ${new Date()} FROM payment WHERE test = ${test}
       ), locked AS (
         SELECT pg_advisory_xact_lock(hashtextextended(${groupLockKeySql}, 0)) FROM payment WHERE test = ${test}
       )
-      SELECT payment.*, (SELECT count(*) FROM locked)::int AS group_locked FROM payment`;
-    const row = rows[0];
-    if (!row) return null;
-    const { group_locked: groupLocked, ...payment } = row;
+      SELECT (SELECT id FROM delivery) AS delivery_row_id, (SELECT count(*) FROM locked)::int AS group_locked, payment.*
+      FROM (SELECT 1) AS one LEFT JOIN payment ON true`;
+    const { delivery_row_id: deliveryId, group_locked: groupLocked, ...payment } = rows[0]!;
+    if (payment.id === null) return { deliveryId, payment: null };
     if (groupLocked === 1) this.groupLocksHeld.add(groupLockKey(payment.shopId, payment.groupId));
-    return toRecord(payment);
+    return { deliveryId, payment: toRecord(payment as PaymentSession) };
   }
 
   /**
@@ -308,7 +315,9 @@ export class PaymentSessionRepository {
     }
     const decided = Prisma.sql`EXISTS (SELECT 1 FROM updated)`;
     const others = group ? Prisma.sql`"shopId" = ${group.shopId}::uuid AND "groupId" = ${group.groupId} AND id <> ${id}::uuid` : Prisma.empty;
-    const rows = await this.sql.query<{ n: number; paid_sibling_id: string | null }>`
+    // The job that carries the decision is written claimed, when it is due and its worker has a slot: run after the commit without a claim.
+    const lease = job && job.runAt.getTime() <= write.now.getTime() ? this.hooks.leaseJob?.(job.kind) : undefined;
+    const rows = await this.sql.query<Record<string, unknown>>`
       WITH ${group ? Prisma.sql`paid_sibling AS (SELECT id, "shopifyId" FROM "PaymentSession" WHERE ${others} AND status IN ('RESOLVED', 'PENDING') LIMIT 1),` : Prisma.empty}
       updated AS (
         UPDATE "PaymentSession"
@@ -319,7 +328,7 @@ export class PaymentSessionRepository {
       ), event AS (
         INSERT INTO "PaymentEvent" ("paymentSessionId", "type", "detail", "createdAt")
         SELECT id, ${event?.type ?? null}, ${event ? JSON.stringify(event.detail) : null}::jsonb, ${new Date()} FROM updated WHERE ${event !== undefined}
-      )${job ? Prisma.sql`, job AS (${insertJobSql(job, decided)})` : Prisma.empty}${
+      )${job ? Prisma.sql`, job AS (${insertJobSql(job, decided, lease)})` : Prisma.empty}${
         group
           ? Prisma.sql`, close_group AS (${insertJobSql(
               group.closeJob,
@@ -331,10 +340,13 @@ export class PaymentSessionRepository {
         ${group ? Prisma.sql`(SELECT id::text FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_id,
         ${group ? Prisma.sql`(SELECT "shopifyId" FROM paid_sibling)` : Prisma.sql`NULL::text`} AS paid_sibling_shopify_id,
         ${group ? Prisma.sql`(SELECT count(*) FROM close_group)::int` : Prisma.sql`0`} AS closed,
-        ${write.flexDeliveryOutcome ? Prisma.sql`(SELECT count(*) FROM delivery)::int` : Prisma.sql`0`} AS delivery_recorded`;
-    const row = rows[0] as { n: number; paid_sibling_id: string | null; paid_sibling_shopify_id: string | null; closed: number; delivery_recorded: number } | undefined;
+        ${write.flexDeliveryOutcome ? Prisma.sql`(SELECT count(*) FROM delivery)::int` : Prisma.sql`0`} AS delivery_recorded
+        ${lease ? Prisma.sql`, claimed.* FROM (SELECT 1) AS one LEFT JOIN job AS claimed ON true` : Prisma.empty}`;
+    const row = rows[0] as ({ n: number; paid_sibling_id: string | null; paid_sibling_shopify_id: string | null; closed: number; delivery_recorded: number } & Record<string, unknown>) | undefined;
     const won = row?.n === 1;
-    if (won && job) this.hooks.jobEnqueued(job.kind);
+    const claimed = lease && row ? claimedJobOfRow(row, DECISION_COLUMNS) : null;
+    if (won && claimed) lease!.written(claimed);
+    else if (won && job) this.hooks.jobEnqueued(job.kind);
     if (won && row?.closed) this.hooks.jobEnqueued(group!.closeJob.kind);
     const paidSibling = row?.paid_sibling_id ? { id: row.paid_sibling_id as PaymentId, shopifyId: row.paid_sibling_shopify_id as ShopifySessionId } : null;
     return { won, paidSibling, flexDeliveryOutcomeRecorded: row?.delivery_recorded === 1 };

@@ -1,5 +1,6 @@
 import type { FlexMode } from '@prisma/client';
 import type { Repositories } from '../../db/repositories';
+import type { NewFlexWebhookDelivery } from '../../db/repositories/flex-webhook-deliveries';
 import type { ShopId } from '../../lib/ids';
 import type { FlexAccountClient } from '../flex-client';
 
@@ -21,21 +22,45 @@ export interface FlexEventContext {
 /**
  * A consumer of one or more Flex event types. `prepare` runs before the transaction (it may call
  * Flex: nothing holds a database transaction across an HTTP call); `apply` runs inside the
- * transaction that records the delivery and returns the outcome to record.
+ * transaction that records the delivery and returns the outcome to record. The delivery is recorded
+ * by HandleFlexWebhook before `apply` runs, or (`recordsDelivery`) by `apply`'s first statement.
  */
-export interface FlexEventHandler<P = undefined> {
+export type FlexEventHandler<P = undefined> = FlexEventHandlerAfterDelivery<P> | FlexEventHandlerRecordingDelivery<P>;
+
+interface FlexEventHandlerBase<P> {
   prepare?(context: FlexEventContext): Promise<P>;
-  /**
-   * The outcome to record on the delivery (`deliveryId`, recorded in this transaction), or word that
-   * `apply` recorded it itself, in a statement that did more (one round trip fewer on every payment).
-   */
-  apply(context: FlexEventContext & { repos: Repositories; prepared: P; deliveryId: string }): Promise<string | { outcome: string; recordedOnDelivery: true }>;
   /**
    * Every statement `apply` reaches is SQL as written, so the delivery's transaction runs on a pg
    * connection of its own (Transactor.runSql) instead of Prisma's: for the events of every payment.
    */
   sqlOnly?: boolean;
 }
+
+/** What `apply` came to: the outcome to record on the delivery, or word that it recorded it itself, in a statement that did more (one round trip fewer). */
+export type FlexEventApplied = string | { outcome: string; recordedOnDelivery: true };
+
+/** `apply` runs once the delivery is recorded (`deliveryId`); a redelivery never reaches it. */
+export interface FlexEventHandlerAfterDelivery<P> extends FlexEventHandlerBase<P> {
+  recordsDelivery?: false;
+  apply(context: FlexEventContext & { repos: Repositories; prepared: P; deliveryId: string }): Promise<FlexEventApplied>;
+}
+
+/**
+ * `apply` records the delivery in its first statement, with what that statement does (one round trip
+ * fewer on every payment's webhook), and writes nothing before it. Every answer says where the delivery
+ * stands: recorded under `deliveryId` (with the outcome to set on it, or already set:
+ * `recordedOnDelivery`), recorded before (`duplicate`: nothing applied), or not recorded because `apply`
+ * returned before its first statement (`beforeDelivery`: HandleFlexWebhook records it with the outcome).
+ */
+export interface FlexEventHandlerRecordingDelivery<P> extends FlexEventHandlerBase<P> {
+  recordsDelivery: true;
+  apply(context: FlexEventContext & { repos: Repositories; prepared: P; delivery: NewFlexWebhookDelivery }): Promise<FlexEventAppliedWithDelivery>;
+}
+
+export type FlexEventAppliedWithDelivery =
+  | { outcome: string; deliveryId: string; recordedOnDelivery?: true }
+  | { duplicate: true }
+  | { outcome: string; beforeDelivery: true };
 
 /** A Flex call failed while preparing: answer non-2xx so Flex redelivers later. */
 export class FlexEventNotReady extends Error {}

@@ -1,4 +1,5 @@
 import type { Prisma } from '@prisma/client';
+import type { NewFlexWebhookDelivery } from '../../db/repositories/flex-webhook-deliveries';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import { addLogContext, withLogContext } from '../../lib/log-context';
@@ -93,23 +94,34 @@ export class HandleFlexWebhook {
     const { transactor } = this.deps;
     // Recording the delivery is SQL as written; so is everything a sqlOnly handler does.
     const inTransaction = !handler || handler.sqlOnly ? transactor.runSql.bind(transactor) : transactor.run.bind(transactor);
+    const delivery: NewFlexWebhookDelivery = {
+      shopId: shop.id,
+      mode,
+      deliveryId: verification.deliveryId,
+      eventId: typeof event.event_id === 'string' ? event.event_id : null,
+      eventType: event.event_type,
+      payload: event as unknown as Prisma.InputJsonValue,
+      receivedAt: this.deps.clock.now(),
+    };
     // Recorded first, in the transaction that applies it: a redelivery is never applied again, not
     // even to be rolled back (its log lines and alerts would not be), and a concurrent copy waits
     // for this one's commit at the insert.
-    const outcome = await inTransaction(async (tx) => {
-      const delivery = await tx.flexWebhookDeliveries.recordIfNew({
-        shopId: shop.id,
-        mode,
-        deliveryId: verification.deliveryId,
-        eventId: typeof event.event_id === 'string' ? event.event_id : null,
-        eventType: event.event_type,
-        payload: event as unknown as Prisma.InputJsonValue,
-        receivedAt: this.deps.clock.now(),
-      });
-      if (!delivery) return 'duplicate';
-      const result = handler ? await handler.apply({ ...context, repos: tx, prepared, deliveryId: delivery.id }) : 'ignored';
+    const outcome = await inTransaction(async (tx): Promise<string> => {
+      if (handler?.recordsDelivery) {
+        const result = await handler.apply({ ...context, repos: tx, prepared, delivery });
+        if ('duplicate' in result) return 'duplicate';
+        if ('beforeDelivery' in result) {
+          // It returned before its first statement, having written nothing: the delivery is recorded with its outcome.
+          return (await tx.flexWebhookDeliveries.recordIfNew({ ...delivery, outcome: result.outcome })) ? result.outcome : 'duplicate';
+        }
+        if (!result.recordedOnDelivery) await tx.flexWebhookDeliveries.setOutcome(result.deliveryId, result.outcome);
+        return result.outcome;
+      }
+      const recorded = await tx.flexWebhookDeliveries.recordIfNew(delivery);
+      if (!recorded) return 'duplicate';
+      const result = handler ? await handler.apply({ ...context, repos: tx, prepared, deliveryId: recorded.id }) : 'ignored';
       if (typeof result !== 'string') return result.outcome;
-      await tx.flexWebhookDeliveries.setOutcome(delivery.id, result);
+      await tx.flexWebhookDeliveries.setOutcome(recorded.id, result);
       return result;
     });
     this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');

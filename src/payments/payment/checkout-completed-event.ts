@@ -19,6 +19,8 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
   return {
     // Its statements, and the payment decision's (PaymentOutcomes), are SQL as written.
     sqlOnly: true,
+    // Its first statement records the delivery, finds the payment and locks its group.
+    recordsDelivery: true,
     /**
      * An authorization's expiry is on its payment intents, which webhook payloads carry as ids only:
      * read the session, with intents expanded, from Flex before deciding.
@@ -34,32 +36,35 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       }
     },
 
-    async apply({ repos, shopId, mode, event, prepared, deliveryId }) {
+    async apply({ repos, shopId, mode, event, prepared, delivery }) {
       const checkout = prepared ?? checkoutOf(event);
-      if (!checkout) return 'unparseable_checkout_session';
-      if (typeof checkout.test_mode === 'boolean' && checkout.test_mode !== (mode === 'TEST')) return 'mode_mismatch';
+      if (!checkout) return { outcome: 'unparseable_checkout_session', beforeDelivery: true };
+      if (typeof checkout.test_mode === 'boolean' && checkout.test_mode !== (mode === 'TEST')) return { outcome: 'mode_mismatch', beforeDelivery: true };
 
       const checkoutId = flexCheckoutSessionId(checkout.checkout_session_id);
       const test = mode === 'TEST';
       const noted = { type: 'flex_webhook', detail: { eventType: event.event_type, eventId: event.event_id ?? null, status: checkout.status } };
-      // Found, noted on its timeline and its group locked in one statement, when of this mode.
-      let payment = await repos.payments.findForFlexEventLockingGroup(shopId, checkoutId, test, noted);
+      // The delivery recorded, and the payment found, noted on its timeline and its group locked, in one statement (when of this mode).
+      const found = await repos.payments.recordFlexDeliveryFindingPayment({ ...delivery, shopId }, checkoutId, test, noted);
+      if (found.deliveryId === null) return { duplicate: true };
+      const { deliveryId } = found;
+      let payment = found.payment;
       const isNoted = payment?.test === test;
       // The checkout may have been created by a request that died before recording its id.
       if (!payment && checkout.client_reference_id) {
         const candidate = await repos.payments.findByShopifyId(shopId, shopifySessionId(checkout.client_reference_id));
         if (candidate && checkout.metadata?.app_payment_session_id === candidate.id && !candidate.flexCheckoutSessionId) payment = candidate;
       }
-      if (!payment) return 'unknown_checkout_session';
+      if (!payment) return { outcome: 'unknown_checkout_session', deliveryId };
       // Test and live never cross: only the endpoint of the payment's own mode may move it.
-      if (payment.test !== test) return 'mode_mismatch';
+      if (payment.test !== test) return { outcome: 'mode_mismatch', deliveryId };
       addLogContext({ paymentSessionId: payment.id });
       if (!isNoted) await repos.payments.addEvent(payment.id, noted.type, noted.detail);
       const decision = decidePaymentOutcome({ payment, checkout, now: deps.clock.now(), apiVersion: deps.apiVersion });
       // An applied decision records the delivery's outcome in its own statement.
       const result = await deps.outcomes.applyWithin(repos, payment, decision, 'FLEX_WEBHOOK', checkoutId, deliveryId);
-      if (!result.applied) return result.reason;
-      return result.flexDeliveryOutcomeRecorded ? { outcome: 'applied', recordedOnDelivery: true } : 'applied';
+      if (!result.applied) return { outcome: result.reason, deliveryId };
+      return result.flexDeliveryOutcomeRecorded ? { outcome: 'applied', recordedOnDelivery: true, deliveryId } : { outcome: 'applied', deliveryId };
     },
   };
 }
