@@ -1,5 +1,5 @@
 import type { Repositories } from '../db/repositories';
-import type { CartSnapshotRecord } from '../db/repositories/cart-snapshots';
+import type { CartRead, CartSnapshotRecord } from '../db/repositories/cart-snapshots';
 import type { Clock } from '../lib/clock';
 import type { ShopId } from '../lib/ids';
 import { sleep } from '../lib/sleep';
@@ -14,6 +14,8 @@ export interface PaymentToJoin {
   shopId: ShopId;
   test: boolean;
   cancelUrl: string;
+  /** The checkout token in `cancelUrl`, as kept when the session was stored (null on rows stored before it was). */
+  checkoutToken: string | null;
   amountMinor: number;
   currency: string;
 }
@@ -32,21 +34,23 @@ const FINAL: ReadonlySet<CartFallbackReason> = new Set(['currency_differs', 'lin
 export class FindCart {
   constructor(private readonly deps: { repos: Repositories; clock: Clock; waitMs: number; pollMs?: number }) {}
 
-  async forPayment(payment: PaymentToJoin): Promise<CartDecision> {
-    const token = checkoutTokenOf(payment.cancelUrl);
+  /** `firstRead`: the cart as read under the payment's kept checkout token with its claim (the first attempt's read, then not made again). */
+  async forPayment(payment: PaymentToJoin, firstRead?: CartRead): Promise<CartDecision> {
+    // The token kept with the session is the one the claim read under; a row stored before it was kept has it taken from cancel_url now.
+    const token = payment.checkoutToken ?? checkoutTokenOf(payment.cancelUrl);
     if (!token) return { source: 'CATCH_ALL', reason: 'no_checkout_token', detail: 'no checkout token in cancel_url' };
     const deadline = Date.now() + this.deps.waitMs;
-    for (;;) {
-      const attempt = await this.tryOnce(payment, token);
+    for (let read = firstRead; ; read = undefined) {
+      const attempt = await this.tryOnce(payment, token, read);
       if (attempt.source === 'CART') return attempt;
       if (FINAL.has(attempt.reason) || Date.now() >= deadline) return attempt;
       await sleep(Math.min(this.deps.pollMs ?? 150, Math.max(0, deadline - Date.now())));
     }
   }
 
-  private async tryOnce(payment: PaymentToJoin, token: string): Promise<CartDecision> {
+  private async tryOnce(payment: PaymentToJoin, token: string, read: CartRead | undefined): Promise<CartDecision> {
     // The snapshots, and the synced catalog's variants of their lines, in one read.
-    const { snapshots, catalog } = await this.deps.repos.cartSnapshots.findByTokenWithCatalog(payment.shopId, token, this.deps.clock.now(), payment.test ? 'TEST' : 'LIVE');
+    const { snapshots, catalog } = read ?? (await this.deps.repos.cartSnapshots.findByTokenWithCatalog(payment.shopId, token, this.deps.clock.now(), payment.test ? 'TEST' : 'LIVE'));
     if (snapshots.length === 0) return { source: 'CATCH_ALL', reason: 'no_cart_captured', detail: `no cart captured for checkout token ${token}` };
     let firstFailure: CartDecision | undefined;
     for (const snapshot of snapshots) {

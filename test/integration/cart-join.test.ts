@@ -52,7 +52,14 @@ describe('the buyer’s cart reaches Flex', () => {
   }
 
   it('an all-eligible cart: each line at its synced price, Flex’s total exactly Shopify’s amount, paid by HSA/FSA card', async () => {
-    const { sent, redirectUrl, checkoutId, flex, amountMinor } = await checkout([{ variantId: catalog.thermometer, quantity: 2 }, { variantId: catalog.bandage }]);
+    // The cart captured before the pay page is read with the page's claim of the payment, not on its own.
+    const ownReads = jest.spyOn(h.components.repos.cartSnapshots, 'findByTokenWithCatalog');
+    let ownReadCount: number;
+    const { sent, redirectUrl, checkoutId, flex, amountMinor } = await checkout([{ variantId: catalog.thermometer, quantity: 2 }, { variantId: catalog.bandage }]).finally(() => {
+      ownReadCount = ownReads.mock.calls.length;
+      ownReads.mockRestore();
+    });
+    expect(ownReadCount!).toBe(0);
     expect(flex.amount_total).toBe(amountMinor);
     expect(flex.hsa_fsa_eligible).toBe(true);
     expect(flex.letter_of_medical_necessity_required).toBe(true);
@@ -105,6 +112,30 @@ describe('the buyer’s cart reaches Flex', () => {
     const { sent, flex, amountMinor } = await checkout([{ variantId: catalog.bandage, quantity: 2 }], { cancelUrlForm: form });
     expect(flex.amount_total).toBe(amountMinor);
     expect((await paymentOf(sent.session.id)).cartSource).toBe('CART');
+  });
+
+  it('a payment stored without its checkout token (before the column was added) still gets its cart, found through cancel_url', async () => {
+    const run = await h.shopify.runCheckout(shop.domain, { lines: [{ variantId: catalog.thermometer }, { variantId: catalog.sunglasses }] });
+    const sent = run.session!;
+    expect(sent.status).toBe(201);
+    // Kept with the session (the pay page's claim reads the cart under it); as a row stored before this version, without it.
+    const stored = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } });
+    expect(stored.checkoutToken).toEqual(expect.any(String));
+    expect(stored.cancelUrl).toContain(stored.checkoutToken!);
+    await h.prisma.paymentSession.update({ where: { id: stored.id }, data: { checkoutToken: null } });
+    const ownReads = jest.spyOn(h.components.repos.cartSnapshots, 'findByTokenWithCatalog');
+    let ownReadCount: number;
+    const toFlex = await visit((sent.body as { redirect_url: string }).redirect_url).finally(() => {
+      ownReadCount = ownReads.mock.calls.length;
+      ownReads.mockRestore();
+    });
+    expect(ownReadCount!).toBe(1);
+    expect(toFlex.status).toBe(303);
+    const flex = h.flex.checkoutSession(checkoutIdOf(toFlex.location!)) as Record<string, any>;
+    expect(flex.amount_total).toBe(run.checkout.totalCents);
+    const payment = await paymentOf(sent.session.id);
+    expect(payment.cartSource).toBe('CART');
+    expect(payment.cartLines.map((l) => l.shopifyVariantId)).toEqual([catalog.thermometer, catalog.sunglasses]);
   });
 
   it('waits for a pixel that arrives after the session request', async () => {

@@ -118,8 +118,10 @@ describe('the catalog repository', () => {
         receivedAt: observedAt,
         expiresAt: new Date(Date.now() + 3_600_000),
       });
-    await snapshot(id, 'PIXEL', new Date(Date.now() - 1_000), [line(synced), line(unsynced), line(elsewhere), line(liveOnly), line(null)]);
-    await snapshot(id, 'WEBHOOK', new Date(Date.now() - 60_000), [line(synced)]);
+    const pixelObservedAt = new Date(Date.now() - 1_000);
+    const webhookObservedAt = new Date(Date.now() - 60_000);
+    await snapshot(id, 'PIXEL', pixelObservedAt, [line(synced), line(unsynced), line(elsewhere), line(liveOnly), line(null)]);
+    await snapshot(id, 'WEBHOOK', webhookObservedAt, [line(synced)]);
     // The other shop's snapshot, under the same token, lists a variant this shop has synced: not this cart's.
     await snapshot(other, 'WEBHOOK', new Date(), [line(elsewhere), line(onlyInOthersCart)]);
 
@@ -131,6 +133,49 @@ describe('the catalog repository', () => {
     expect([...read.catalog.keys()]).toEqual([synced]);
     expect(read.catalog.get(synced)).toEqual(await repo().variantsForCart(id, 'TEST', [synced]).then((m) => m.get(synced)));
     expect(read.catalog.get(synced)).toMatchObject({ priceMinor: 1250, currency: 'USD', eligibility: 'auto_substantiation' });
+    expect(read.snapshots.map((s) => s.observedAt)).toEqual([webhookObservedAt, pixelObservedAt]);
+    expect(read.snapshots[1]).toMatchObject({ totalMinor: 6250, checkoutToken, cartToken: null, expiresAt: expect.any(Date) });
+
+    // The pay page's claim reads the same, under the checkout token kept with its payment (a test payment: the TEST catalog).
+    const now = new Date();
+    const { record: payment } = await h.components.repos.payments.insertOrGet(
+      {
+        shopId: id as never,
+        shopifyId: `claim-reads-cart-${checkoutToken}` as never,
+        gid: `gid://shopify/PaymentSession/claim-reads-cart-${checkoutToken}`,
+        groupId: `group-${checkoutToken}`,
+        buyerSessionId: null,
+        amountMinor: 1250,
+        currency: 'USD',
+        kind: 'SALE',
+        test: true,
+        cancelUrl: `https://shop.example/checkouts/cn/${checkoutToken}`,
+        checkoutToken,
+        merchantLocale: null,
+        proposedAt: null,
+        customer: null,
+        rawRequest: {},
+        requestFingerprint: 'fingerprint',
+        apiVersion: '2025-07',
+        shopifyRequestId: null,
+      },
+      { type: 'shopify_session_received', detail: {} },
+    );
+    const claimed = await h.components.repos.payments.claimCheckoutCreation(payment.id as never, randomUUID(), now, new Date(now.getTime() + 30_000));
+    expect(claimed?.cartRead).toEqual(read);
+    expect(claimed?.payment.checkoutToken).toBe(checkoutToken);
+    // Field for field as the row reads through Prisma (dates, totals), but for the lines' type.
+    for (const snapshot of read.snapshots) {
+      const row = await h.prisma.cartSnapshot.findUniqueOrThrow({ where: { id: snapshot.id } });
+      expect(snapshot).toEqual({ ...row, totalMinor: Number(row.totalMinor), subtotalMinor: Number(row.subtotalMinor), taxMinor: Number(row.taxMinor), shippingMinor: Number(row.shippingMinor), discountMinor: Number(row.discountMinor) });
+    }
+    // No token kept (a row stored before the column), or a cart already recorded: the claim reads none.
+    await h.prisma.paymentSession.update({ where: { id: payment.id }, data: { checkoutToken: null, checkoutLeaseUntil: null } });
+    expect((await h.components.repos.payments.claimCheckoutCreation(payment.id as never, randomUUID(), now, new Date(now.getTime() + 30_000)))?.cartRead).toBeUndefined();
+    await h.prisma.paymentSession.update({ where: { id: payment.id }, data: { checkoutToken, cartSource: 'CATCH_ALL', checkoutLeaseUntil: null } });
+    const retried = await h.components.repos.payments.claimCheckoutCreation(payment.id as never, randomUUID(), now, new Date(now.getTime() + 30_000));
+    expect(retried).not.toBeNull();
+    expect(retried?.cartRead).toBeUndefined();
 
     const live = await h.components.repos.cartSnapshots.findByTokenWithCatalog(id as never, checkoutToken, new Date(), 'LIVE');
     expect([...live.catalog.keys()]).toEqual([liveOnly]);

@@ -2,7 +2,7 @@ import { composeApp } from '../../src/app/composition-root';
 import { openDatabase, type Database } from '../../src/db/database';
 import type { Repositories } from '../../src/db/repositories';
 import { isTransientDatabaseConflict } from '../../src/lib/database-unavailable';
-import type { ShopId } from '../../src/lib/ids';
+import { shopifySessionId, type ShopId } from '../../src/lib/ids';
 import { createLogger } from '../../src/lib/logger';
 import { normalizeShopDomain } from '../../src/lib/shop-domain';
 import { useHarness } from '../support/harness';
@@ -29,14 +29,14 @@ describe('prepared statements across a migration', () => {
     await own?.database.close();
   });
 
-  const migrationAdds = (column: string) => h.prisma.$executeRawUnsafe(`ALTER TABLE "CartSnapshot" ADD COLUMN "${column}" integer`);
-  const nothingFound = { snapshots: [], catalog: new Map() };
+  const migrationAdds = (column: string) => h.prisma.$executeRawUnsafe(`ALTER TABLE "PaymentSession" ADD COLUMN "${column}" integer`);
+  const nothingFound = null;
 
   it('sends a refused statement again outside a transaction; inside one, fails it as a transient conflict and drops the connection', async () => {
     const { repos, transactor } = await app();
     const shopId = (await h.components.repos.shops.upsertActive(normalizeShopDomain('prepared-statements.myshopify.com')!, new Date())).id as ShopId;
-    // `SELECT * FROM "CartSnapshot"` among its parts.
-    const read = (r: Repositories) => r.cartSnapshots.findByTokenWithCatalog(shopId, 'checkout-token', new Date(), 'TEST');
+    // `SELECT * FROM "PaymentSession"`: its result's columns are the table's.
+    const read = (r: Repositories) => r.payments.findByShopifyId(shopId, shopifySessionId('no-such-session'));
 
     expect(await read(repos)).toEqual(nothingFound);
     await migrationAdds('addedByAMigration1');

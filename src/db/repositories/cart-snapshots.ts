@@ -129,30 +129,14 @@ export class CartSnapshotRepository {
   }
 
   /**
-   * The pay page's join reads, in one statement: the shop's unexpired snapshots any of whose tokens is
-   * `token` (server-trusted webhook snapshots first, then newest first), and the synced catalog's
-   * variants of their lines in `mode` (CatalogVariantRepository.variantsForCart's, by variant id).
+   * The pay page's join read, in one statement, for a payment stored without its checkout token (the
+   * claim reads it otherwise: PaymentSessionRepository.claimCheckoutCreation) and for the join's
+   * later attempts while it waits for the cart (cartReadSql says what is read).
    */
-  async findByTokenWithCatalog(shopId: ShopId, token: string, now: Date, mode: FlexMode): Promise<{ snapshots: CartSnapshotRecord[]; catalog: Map<string, SyncedVariant> }> {
-    // On every pay page: SQL as written (bench/README-queries.md).
-    const rows = await this.sql.query<CartSnapshot & { catalog: SyncedVariantRow[] }>`
-      WITH snapshot AS (
-        SELECT * FROM "CartSnapshot"
-        WHERE "shopId" = ${shopId}::uuid AND "expiresAt" > ${now} AND ("checkoutToken" = ${token} OR "cartToken" = ${token} OR "urlToken" = ${token})
-        ORDER BY "observedAt" DESC
-        LIMIT 10
-      ), variant AS (
-        ${syncedVariantsSql(shopId, mode, Prisma.sql`IN (SELECT line->>'variantId' FROM snapshot, jsonb_array_elements(snapshot.lines) AS line)`)}
-      )
-      SELECT snapshot.*, (SELECT coalesce(jsonb_agg(variant), '[]'::jsonb) FROM variant) AS catalog
-      FROM snapshot`;
-    const trusted = (row: CartSnapshot) => (row.source === 'WEBHOOK' ? 0 : 1);
-    const byObservedAt = (a: CartSnapshot, b: CartSnapshot) => b.observedAt.getTime() - a.observedAt.getTime();
-    const snapshots = rows
-      .map(({ catalog: _catalog, ...row }) => row)
-      .sort((a, b) => trusted(a) - trusted(b) || byObservedAt(a, b))
-      .map(toRecord);
-    return { snapshots, catalog: syncedVariantsById(rows[0]?.catalog ?? []) };
+  async findByTokenWithCatalog(shopId: ShopId, token: string, now: Date, mode: FlexMode): Promise<CartRead> {
+    // On the pay page: SQL as written (bench/README-queries.md).
+    const rows = await this.sql.query<{ cart: CartReadJson }>`SELECT ${cartReadSql(shopId, token, now, mode)} AS cart`;
+    return cartReadOf(rows[0]!.cart);
   }
 
   async findById(id: string): Promise<CartSnapshotRecord | null> {
@@ -171,4 +155,49 @@ function toRecord(row: CartSnapshot): CartSnapshotRecord {
     shippingMinor: Number(row.shippingMinor),
     discountMinor: Number(row.discountMinor),
   };
+}
+
+/** What the pay page's join reads: a checkout's snapshots (server-trusted webhook snapshots first, then newest first) and the synced catalog's variants of their lines, by variant id. */
+export interface CartRead {
+  snapshots: CartSnapshotRecord[];
+  catalog: Map<string, SyncedVariant>;
+}
+
+/** cartReadSql's value, as the driver gives jsonb: the snapshots' rows as JSON (dates as ISO strings) and the variants' rows. */
+export type CartReadJson = { snapshots: Array<Record<string, unknown>>; catalog: SyncedVariantRow[] };
+
+/**
+ * The pay page's join read as one jsonb value: the shop's unexpired snapshots any of whose tokens is
+ * `token` (at most ten, newest first), and the synced catalog's variants of their lines in `mode`
+ * (CatalogVariantRepository.variantsForCart's). A scalar subquery, so that it can be a statement of its
+ * own (findByTokenWithCatalog) or a column of the pay page's claim, whose claimed row gives the shop,
+ * the token and the mode (PaymentSessionRepository.claimCheckoutCreation: one round trip fewer on
+ * every pay page). A null token reads nothing.
+ */
+export function cartReadSql(shopId: ShopId | Prisma.Sql, token: string | Prisma.Sql, now: Date, mode: FlexMode | Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(
+      WITH snapshot AS (
+        SELECT * FROM "CartSnapshot"
+        WHERE "shopId" = ${shopId}::uuid AND "expiresAt" > ${now} AND ("checkoutToken" = ${token} OR "cartToken" = ${token} OR "urlToken" = ${token})
+        ORDER BY "observedAt" DESC
+        LIMIT 10
+      ), variant AS (
+        ${syncedVariantsSql(shopId, mode, Prisma.sql`IN (SELECT line->>'variantId' FROM snapshot, jsonb_array_elements(snapshot.lines) AS line)`)}
+      )
+      SELECT jsonb_build_object(
+        'snapshots', (SELECT coalesce(jsonb_agg(to_jsonb(snapshot)), '[]'::jsonb) FROM snapshot),
+        'catalog', (SELECT coalesce(jsonb_agg(variant), '[]'::jsonb) FROM variant)))`;
+}
+
+/** cartReadSql's value as records, the snapshots in the order the join tries them. */
+export function cartReadOf(json: CartReadJson): CartRead {
+  const snapshots = json.snapshots.map((row) => ({
+    ...(row as unknown as CartSnapshot),
+    observedAt: new Date(row.observedAt as string),
+    receivedAt: new Date(row.receivedAt as string),
+    expiresAt: new Date(row.expiresAt as string),
+  }));
+  const trusted = (row: CartSnapshot) => (row.source === 'WEBHOOK' ? 0 : 1);
+  const byObservedAt = (a: CartSnapshot, b: CartSnapshot) => b.observedAt.getTime() - a.observedAt.getTime();
+  return { snapshots: snapshots.sort((a, b) => trusted(a) - trusted(b) || byObservedAt(a, b)).map(toRecord), catalog: syncedVariantsById(json.catalog) };
 }

@@ -109,7 +109,7 @@ export type SyncedVariantRow = Omit<SyncedVariant, 'priceMinor'> & { priceMinor:
  * The synced variants (SYNCED) of a shop and mode whose Shopify variant id `variantIdIn` matches (`=
  * ANY(…)`, or `IN (subquery)`), as SyncedVariantRow.
  */
-export function syncedVariantsSql(shopId: string, mode: FlexMode, variantIdIn: Prisma.Sql): Prisma.Sql {
+export function syncedVariantsSql(shopId: string | Prisma.Sql, mode: FlexMode | Prisma.Sql, variantIdIn: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     SELECT v."shopifyProductId", v."shopifyVariantId", v.title, v.sku, v.barcode, v."priceMinor"::text AS "priceMinor", v.currency,
       v."flexProductId", v."flexPriceId", v.eligibility, v."eligibilityReason"
@@ -151,7 +151,8 @@ export class CatalogVariantRepository {
   /**
    * The synced variants among `shopifyVariantIds` (numeric ids as strings), by variant id; a variant
    * that is deleted, not yet in Flex or whose price in Flex is not its current one is left out. The
-   * pay page reads them with the cart's snapshots (CartSnapshotRepository.findByTokenWithCatalog).
+   * pay page reads them with the cart's snapshots (cartReadSql: in its claim of the payment, or
+   * CartSnapshotRepository.findByTokenWithCatalog).
    */
   async variantsForCart(shopId: string, mode: FlexMode, shopifyVariantIds: string[]): Promise<Map<string, SyncedVariant>> {
     if (shopifyVariantIds.length === 0) return new Map();

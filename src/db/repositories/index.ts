@@ -40,7 +40,7 @@ export interface Repositories {
   orderRefunds: OrderRefundRepository;
   shopifyOrders: ShopifyOrderRepository;
   reconciliation: ReconciliationRepository;
-  /** Each shop's variants as mirrored in Flex, per mode; the synced ones price a cart (`variantsForCart`, and the pay page's `cartSnapshots.findByTokenWithCatalog`). */
+  /** Each shop's variants as mirrored in Flex, per mode; the synced ones price a cart (`variantsForCart`, and the pay page's cart read: `cartReadSql` in `payments.claimCheckoutCreation` or `cartSnapshots.findByTokenWithCatalog`). */
   catalog: CatalogVariantRepository;
   catalogSyncs: CatalogSyncRepository;
   /** Runs `work` once the surrounding transaction has committed (at once outside a transaction). */

@@ -4,6 +4,7 @@ import type { FlexCheckoutSessionId, PaymentId, ShopId, ShopifySessionId } from 
 import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
 import { joinShopWithConnectionSql, type ShopWithConnectionColumns } from './flex-connections';
+import { cartReadOf, cartReadSql, type CartRead, type CartReadJson } from './cart-snapshots';
 import { flexDeliveryOutcomeSql, insertFlexDeliverySql, type NewFlexWebhookDelivery } from './flex-webhook-deliveries';
 import { claimedJobOfRow, insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
 
@@ -29,6 +30,8 @@ export interface NewPaymentSession {
   kind: PaymentKind;
   test: boolean;
   cancelUrl: string;
+  /** The checkout token in `cancelUrl` (checkoutTokenOf), if any. */
+  checkoutToken: string | null;
   merchantLocale: string | null;
   proposedAt: Date | null;
   customer: Prisma.InputJsonValue | null;
@@ -85,6 +88,9 @@ function groupLockKey(shopId: string, groupId: string): string {
 /** The columns writeDecision's statement returns besides a job written claimed. */
 const DECISION_COLUMNS = ['n', 'paid_sibling_id', 'paid_sibling_shopify_id', 'closed', 'delivery_recorded'] as const;
 
+/** The Flex mode of the claimed payment (`claimed`), as SQL. */
+const paymentModeSql = Prisma.sql`(CASE WHEN claimed.test THEN 'TEST' ELSE 'LIVE' END)::"FlexMode"`;
+
 const groupLockKeySql = Prisma.sql`payment."shopId"::text || ':' || payment."groupId"`;
 
 export class PaymentSessionRepository {
@@ -139,10 +145,10 @@ export class PaymentSessionRepository {
     return this.sql.query<PaymentSession>`
       WITH shop AS (${shopQuery}), inserted AS (
         INSERT INTO "PaymentSession" ("shopId", "shopifyId", "gid", "groupId", "buyerSessionId", "amountMinor", "currency",
-          "kind", "test", "cancelUrl", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
+          "kind", "test", "cancelUrl", "checkoutToken", "merchantLocale", "proposedAt", "customer", "rawRequest", "requestFingerprint",
           "apiVersion", "shopifyRequestId", "createdAt")
         SELECT shop.id, ${input.shopifyId}, ${input.gid}, ${input.groupId}, ${input.buyerSessionId},
-          ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl},
+          ${BigInt(input.amountMinor)}, ${input.currency}, ${input.kind}::"PaymentKind", ${input.test}, ${input.cancelUrl}, ${input.checkoutToken},
           ${input.merchantLocale}, ${input.proposedAt}, ${json(input.customer)}::jsonb, ${json(input.rawRequest)}::jsonb,
           ${input.requestFingerprint}, ${input.apiVersion}, ${input.shopifyRequestId}, coalesce(${input.createdAt ?? null}::timestamptz, now())
         FROM shop
@@ -207,7 +213,8 @@ export class PaymentSessionRepository {
 
   /**
    * Takes the right to create the Flex checkout session for a while, under `token`, returning the
-   * session as claimed (with its shop and the Flex connection of its mode, read in the same statement). Only one request holds it; a request that finds it taken (null) waits for the
+   * session as claimed (with its shop, the Flex connection of its mode and the buyer's cart, read in the same
+   * statement). Only one request holds it; a request that finds it taken (null) waits for the
    * holder's result instead of calling Flex too. Null too when another payment of its group (the
    * same Shopify checkout) has taken the buyer's money, as far as committed rows show: a decision
    * still being written can land just after. Then the checkout made here is canceled by the decision's
@@ -215,10 +222,19 @@ export class PaymentSessionRepository {
    * group's checkouts recorded by then); either way, if the buyer pays it, the money is refunded as a
    * second payment of the group (payment-outcomes.ts).
    */
-  async claimCheckoutCreation(id: PaymentId, token: string, now: Date, leaseUntil: Date): Promise<{ payment: PaymentSessionRecord; shopWithConnection: ShopWithConnectionColumns } | null> {
+  async claimCheckoutCreation(
+    id: PaymentId,
+    token: string,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<{ payment: PaymentSessionRecord; shopWithConnection: ShopWithConnectionColumns; cartRead: CartRead | undefined } | null> {
     // The shop and its Flex connection for the payment's mode are read in the same statement
-    // (joinShopWithConnectionSql): the page needs them next, one round trip fewer on every payment.
-    const rows = await this.sql.query<PaymentSession & ShopWithConnectionColumns>`
+    // (joinShopWithConnectionSql), and so is the buyer's cart under the payment's kept checkout token
+    // (cartReadSql), unless a cart was recorded already (a retry after a crash: the page uses that one):
+    // the page needs them next, two round trips fewer on every payment. A payment stored without its
+    // token (before the column) has its cart read by the join itself (FindCart). The cart is as the
+    // statement found it when it began: a claim that waited for the row's lock reads it as of then.
+    const rows = await this.sql.query<PaymentSession & ShopWithConnectionColumns & { cart_read: CartReadJson | null }>`
       WITH claimed AS (
         UPDATE "PaymentSession"
         SET "checkoutLeaseUntil" = ${leaseUntil}, "checkoutLeaseToken" = ${token}, "checkoutAttempts" = "checkoutAttempts" + 1, "updatedAt" = ${now}
@@ -229,14 +245,22 @@ export class PaymentSessionRepository {
               AND other.status IN ('RESOLVED', 'PENDING'))
         RETURNING *
       )
-      SELECT claimed.*, shop_with_connection.* FROM claimed
-      ${joinShopWithConnectionSql(Prisma.sql`claimed."shopId"`, Prisma.sql`(CASE WHEN claimed.test THEN 'TEST' ELSE 'LIVE' END)::"FlexMode"`)}`;
+      SELECT claimed.*, shop_with_connection.*,
+        CASE WHEN claimed."cartSource" IS NULL AND claimed."checkoutToken" IS NOT NULL
+          THEN ${cartReadSql(Prisma.sql`claimed."shopId"`, Prisma.sql`claimed."checkoutToken"`, now, paymentModeSql)} END AS cart_read
+      FROM claimed
+      ${joinShopWithConnectionSql(Prisma.sql`claimed."shopId"`, paymentModeSql)}`;
     const row = rows[0];
     if (!row) return null;
+    const { cart_read: cartRead, ...rest } = row;
     const shopWithConnection = {} as Record<string, unknown>;
     const payment = {} as Record<string, unknown>;
-    for (const [key, value] of Object.entries(row)) (key.startsWith('shop_row_') || key.startsWith('connection_row_') ? shopWithConnection : payment)[key] = value;
-    return { payment: toRecord(payment as unknown as PaymentSession), shopWithConnection: shopWithConnection as unknown as ShopWithConnectionColumns };
+    for (const [key, value] of Object.entries(rest)) (key.startsWith('shop_row_') || key.startsWith('connection_row_') ? shopWithConnection : payment)[key] = value;
+    return {
+      payment: toRecord(payment as unknown as PaymentSession),
+      shopWithConnection: shopWithConnection as unknown as ShopWithConnectionColumns,
+      cartRead: cartRead === null ? undefined : cartReadOf(cartRead),
+    };
   }
 
   /** Gives the lease back (the Flex call failed); only its holder can. */

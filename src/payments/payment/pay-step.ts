@@ -4,6 +4,7 @@ import type { FlexConnectionWithSecrets, ShopWithConnection } from '../../db/rep
 import type { PaymentSessionRecord } from '../../db/repositories/payment-sessions';
 import type { FindCart } from '../../cart/find-cart';
 import type { StoredPaymentCart } from '../../db/repositories/payment-carts';
+import type { CartRead } from '../../db/repositories/cart-snapshots';
 import type { CatchAllCatalog } from '../../flex/catch-all-catalog';
 import { FlexApiError, type FlexAccountClient, type FlexClient } from '../../flex/flex-client';
 import type { FlexCheckoutSession } from '../../flex/flex-types';
@@ -69,7 +70,7 @@ export class PayStep {
       const claimed = await this.deps.repos.payments.claimCheckoutCreation(id, token, now, new Date(now.getTime() + (this.deps.checkoutLeaseMs ?? 30_000)));
       if (claimed) {
         const found = this.deps.repos.flexConnections.shopWithConnectionOf(claimed.shopWithConnection);
-        const made = await this.makeCheckout(claimed.payment, found, token);
+        const made = await this.makeCheckout(claimed.payment, found, token, claimed.cartRead);
         if (made) return made;
       }
       const payment = await this.deps.repos.payments.findById(id);
@@ -89,7 +90,7 @@ export class PayStep {
   }
 
   /** The checkout made and recorded, the buyer's next step; undefined when the lease was lost meanwhile. */
-  private async makeCheckout(payment: PaymentSessionRecord, found: ShopWithConnection | null, token: string): Promise<PayStepOutcome | undefined> {
+  private async makeCheckout(payment: PaymentSessionRecord, found: ShopWithConnection | null, token: string, cartRead: CartRead | undefined): Promise<PayStepOutcome | undefined> {
     const { repos, clock } = this.deps;
     const shop = found?.shop;
     const connection = shop?.status === 'ACTIVE' ? found!.connection : null;
@@ -97,7 +98,7 @@ export class PayStep {
       await repos.payments.releaseCheckoutLease(payment.id, token);
       return { type: 'cannot_pay', payment, reason: 'The store has no Flex account connected for this kind of payment any more.' };
     }
-    const cart = await this.cartOf(payment, token);
+    const cart = await this.cartOf(payment, token, cartRead);
     if (!cart) {
       // The lease ran out while the cart was being looked for: another request holds it now.
       return undefined;
@@ -136,7 +137,7 @@ export class PayStep {
    * why) and stored before Flex is called, so that a retry sends Flex the same body under the same
    * Idempotency-Key. Null when the lease was lost meanwhile.
    */
-  private async cartOf(payment: PaymentSessionRecord, token: string): Promise<StoredPaymentCart | null> {
+  private async cartOf(payment: PaymentSessionRecord, token: string, cartRead: CartRead | undefined): Promise<StoredPaymentCart | null> {
     const { repos } = this.deps;
     // `payment` is the row as this request claimed it: with no cart source on it none was recorded,
     // and none can be while the lease is ours, so there is nothing to read back.
@@ -144,7 +145,8 @@ export class PayStep {
       const stored = await repos.paymentCarts.find(payment.id);
       if (stored) return stored;
     }
-    const decision = await this.deps.findCart.forPayment(payment);
+    // The claim read the cart already (`cartRead`), unless the payment was stored without its checkout token.
+    const decision = await this.deps.findCart.forPayment(payment, cartRead);
     const cart: StoredPaymentCart =
       decision.source === 'CART'
         ? {

@@ -1,6 +1,7 @@
 import type { Prisma } from '@prisma/client';
 import type { Repositories } from '../../db/repositories';
 import { flexAcceptsCurrency } from '../../flex/flex-currency';
+import { checkoutTokenOf } from '../../cart/checkout-tokens';
 import type { Clock } from '../../lib/clock';
 import { shopifySessionId, type PaymentId } from '../../lib/ids';
 import { parseDecimalAmount } from '../../lib/money';
@@ -51,6 +52,7 @@ export class ReceivePaymentSession {
       kind: request.kind === 'authorization' ? ('AUTHORIZATION' as const) : ('SALE' as const),
       test: request.test,
       cancelUrl: request.payment_method.data.cancel_url,
+      checkoutToken: checkoutTokenOf(request.payment_method.data.cancel_url),
       merchantLocale: request.merchant_locale ?? null,
       proposedAt: request.proposed_at ? new Date(request.proposed_at) : null,
       customer: (request.customer ?? null) as Prisma.InputJsonValue | null,
