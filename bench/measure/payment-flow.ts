@@ -1,6 +1,7 @@
 import { AMOUNT, log, MB, type BenchContext, type RunningTarget } from '../context';
 import { startCpuMeter } from '../lib/cpu';
 import { sampleRss, waitUntilIdle } from '../lib/processes';
+import { analyzeAppDatabase } from '../lib/statistics';
 import type { FlowCell, FlowRunRecord } from '../lib/report';
 import { round, spread, summarizeLatencies } from '../lib/stats';
 import type { PaymentFlowResult } from '../buyers';
@@ -28,6 +29,7 @@ export async function measurePaymentFlow(ctx: BenchContext, running: RunningTarg
     log(`warm-up payment-flow ${t.info.name}: ${warm.completed} payments${warm.errors.length ? ` (${warm.errors.join('; ')})` : ''}`);
     if (warm.completed === 0) throw new Error(`${t.info.name} completed no payment during the warm-up: ${warm.errors.join('; ')}; see ${t.server.logFile}`);
     await waitUntilIdle([t.server.pid, host.pid]);
+    await analyzeAppDatabase(t);
   }
 
   await host.setFlexLatency(options.flowLatencyMs);

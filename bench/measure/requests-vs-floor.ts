@@ -2,6 +2,7 @@ import { AMOUNT, log, MB, type BenchContext, type RunningTarget } from '../conte
 import { startCpuMeter } from '../lib/cpu';
 import { runLoad, type LoadOptions, type LoadResult } from '../lib/load';
 import { sampleRss, waitUntilIdle } from '../lib/processes';
+import { analyzeAppDatabase } from '../lib/statistics';
 import type { LoadCell, LoadRunRecord } from '../lib/report';
 import { round, spread } from '../lib/stats';
 import type { RequestScenario, ScenarioRequest, ScenarioTarget } from '../scenarios/scenario';
@@ -106,6 +107,7 @@ export async function warmUp(ctx: BenchContext, scenario: RequestScenario, runni
     });
     sizing.record(scenario.key, t.info.name, 0, 8, warm.rps);
     await waitUntilIdle([t.server.pid, host.pid]);
+    await analyzeAppDatabase(t);
     const calls = await host.flexCalls(t.flexAccountId);
     const total = Object.values(calls).reduce((a, b) => a + b, 0);
     const perRequest = round(total / Math.max(1, warm.sent), 3);

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/database';
 import { readCommerceGaugesOnScrape, readOperationalGaugesOnScrape } from '../db/operational-metrics';
 import { BuyerDataRetention } from '../db/retention';
+import { TableStatistics } from '../db/table-statistics';
 import { SecretRotation } from '../db/secret-rotation';
 import { Transactor } from '../db/transactor';
 import { CatchAllCatalog } from '../flex/catch-all-catalog';
@@ -98,6 +99,8 @@ export interface AppTuning {
   uninstallRecheckMs?: number;
   /** How often to prune buyer data past the retention period (default: hourly). */
   retentionIntervalMs?: number;
+  /** Embedded database: how often to look for tables grown since their last ANALYZE (default 1 min; db/table-statistics.ts). */
+  analyzeIntervalMs?: number;
   /** How long a refund waits for Shopify's refund of the order (its lines) before going to Flex by amount (default 10 s). */
   refundLinesWaitMs?: number;
   /** How long the pay page waits for a cart snapshot still on its way (default 3 s). */
@@ -348,6 +351,9 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     secretRotation: new SecretRotation(database.prisma, secrets),
     retention: new BuyerDataRetention(database.prisma, { clock, logger: logger.child({ component: 'retention' }), retentionDays: config.retentionDays }),
     retentionIntervalMs: tuning.retentionIntervalMs ?? 60 * 60 * 1000,
+    // PostgreSQL's autovacuum keeps its statistics; the embedded database has none to do it.
+    tableStatistics: database.kind === 'embedded' ? new TableStatistics(database.pool) : undefined,
+    analyzeIntervalMs: tuning.analyzeIntervalMs ?? 60_000,
     reconcileIntervalMs: tuning.reconcileIntervalMs ?? 10_000,
     refundPollIntervalMs: tuning.refundPollIntervalMs ?? tuning.reconcileIntervalMs ?? 30_000,
   };

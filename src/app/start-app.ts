@@ -97,6 +97,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   orderPolling.start();
   const payoutSync = new PeriodicTask('sync-flex-payouts', components.reconciliation.intervalMs, () => components.reconciliation.sync.runOnce(), logger);
   payoutSync.start();
+  const { tableStatistics } = components;
+  const analyze = tableStatistics
+    ? new PeriodicTask('analyze-grown-tables', components.analyzeIntervalMs, async () => {
+        const started = Date.now();
+        const { analyzed } = await tableStatistics.analyzeGrownTables();
+        // The embedded database's one session answers nothing else while it analyzes: the log says for how long.
+        if (analyzed.length > 0) logger.info({ tables: analyzed, ms: Date.now() - started }, 'embedded database: analyzed the tables that grew');
+      }, logger)
+    : undefined;
+  analyze?.start();
 
   return {
     components,
@@ -108,6 +118,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await retention.stop();
       await orderPolling.stop();
       await payoutSync.stop();
+      await analyze?.stop();
       await components.worker.stop();
       await components.catalogWorker.stop();
       if (ownsDatabase) await database.close();

@@ -77,12 +77,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // would be refused ("already exists") for every statement it prepares again. The pool runs this
     // before it hands the connection to anyone; if it fails, the connection is dropped and the
     // caller gets the error.
-    onConnect: embedded
-      ? (client) => client.query('DEALLOCATE ALL').then(() => undefined)
-      : prepared
-        ? // Prepared, yet planned for each execution's parameters, as an unnamed statement is (sql.ts).
-          (client) => client.query('SET plan_cache_mode = force_custom_plan').then(() => undefined)
-        : undefined,
+    onConnect: embedded ? (client) => client.query('DEALLOCATE ALL').then(() => undefined) : undefined,
   });
   pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
   const statementNames = prepared ? new StatementNames() : undefined;

@@ -31,10 +31,15 @@ const asPrismaRaw = {
  * Names for statements, so a connection parses each one once and then only binds and executes it.
  * On the embedded database, where parsing and planning run in WASM (PGlite), that cut the CPU per
  * statement by a quarter (a third without V8's optimizing tier, src/db/embedded-node-flags.ts). On
- * PostgreSQL it cut the database's CPU per complete payment by a tenth (README "Performance"), with
- * `plan_cache_mode = force_custom_plan` (database.ts): each execution is still planned for its
- * parameters, as an unnamed statement is, because PostgreSQL's generic plans for these statements were
- * not stable (the database's CPU per payment ranged 4.4–8.9 ms between runs with them). A migration
+ * PostgreSQL it also spares planning: after five executions PostgreSQL keeps a statement's generic plan
+ * when it costs no more than the plans made for each execution's values (its default,
+ * `plan_cache_mode = auto`), and planning the data-modifying CTEs had been about 40 % of the
+ * database's CPU per payment. A generic plan is only as good as the statistics it was made from: made
+ * on tables PostgreSQL has not analyzed yet (a database minutes old), it may pick any index that starts
+ * with `shopId`, and keeps it until an ANALYZE, autovacuum's or ours (db/table-statistics.ts), makes
+ * PostgreSQL plan again. (Before, with `plan_cache_mode = force_custom_plan`, every execution was
+ * planned: PostgreSQL's choice had looked unstable between benchmark runs, which were plans made on a
+ * database without statistics.) A migration
  * that adds a column under a prepared `SELECT *` makes PostgreSQL refuse it on that connection
  * (isStalePreparedStatement): outside a transaction the statement is sent again unnamed, on another
  * connection; in one, the transaction fails as a transient conflict and its connection is dropped.

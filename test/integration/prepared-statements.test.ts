@@ -63,10 +63,20 @@ describe('prepared statements across a migration', () => {
     expect(await transactor.runSql((tx) => read(tx))).toEqual(nothingFound);
   });
 
-  it('plans each execution of a prepared statement for its parameters on PostgreSQL', async () => {
-    if (process.env.TEST_DATABASE !== 'postgres') return;
-    await app();
-    const { rows } = await own!.database.pool.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
-    expect(rows[0]!.plan_cache_mode).toBe('force_custom_plan');
+  it("keeps the database's generic plan of a prepared statement once it has made five for its parameters", async () => {
+    const { repos } = await app();
+    const shopId = (await h.components.repos.shops.upsertActive(normalizeShopDomain('generic-plans.myshopify.com')!, new Date())).id as ShopId;
+    for (let i = 0; i < 8; i++) await repos.payments.findByShopifyId(shopId, shopifySessionId(`no-such-session-${i}`));
+    // Prepared statements belong to their connection: asked on the same one (the only one of `own`, and
+    // the embedded database's one session).
+    const pool = process.env.TEST_DATABASE === 'postgres' ? own!.database.pool : h.components.database.pool;
+    const { rows } = await pool.query<{ generic_plans: string; custom_plans: string }>(
+      `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'SELECT * FROM "PaymentSession" WHERE "shopId" = $1%'`,
+    );
+    expect(rows).toHaveLength(1);
+    // PostgreSQL's default (plan_cache_mode = auto): five plans for the parameters, then the generic
+    // plan for as long as it costs no more than they did. force_custom_plan would make 8 and 0.
+    expect(Number(rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
+    expect(Number(rows[0]!.generic_plans)).toBeGreaterThanOrEqual(3);
   });
 });
