@@ -32,15 +32,15 @@ const asPrismaRaw = {
  * On the embedded database, where parsing and planning run in WASM (PGlite), that cut the CPU per
  * statement by a quarter (a third without V8's optimizing tier, src/db/embedded-node-flags.ts). On
  * PostgreSQL it also spares planning: after five executions PostgreSQL keeps a statement's generic plan
- * when it costs no more than the plans made for each execution's values (its default,
+ * when it is estimated to cost no more than the plans made for each execution's values (its default,
  * `plan_cache_mode = auto`), and planning the data-modifying CTEs had been about 40 % of the
- * database's CPU per payment. A generic plan is only as good as the statistics it was made from: made
- * on tables PostgreSQL has not analyzed yet (a database minutes old), it may pick any index that starts
- * with `shopId`, and keeps it until an ANALYZE, autovacuum's or ours (db/table-statistics.ts), makes
- * PostgreSQL plan again. (Before, with `plan_cache_mode = force_custom_plan`, every execution was
- * planned: PostgreSQL's choice had looked unstable between benchmark runs, which were plans made on a
- * database without statistics.) A migration
- * that adds a column under a prepared `SELECT *` makes PostgreSQL refuse it on that connection
+ * database's CPU per payment. A generic plan does not know the values: a statement whose best plan
+ * depends on them (a range whose width varies by orders of magnitude, a skewed column) is better sent
+ * unnamed, through Prisma or `pool.query`. And it is only as good as the statistics it was made from:
+ * made on tables never analyzed (a database minutes old) it may pick any index that starts with
+ * `shopId`, and keeps it until an ANALYZE, autovacuum's or the embedded database's own
+ * (db/table-statistics.ts), makes PostgreSQL plan again. A migration that adds a column under a
+ * prepared `SELECT *` makes PostgreSQL refuse it on that connection
  * (isStalePreparedStatement): outside a transaction the statement is sent again unnamed, on another
  * connection; in one, the transaction fails as a transient conflict and its connection is dropped.
  * One name per statement text, the same on every connection and for every part of the app on the
