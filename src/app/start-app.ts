@@ -47,7 +47,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   if (missingNodeFlags.length > 0) {
     logger.warn(
       { missingNodeFlags },
-      `the embedded database runs in a process started without ${missingNodeFlags.join(' ')}: its memory will peak about 500 MB higher once V8 optimizes PGlite's code (npm start adds them; or node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} ${entryScript()})`,
+      `the embedded database runs in a process started without ${missingNodeFlags.join(' ')}: its memory will peak higher, by hundreds of MB without the WASM flags (why: src/db/embedded-node-flags.ts). npm start adds them; or run node ${EMBEDDED_DATABASE_NODE_FLAGS.join(' ')} ${entryScript()}`,
     );
   }
   const components = composeApp(config, database, logger, options.tuning);

@@ -1,5 +1,5 @@
 import { eventually, useHarness } from '../support/harness';
-import { payAndReturn, payOnFlexPage, startCheckout } from '../support/buyer';
+import { payAndReturn, payOnFlexPage, startCheckout, visit } from '../support/buyer';
 
 /** What an on-call engineer relies on: structured request logs without secrets, health and readiness. */
 describe('logs and health', () => {
@@ -113,17 +113,26 @@ describe('logs and health', () => {
   });
 
   it('shuts down gracefully: requests in flight finish before the database closes', async () => {
-    h.flex.faults.set({ latencyMs: 300 });
+    // Pay pages waiting on Flex: each has claimed its payment in the database (checkoutAttempts) and
+    // must still record Flex's checkout after the shutdown began. Stopped once all five are waiting,
+    // whatever the machine's pace, not after a fixed pause.
+    const sessions = await Promise.all(Array.from({ length: 5 }, (_, i) => h.shopify.sendPaymentSession(shop.domain, { amount: `${30 + i}.00` })));
+    expect(sessions.map((sent) => sent.status)).toEqual(Array(5).fill(201));
+    const payUrls = sessions.map((sent) => (sent.body as { redirect_url: string }).redirect_url);
+    const shopifyIds = sessions.map((sent) => sent.session.id);
+    h.flex.faults.set({ latencyMs: 2_000 });
     try {
-      const inFlight = Array.from({ length: 5 }, (_, i) => h.shopify.sendPaymentSession(shop.domain, { amount: `${30 + i}.00` }));
-      await new Promise((r) => setTimeout(r, 100));
+      const inFlight = payUrls.map((url) => visit(url));
+      await eventually(async () => (await h.prisma.paymentSession.count({ where: { shopifyId: { in: shopifyIds }, checkoutAttempts: { gte: 1 } } })) === 5, 20_000, 'all five pay pages waiting on Flex');
       await h.app.stop();
       const answers = await Promise.all(inFlight);
-      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(201));
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(303));
     } finally {
       h.flex.faults.reset();
       await h.startApp();
     }
+    const recorded = await h.prisma.paymentSession.findMany({ where: { shopifyId: { in: shopifyIds } } });
+    expect(recorded.map((row) => row.flexCheckoutSessionId)).toEqual(Array(5).fill(expect.any(String)));
     const refused = await fetch(`${h.appUrl}/healthz`);
     expect(refused.status).toBe(200);
   });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AppTuning } from '../../src/app/composition-root';
 
@@ -49,6 +50,14 @@ export class AppProcess {
       child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready: ${stderr.slice(-2000)}`)));
     });
     return { process: app, ready };
+  }
+
+  /** The process's peak resident memory so far (Linux: VmHWM in /proc). */
+  peakRssBytes(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
+    if (!Number.isFinite(kb) || kb <= 0) throw new Error(`no VmHWM in /proc/${this.child.pid}/status`);
+    return kb * 1024;
   }
 
   /** The crash: no shutdown, no cleanup, jobs left claimed. */

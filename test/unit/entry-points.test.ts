@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { startSandboxMode } from '../../dev/start-sandbox-mode';
 import { ConfigError, loadConfig } from '../../src/config';
-import { EMBEDDED_DATABASE_NODE_FLAGS } from '../../src/db/embedded-node-flags';
+import { EMBEDDED_DATABASE_NODE_FLAGS, missingEmbeddedDatabaseNodeFlags } from '../../src/db/embedded-node-flags';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { entryCommand, nodeFlagsFor } = require('../../scripts/entry-command.cjs') as {
@@ -42,6 +42,13 @@ describe('npm start’s and npm run cli’s command', () => {
   it('npm run cli passes the same flags, on the embedded database only', () => {
     expect(nodeFlagsFor({}, flags)).toEqual([...flags]);
     expect(nodeFlagsFor({ DATABASE_URL: 'postgresql://db/app' }, flags)).toEqual([]);
+  });
+
+  it('the app misses a flag only when neither its command line nor NODE_OPTIONS names it, whatever its value', () => {
+    expect(missingEmbeddedDatabaseNodeFlags([...flags], '')).toEqual([]);
+    expect(missingEmbeddedDatabaseNodeFlags([], '')).toEqual([...flags]);
+    expect(missingEmbeddedDatabaseNodeFlags(['--no-wasm-tier-up', '--no_wasm_dynamic_tiering'], '--max-semi-space-size=32')).toEqual([]);
+    expect(missingEmbeddedDatabaseNodeFlags(['--no-wasm-tier-up', '--max-semi-space-size', '16'], '')).toEqual(['--no-wasm-dynamic-tiering']);
   });
 
   it('this Node accepts the flags (a flag it did not know would stop npm start)', () => {
