@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -82,6 +82,29 @@ onEmbedded('an app on the embedded database', () => {
     expect(existsSync(path.join(dataDir, 'pglite', 'half-made'))).toBe(false);
     expect(existsSync(path.join(dataDir, 'pglite', 'global', 'pg_control'))).toBe(true);
     expect((await fetch(`${app.httpUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('fails to start, saying how, when the process making the database is killed, and leaves nothing half made', async () => {
+    const dataDir = newDataDir();
+    const starting = start(EMBEDDED_DATABASE_NODE_FLAGS, dataDir);
+    starting.catch(() => undefined);
+    // As the kernel's OOM killer would: the child that holds initdb's memory, by the pid its marker
+    // names, once initdb has written part of the database.
+    const marker = path.join(dataDir, 'pglite.creating');
+    let pid = 0;
+    await eventually(
+      async () => {
+        pid = existsSync(marker) ? Number(readFileSync(marker, 'utf8')) : 0;
+        return Number.isInteger(pid) && pid > 0 && readdirSync(path.join(dataDir, 'pglite')).length > 0;
+      },
+      60_000,
+      'initdb, in the process the marker names, writing the database',
+    );
+    process.kill(pid, 'SIGKILL');
+    await expect(starting).rejects.toThrow(/Could not create the embedded database in .*pglite: the process making it was killed by SIGKILL \(out of memory\? it needs about 450 MB/);
+    // Nothing a later start could take for a database: the next one makes it from the beginning.
+    expect(existsSync(marker)).toBe(false);
+    expect(readdirSync(path.join(dataDir, 'pglite'))).toEqual([]);
   });
 
   it('refuses a data directory that holds files but no database, and leaves them as they were', async () => {
