@@ -25,8 +25,9 @@ const common = {
 module.exports = {
   testTimeout: 60_000,
   // Integration files spend most of their time waiting on sockets (the app, the sandboxes, the
-  // database): with two at once the two cores were busy about three quarters of the time. Three at
-  // once on the same 2-core machine (2026-12-01): the whole suite 493 → 419 s, every test passing.
+  // database): with two at once the run's user + system time was about three quarters of two cores'
+  // worth of its wall time. Three at once on the same 2-core machine (2026-12-02): the whole suite
+  // 493 → 419 s locally, 432 s in a fresh-clone CI run, every test passing.
   maxWorkers: 3,
   projects: [
     {

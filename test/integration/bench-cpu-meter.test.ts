@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { startCpuMeter } from '../../bench/lib/cpu';
+import { cpuMs } from '../../bench/lib/processes';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../support/harness';
 
 /**
@@ -16,7 +17,10 @@ import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../su
  */
 const onPostgres = process.env.TEST_DATABASE === 'postgres' ? describe : describe.skip;
 
-/** The meter reads whole 10 ms ticks, at its start and at its stop, for each process it counts. */
+/**
+ * How far one process's count can be off: each reading rounds utime and stime down to 10 ms ticks
+ * separately (up to 20 ms low), so a difference of two readings is within ±20 ms.
+ */
 const TICKS_MS = 20;
 
 onPostgres("the benchmark's CPU meter", () => {
@@ -28,20 +32,20 @@ onPostgres("the benchmark's CPU meter", () => {
   });
 
   it('counts what a process spends between start and stop, and not what it spent before', async () => {
-    // Spends CPU before the meter starts (its start-up), then on each "go" burns 300 ms and says how much it used.
+    // Burns 200 ms before the meter starts, then on "go" 300 ms, and says how much that was.
     const script = [
+      'const burn = (ms) => { const before = process.cpuUsage(); let used = 0; while (used < ms * 1000) { const u = process.cpuUsage(before); used = u.user + u.system; } return used / 1000; };',
+      'burn(200);',
       'const rl = require("node:readline").createInterface({ input: process.stdin });',
       'console.log("ready");',
-      'rl.on("line", () => {',
-      '  const before = process.cpuUsage();',
-      '  let used = 0; while (used < 300_000) { const u = process.cpuUsage(before); used = u.user + u.system; }',
-      '  console.log("done " + used / 1000);',
-      '});',
+      'rl.on("line", () => console.log("done " + burn(300)));',
     ].join('\n');
     const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       expect((await lines.next()).value).toBe('ready');
+      // So that counting what it spent before the start would show.
+      expect(cpuMs(child.pid!)).toBeGreaterThan(150);
       const meter = await startCpuMeter({ pids: [child.pid!] });
       child.stdin!.write('go\n');
       const done = String((await lines.next()).value);
@@ -60,8 +64,9 @@ onPostgres("the benchmark's CPU meter", () => {
 
   it("counts the backends of the server's database, one that connects during the run from zero, and none of another database", async () => {
     const measured = await createTestDatabase();
+    databases.push(measured);
     const other = await createTestDatabase();
-    databases.push(measured, other);
+    databases.push(other);
     const connect = async (database: TestDatabase) => {
       const client = new Client({ connectionString: database.url });
       clients.push(client);
@@ -90,9 +95,12 @@ onPostgres("the benchmark's CPU meter", () => {
     const earlySpent = onCpuMs(early.pid) - earlyStart;
     const elsewhereSpent = onCpuMs(elsewhere.pid) - elsewhereStart;
     expect(processMs).toBe(0);
-    // So that counting the other database's backend, or the early backend's CPU from before the run, would show.
+    // So that counting the other database's backend, the early backend's CPU from before the run, or
+    // the late one's only from its first reading, would show.
     expect(elsewhereSpent).toBeGreaterThan(3 * TICKS_MS);
     expect(earlySpent).toBeGreaterThan(3 * TICKS_MS);
+    expect(earlyStart).toBeGreaterThan(3 * TICKS_MS);
+    expect(lateSpent).toBeGreaterThan(3 * TICKS_MS);
     // The late backend from zero (its start-up included), the early one from the meter's start.
     expect(Math.abs(databaseMs - (earlySpent + lateSpent))).toBeLessThanOrEqual(2 * TICKS_MS);
   });

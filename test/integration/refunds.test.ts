@@ -36,10 +36,8 @@ describe('refunds', () => {
 
   it('a full refund: one Flex refund with our id and an idempotency key, pending then succeeded, then refundSessionResolve', async () => {
     const { session, checkoutId } = await paidSale('80.00');
-    const started = Date.now();
+    // Answered without waiting for Flex: shown against a Flex call that hangs, below.
     const r = await refund(session.id, '80.00');
-    const answeredMs = Date.now() - started;
-    expect(answeredMs).toBeLessThan(2_000);
 
     expect((await settled(r.id)).status).toBe('resolved');
     const row = await refundRow(r.id);
