@@ -61,12 +61,14 @@ describe('payment session requests and the pay page', () => {
     try {
       const otherShop = await other.registerShop();
       const sent = await other.shopify.sendPaymentSession(otherShop.domain, { amount: '46.00' });
-      link.delayNextAnswer('POST', /^\/v1\/checkout\/sessions$/, 2_000);
+      // Flex's answer to the first opening is held back until the second opening has been answered.
+      const releaseFirstAnswer = link.holdNextAnswer('POST', /^\/v1\/checkout\/sessions$/);
       const first = visit(payUrlOf(sent));
       await eventually(async () => (await other.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).checkoutLeaseToken !== null, 5_000, 'the first opening holds the lease');
       const second = await visit(payUrlOf(sent));
       expect(second.status).toBe(200);
       expect(second.body).toContain('http-equiv="refresh"');
+      releaseFirstAnswer();
       const made = await first;
       expect(made.status).toBe(303);
       const refreshed = await visit(payUrlOf(sent));
@@ -86,13 +88,16 @@ describe('payment session requests and the pay page', () => {
     try {
       const otherShop = await other.registerShop();
       const sent = await other.shopify.sendPaymentSession(otherShop.domain, { amount: '45.00' });
-      // Flex makes the checkout at once, but its answer to the first opening arrives a second late,
-      // long after that opening's 150 ms lease ran out and a second opening took the lease over.
-      link.delayNextAnswer('POST', /^\/v1\/checkout\/sessions$/, 1_000);
+      // Flex makes the checkout at once, but its answer to the first opening arrives late: after that
+      // opening's 150 ms lease ran out and a second opening took the lease over and was answered.
+      const releaseFirstAnswer = link.holdNextAnswer('POST', /^\/v1\/checkout\/sessions$/);
       const first = visit(payUrlOf(sent));
-      await new Promise((r) => setTimeout(r, 400));
+      await eventually(async () => other.flex.checkoutSessions({ clientReferenceId: sent.session.id }).length === 1, 20_000, 'Flex making the checkout for the first opening');
+      // The first opening claimed its lease before it called Flex: twice the lease has gone by since.
+      await new Promise((r) => setTimeout(r, 300));
       const second = await visit(payUrlOf(sent));
       expect(second.status).toBe(303);
+      releaseFirstAnswer();
       const late = await first;
       expect(late.status).toBe(303);
       expect(late.location).toBe(second.location);

@@ -79,5 +79,5 @@ it('stop() releases requests held by a timeout fault and closes keep-alive conne
   const started = Date.now();
   await sim.stop();
   await expect(held).rejects.toThrow();
-  expect(Date.now() - started).toBeLessThan(1000);
+  expect(Date.now() - started).toBeLessThan(5_000);
 });
