@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EMBEDDED_DATABASE_NODE_FLAGS } from '../../src/db/embedded-node-flags';
 import { AppProcess } from '../support/app-processes';
-import { eventually } from '../support/harness';
+import { createTestDatabase, eventually } from '../support/harness';
 
 /**
  * An app process on the embedded database, as `npm start` runs it: the V8 flags that only the
@@ -50,6 +50,12 @@ onEmbedded('an app on the embedded database', () => {
     apps.push(spawned.process);
     return spawned.ready;
   }
+  /** A data directory holding a database the migrations made already (a copy): for what does not depend on making one. */
+  async function madeDataDir(): Promise<string> {
+    const database = await createTestDatabase();
+    dirs.push(database.dataDir);
+    return database.dataDir;
+  }
   function newDataDir(): string {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'flex-node-flags-'));
     dirs.push(dataDir);
@@ -58,7 +64,7 @@ onEmbedded('an app on the embedded database', () => {
   const warnings = (app: AppProcess) => app.logs.filter((line) => line.missingNodeFlags);
 
   it('started with the flags, says nothing about them', async () => {
-    const app = await start(EMBEDDED_DATABASE_NODE_FLAGS);
+    const app = await start(EMBEDDED_DATABASE_NODE_FLAGS, await madeDataDir());
     expect(warnings(app)).toEqual([]);
   });
 
@@ -119,7 +125,7 @@ onEmbedded('an app on the embedded database', () => {
   });
 
   it('started without them, warns once at start-up, naming the missing flags and how to start it', async () => {
-    const app = await start([]);
+    const app = await start([], await madeDataDir());
     // The line can reach this test's pipe after the app's ready line: waited for, not assumed.
     await eventually(async () => warnings(app).length > 0, 10_000, 'the start-up warning');
     expect(warnings(app)).toHaveLength(1);
