@@ -75,8 +75,11 @@ describe('merchant settings page', () => {
     expect(h.shopify.paymentsAppConfiguration(shopA)).toMatchObject({ ready: true, externalHandle: `Flex fsk_…${accountA.liveKey.slice(-4)}` });
     const configure = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA);
     expect(configure).toHaveLength(1);
-    const job = await h.prisma.job.findFirstOrThrow({ where: { shopId: (await shopRow(shopA)).id, subjectType: 'shop', kind: 'shopify.payments-app-configure' } });
-    expect(job).toMatchObject({ status: 'SUCCEEDED', dedupeKey: expect.stringMatching(/^shopify:paymentsAppConfigure:/) });
+    // Shopify's answer is in the simulator's log before the worker records it: wait for the record.
+    const shopId = (await shopRow(shopA)).id;
+    const configureJob = () => h.prisma.job.findFirstOrThrow({ where: { shopId, subjectType: 'shop', kind: 'shopify.payments-app-configure' } });
+    await eventually(async () => (await configureJob()).status === 'SUCCEEDED', 5_000, 'configure job recorded as succeeded');
+    expect(await configureJob()).toMatchObject({ status: 'SUCCEEDED', dedupeKey: expect.stringMatching(/^shopify:paymentsAppConfigure:/) });
     await eventually(async () => (await shopRow(shopA)).paymentsAppReady, 5_000, 'readiness recorded');
 
     const page = (await browserA.get(`${h.appUrl}${connected.location}`)).body;
