@@ -138,7 +138,7 @@ describe('Flex webhooks', () => {
     const headers = { 'svix-id': 'msg_genuine', 'svix-timestamp': String(now), 'svix-signature': sign(endpointSecret(), 'msg_genuine', now, body) };
     const first = await deliver(body, headers);
     expect(first).toMatchObject({ status: 200, body: { outcome: 'applied' } });
-    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve');
     const after = await stateOf(session.id);
 
     const replay = await deliver(body, headers);
@@ -166,7 +166,7 @@ describe('Flex webhooks', () => {
       expect(await deliver(payload, headers)).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
       expect(await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: id }, select: { outcome: true, eventType: true } })).toEqual([{ outcome, eventType: 'checkout.session.completed' }]);
     }
-    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve');
     const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
     expect((await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook')).toHaveLength(1);
   });
@@ -178,7 +178,7 @@ describe('Flex webhooks', () => {
     const answers = await Promise.all([1, 2, 3, 4].map(() => deliver(body, headers)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(answers.map((a) => (a.body as { outcome: string }).outcome).sort()).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate']);
-    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve');
     expect(await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: 'msg_at_once' }, select: { outcome: true } })).toEqual([{ outcome: 'applied' }]);
     const payment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });
     expect((await h.timelineOf(payment.id)).filter((e) => e.type === 'flex_webhook')).toHaveLength(1);
@@ -201,13 +201,13 @@ describe('Flex webhooks', () => {
     expect(payment).toMatchObject({ status: 'PENDING', flexCheckoutSessionId: made.checkout_session_id });
     // The reconciler will look at it again, and Shopify hears it is pending.
     expect(payment.nextReconcileAt).not.toBeNull();
-    await eventually(async () => h.shopify.paymentSession(sent.session.id)?.status === 'pending', 5_000, 'pending at Shopify');
+    await eventually(async () => h.shopify.paymentSession(sent.session.id)?.status === 'pending', 15_000, 'pending at Shopify');
   });
 
   it('acknowledges Flex’s redeliveries of a real event without acting twice', async () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '26.00' });
     await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 5_000, 'resolve');
+    await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve');
     const event = h.flex.events({ type: 'checkout.session.completed' }).find((e) => (e.payload as any).object.checkout_session.checkout_session_id === checkoutId)!;
     h.flex.redeliver(event.eventId);
     await h.flex.waitForDeliveries();
@@ -227,7 +227,7 @@ describe('Flex webhooks', () => {
     const { session, redirectUrl, checkoutId } = await startCheckout(h, shop, { amount: '27.00' });
     await h.app.stop();
     await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    await eventually(async () => h.flex.deliveries.some((d) => d.eventType === 'checkout.session.completed' && d.attempts.length > 0 && !d.delivered), 5_000, 'a failed delivery');
+    await eventually(async () => h.flex.deliveries.some((d) => d.eventType === 'checkout.session.completed' && d.attempts.length > 0 && !d.delivered), 15_000, 'a failed delivery');
     await h.startApp();
     await eventually(async () => h.shopify.paymentSession(session.id)?.status === 'resolved', 15_000, 'resolve after the outage');
     const row = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: session.id } });

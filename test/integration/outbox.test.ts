@@ -78,7 +78,7 @@ describe('the outbox of Shopify mutations', () => {
     h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 503, times: 1000 });
     const { session, redirectUrl } = await startCheckout(h, shop, { amount: '14.00' });
     await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    await eventually(async () => (await resolveJobOf(session.id).catch(() => null))?.status === 'QUEUED', 5_000, 'a queued job');
+    await eventually(async () => (await resolveJobOf(session.id).catch(() => null))?.status === 'QUEUED', 15_000, 'a queued job');
     await h.app.stop();
     // Shopify recovers while the app is down.
     h.shopify.faults.reset();
@@ -92,7 +92,7 @@ describe('the outbox of Shopify mutations', () => {
     h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 503, times: 1000 });
     const { session, redirectUrl } = await startCheckout(h, shop, { amount: '15.00' });
     await payOnFlexPage(redirectUrl, 'hsa_fsa');
-    const job = await eventually(async () => resolveJobOf(session.id).catch(() => undefined), 5_000, 'the job');
+    const job = await eventually(async () => resolveJobOf(session.id).catch(() => undefined), 15_000, 'the job');
     await h.whileStopped(async (db) => {
       // What a worker that died mid-send leaves behind: RUNNING, leased to it, lease now expired.
       await db.prisma.job.update({ where: { id: job.id }, data: { status: 'RUNNING', lockToken: 'dead-worker', lockedUntil: new Date(Date.now() - 1000) } });
@@ -109,16 +109,16 @@ describe('the outbox of Shopify mutations', () => {
     const job = await eventually(async () => {
       const j = await resolveJobOf(session.id).catch(() => undefined);
       return j && j.attempts >= 2 ? j : undefined;
-    }, 5_000, 'failing attempts');
+    }, 15_000, 'failing attempts');
     h.clock.advance(27 * 60 * 60 * 1000);
     const parked = await eventually(async () => {
       const j = await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
       return j.status === 'NEEDS_ATTENTION' ? j : undefined;
     }, 10_000, 'needs attention').finally(() => h.clock.advance(-27 * 60 * 60 * 1000));
     expect(parked.lastError).toMatch(/gave up after \d+ attempts/);
+    // The job is parked first; the timeline's event is written after, by the handler's onGaveUp.
+    await eventually(async () => (await h.timelineOf((await paymentOf(session.id)).id)).some((e) => e.type === 'shopify_mutation_needs_attention'), 10_000, 'needs attention on the timeline');
     const payment = await paymentOf(session.id);
-    const events = await h.timelineOf(payment.id);
-    expect(events.map((e) => e.type)).toContain('shopify_mutation_needs_attention');
     expect(payment.status).toBe('RESOLVED');
     expect(payment.shopifyState).toBeNull();
 
@@ -182,22 +182,25 @@ describe('the outbox of Shopify mutations', () => {
   });
 
   it('runs a decision made while another job’s Shopify call is out without waiting for that call', async () => {
-    // The first payment's resolve is held by Shopify until the app's own timeout (10 s) fires.
-    h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
-    const first = await startCheckout(h, shop, { amount: '16.00' });
-    await payOnFlexPage(first.redirectUrl, 'hsa_fsa');
-    await eventually(async () => callsFor(first.session.gid).length === 1, 10_000, 'the first resolve held by Shopify');
+    // The first payment's resolve is held by Shopify until the app's own timeout fires: 25 s here, so
+    // that the first call is still out however long the second payment takes on a busy machine.
+    await h.withShortTimeouts({ shopifyMs: 25_000 }, async () => {
+      h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
+      const first = await startCheckout(h, shop, { amount: '16.00' });
+      await payOnFlexPage(first.redirectUrl, 'hsa_fsa');
+      await eventually(async () => callsFor(first.session.gid).length === 1, 10_000, 'the first resolve held by Shopify');
 
-    const second = await startCheckout(h, shop, { amount: '17.00' });
-    await payOnFlexPage(second.redirectUrl, 'hsa_fsa');
-    await eventually(async () => (await paymentOf(second.session.id)).shopifyState === 'RESOLVED', 20_000, 'the second resolve');
-    // Resolved while the first job's call was still out: the worker claimed it in a free slot.
-    expect(await resolveJobOf(first.session.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
-    expect(callsFor(second.session.gid).map((m) => m.httpStatus)).toEqual([200]);
+      const second = await startCheckout(h, shop, { amount: '17.00' });
+      await payOnFlexPage(second.redirectUrl, 'hsa_fsa');
+      await eventually(async () => (await paymentOf(second.session.id)).shopifyState === 'RESOLVED', 20_000, 'the second resolve');
+      // Resolved while the first job's call was still out: the worker claimed it in a free slot.
+      expect(await resolveJobOf(first.session.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
+      expect(callsFor(second.session.gid).map((m) => m.httpStatus)).toEqual([200]);
 
-    // The held call times out and its retry resolves the first payment.
-    await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 30_000, 'the first resolve, retried');
-  });
+      // The held call times out and its retry resolves the first payment.
+      await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 50_000, 'the first resolve, retried');
+    });
+  }, 120_000);
 
   it('says it is unhealthy while one of its jobs runs past its lease, and healthy again once it ends', async () => {
     // A job of a kind only this worker runs, whose handler waits until the test lets it go.
@@ -211,7 +214,8 @@ describe('the outbox of Shopify mutations', () => {
       logger: createLogger({ level: 'silent' }),
       retryPolicy: DEFAULT_RETRY_POLICY,
       pollIntervalMs: 20,
-      leaseMs: 500,
+      // Long enough that the first health check below comes well inside the lease on a busy machine.
+      leaseMs: 3_000,
     });
     const job = await enqueueJob(h.components.repos.jobs, blocking, {}, { dedupeKey: `test:blocking:${Date.now()}`, runAt: h.clock.now() });
     worker.start();
@@ -391,11 +395,11 @@ describe('jobs written claimed by their decision', () => {
     } as unknown as typeof h.components.repos.jobs;
     const worker = new OutboxWorker({ jobs, handlers: [{ type: defineJobType(kind, z.object({})), handle: async () => ({ status: 'succeeded' }) }], clock: h.clock, logger: createLogger({ level: 'silent' }), retryPolicy: DEFAULT_RETRY_POLICY, pollIntervalMs: 60_000, batchSize: 2 });
     worker.start();
-    await eventually(async () => claims === 1, 5_000, 'the first poll’s claim out');
+    await eventually(async () => claims === 1, 15_000, 'the first poll’s claim out');
     // Both slots may be filled by the claim: none to lend.
     expect(worker.leaseSlot(kind)).toBeUndefined();
     answerClaim([]);
-    (await eventually(async () => worker.leaseSlot(kind), 5_000, 'a slot lent once the claim came back empty')).giveBack();
+    (await eventually(async () => worker.leaseSlot(kind), 15_000, 'a slot lent once the claim came back empty')).giveBack();
     await worker.stop();
   });
 
@@ -416,7 +420,7 @@ describe('jobs written claimed by their decision', () => {
       await eventually(async () => (await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'SUCCEEDED', 10_000, 'the job run');
       expect(ran).toEqual([job.id]);
       // Its slot (the only one) is free again once the run ended.
-      const late = await eventually(async () => worker.leaseSlot(kind), 5_000, 'the slot freed');
+      const late = await eventually(async () => worker.leaseSlot(kind), 15_000, 'the slot freed');
       const lateJob = await writeUnder(late);
       // The transaction that wrote it committed only after its lease had run out.
       h.clock.advance(61_000);
@@ -428,7 +432,7 @@ describe('jobs written claimed by their decision', () => {
       expect(ran).toEqual([job.id]);
       expect(await h.prisma.job.findUniqueOrThrow({ where: { id: lateJob.id } })).toMatchObject({ status: 'RUNNING', lockToken: late.token });
       // Its slot is free again (once any poll the freed slot set off has claimed nothing).
-      (await eventually(async () => worker.leaseSlot(kind), 5_000, 'the late lease’s slot freed')).giveBack();
+      (await eventually(async () => worker.leaseSlot(kind), 15_000, 'the late lease’s slot freed')).giveBack();
     } finally {
       await worker.stop();
     }

@@ -175,13 +175,18 @@ describe('payment outcomes', () => {
   });
 
   it('redirect before webhook: the buyer’s return resolves, the late webhook changes nothing', async () => {
-    h.flex.faults.set({ webhookDelayMs: 1500 });
+    // The webhook's first delivery is lost and sent again after the buyer is back: "late" however slow
+    // the machine is.
+    h.flex.faults.dropWebhooks({ eventType: 'checkout.session.completed', times: 1 });
     try {
       const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
       const { appAnswer } = await payAndReturn(redirectUrl, 'hsa_fsa');
       expect(appAnswer.status).toBe(303);
       const payment = await paymentOf(session.id);
       expect(payment.decisionSource).toBe('BUYER_RETURN');
+      const completed = h.flex.events({ type: 'checkout.session.completed' }).find((e) => (e.payload as any).object?.checkout_session?.checkout_session_id === payment.flexCheckoutSessionId);
+      expect(completed).toBeDefined();
+      expect(h.flex.redeliver(completed!.eventId)).toHaveLength(1);
 
       const delivery = await eventually(async () => {
         const row = await h.prisma.flexWebhookDelivery.findFirst({

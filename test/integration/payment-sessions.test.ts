@@ -64,7 +64,7 @@ describe('payment session requests and the pay page', () => {
       // Flex's answer to the first opening is held back until the second opening has been answered.
       const releaseFirstAnswer = link.holdNextAnswer('POST', /^\/v1\/checkout\/sessions$/);
       const first = visit(payUrlOf(sent));
-      await eventually(async () => (await other.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).checkoutLeaseToken !== null, 5_000, 'the first opening holds the lease');
+      await eventually(async () => (await other.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: sent.session.id } })).checkoutLeaseToken !== null, 15_000, 'the first opening holds the lease');
       const second = await visit(payUrlOf(sent));
       expect(second.status).toBe(200);
       expect(second.body).toContain('http-equiv="refresh"');

@@ -71,7 +71,12 @@ describe('reconciliation with Flex payouts', () => {
     expect(payout!.balanceTransactions.map((b) => b.type).sort()).toEqual(['payment', 'payment', 'payment', 'payment', 'payout']);
     const fromFlex = h.flex.payouts({ accountId: shop.flexAccountId, testMode: false });
     expect(payout).toMatchObject({ flexPayoutId: fromFlex[0]!.payout_id, amountMinor: BigInt(fromFlex[0]!.amount as number), mode: 'LIVE' });
-    const cursor = await h.prisma.reconciliationCursor.findUniqueOrThrow({ where: { shopId_mode: { shopId: shopRow.id, mode: 'LIVE' } } });
+    // The sweep runs again every 200 ms here and holds sweepAfter while it walks the page: wait for a
+    // moment between sweeps.
+    const cursor = await eventually(async () => {
+      const c = await h.prisma.reconciliationCursor.findUniqueOrThrow({ where: { shopId_mode: { shopId: shopRow.id, mode: 'LIVE' } } });
+      return c.sweepAfter === null && c;
+    }, 10_000, 'the sweep at rest');
     expect(cursor).toMatchObject({ sweepAfter: null, lastError: null });
     expect(cursor.doneBefore).not.toBeNull();
   });

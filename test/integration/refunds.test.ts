@@ -42,7 +42,7 @@ describe('refunds', () => {
     expect((await settled(r.id)).status).toBe('resolved');
     const row = await refundRow(r.id);
     expect(row).toMatchObject({ status: 'SUCCEEDED', amountMinor: 8000n, currency: 'USD' });
-    await eventually(async () => (await refundRow(r.id)).shopifyState === 'RESOLVED', 5_000, 'Shopify state recorded');
+    await eventually(async () => (await refundRow(r.id)).shopifyState === 'RESOLVED', 15_000, 'Shopify state recorded');
 
     const posts = refundPosts(checkoutId);
     expect(posts).toHaveLength(1);
@@ -62,7 +62,7 @@ describe('refunds', () => {
     expect(timeline.indexOf('refund_sent_to_flex')).toBeLessThan(timeline.indexOf('refund_succeeded'));
     await eventually(
       async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'refundSessionResolve'),
-      5_000,
+      15_000,
       'acknowledgement on the timeline',
     );
   });
@@ -130,7 +130,7 @@ describe('refunds', () => {
     const pending = await eventually(async () => {
       const row = await refundRow(r.id);
       return row.status === 'PENDING' ? row : undefined;
-    }, 5_000, 'refund pending in Flex');
+    }, 15_000, 'refund pending in Flex');
     expect(pending.status).toBe('PENDING');
     expect(h.shopify.followUpSession(r.id)?.status).toBe('requested');
     h.flex.settleRefund(flexRefunds(checkoutId)[0]!.refund_id, 'canceled');
@@ -276,7 +276,7 @@ describe('refunds', () => {
     const job = await eventually(async () => {
       const row = await h.prisma.job.findFirstOrThrow({ where: { dedupeKey: `shopify:refundSessionResolve:${r.gid}` } });
       return row.status === 'SUCCEEDED' ? row : undefined;
-    }, 5_000, 'mutation job succeeded');
+    }, 15_000, 'mutation job succeeded');
     expect(job.attempts).toBe(3);
   });
 

@@ -58,7 +58,7 @@ describe('npm start without credentials (sandbox mode)', () => {
     const thankYou = await visit(back.location!);
     expect(thankYou.body).toContain('Order confirmed');
     const [session] = shopify.paymentSessions({ shop: DEMO_SHOP });
-    await eventually(async () => shopify.paymentSession(session!.id)?.status === 'resolved', 5_000, 'resolved');
+    await eventually(async () => shopify.paymentSession(session!.id)?.status === 'resolved', 15_000, 'resolved');
   });
 
   it('takes a mixed cart from the demo catalog through Flex as a split payment', async () => {

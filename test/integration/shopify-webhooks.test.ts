@@ -149,7 +149,7 @@ describe('Shopify webhooks', () => {
     const target = await pay(domain, 'gone@example.com', '25.00');
     const other = await pay(domain, 'stays@example.com', '35.00');
     await h.flex.waitForDeliveries();
-    await eventually(async () => (await h.prisma.flexWebhookDelivery.count({ where: { shopId: shop.id } })) > 0, 5_000, 'Flex webhooks recorded');
+    await eventually(async () => (await h.prisma.flexWebhookDelivery.count({ where: { shopId: shop.id } })) > 0, 15_000, 'Flex webhooks recorded');
     const mentions = async (text: string) =>
       (await h.prisma.flexWebhookDelivery.findMany({ where: { shopId: shop.id } })).filter((d) => JSON.stringify(d.payload).includes(text)).length;
     expect(await mentions('gone@example.com')).toBeGreaterThan(0);

@@ -45,7 +45,9 @@ describe('voids', () => {
     expect(checkout.status).toBe('canceled');
     expect((h.flex.paymentIntents({ checkoutSessionId: checkoutId }) as any[]).map((pi) => pi.status)).toEqual(['canceled']);
     expect(await row(v.id)).toMatchObject({ status: 'SUCCEEDED' });
-    await eventually(async () => (await row(v.id)).shopifyState === 'RESOLVED', 5_000, 'Shopify state recorded');
+    // The state and the timeline's event are two writes: wait for the event, written second.
+    await eventually(async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'voidSessionResolve'), 15_000, 'acknowledgement on the timeline');
+    expect((await row(v.id)).shopifyState).toBe('RESOLVED');
     expect((await events(session.id)).map((e) => e.type)).toEqual(expect.arrayContaining(['void_received', 'void_succeeded', 'shopify_acknowledged']));
 
     const capture = await send('capture', session.id, { amount: '40.00' });

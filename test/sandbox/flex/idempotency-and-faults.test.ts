@@ -52,7 +52,8 @@ describe('idempotency', () => {
   });
 
   it('answers 409 while the first request with the key is still running', async () => {
-    t.flex.faults.set({ latencyMs: 150 });
+    // Long enough that the second call arrives while the first is held, however busy the machine.
+    t.flex.faults.set({ latencyMs: 2_000 });
     const [a, b] = await Promise.all([
       call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' }),
       sleep(30).then(() => call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' })),
