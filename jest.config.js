@@ -29,6 +29,12 @@ module.exports = {
   // worth of its wall time. Three at once on the same 2-core machine (2026-12-02): the whole suite
   // 493 → 419 s locally, 432 s in a fresh-clone CI run, every test passing.
   maxWorkers: 3,
+  // Each integration file leaves about 20 MB behind in its worker (measured with --logHeapUsage and
+  // --expose-gc: 76 → 560 MB over one worker's 30 PostgreSQL files; VM contexts are known to leak,
+  // nodejs/node#33439). By the end of a run a worker's heap was over 1 GB, its full collections took
+  // 400–600 ms, and one such pause when the run ended made Jest force-exit the worker ("A worker
+  // process has failed to exit gracefully"). A worker past this is replaced between two files.
+  workerIdleMemoryLimit: '600MB',
   projects: [
     {
       ...common,
