@@ -30,10 +30,12 @@ module.exports = {
   // 493 → 419 s locally, 432 s in a fresh-clone CI run, every test passing.
   maxWorkers: 3,
   // Each integration file leaves about 20 MB behind in its worker (measured with --logHeapUsage and
-  // --expose-gc: 76 → 560 MB over one worker's 30 PostgreSQL files; VM contexts are known to leak,
-  // nodejs/node#33439). By the end of a run a worker's heap was over 1 GB, its full collections took
-  // 400–600 ms, and one such pause when the run ended made Jest force-exit the worker ("A worker
-  // process has failed to exit gracefully"). A worker past this is replaced between two files.
+  // --expose-gc: 76 → 560 MB over one worker's 30 PostgreSQL files; Jest's per-file module registry is
+  // not all freed under --experimental-vm-modules, jestjs/jest#14605). By a run's end a worker's heap
+  // was over 1 GB, its full collections took 400–600 ms, and one such pause as the run ended outlasted
+  // the 500 ms Jest gives a worker to exit ("A worker process has failed to exit gracefully"). Jest
+  // compares a worker's heapUsed (garbage included) with this after each file and, past it, replaces
+  // the worker before the next.
   workerIdleMemoryLimit: '600MB',
   projects: [
     {

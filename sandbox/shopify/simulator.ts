@@ -196,13 +196,25 @@ export class ShopifySimulator {
     return this;
   }
 
+  /**
+   * Ends every request a 'timeout' fault is holding without an answer, its connection closed, as a
+   * proxy in front of Shopify giving up would: the app sees a network error and cannot know whether
+   * Shopify applied the call. For a test that holds a call for as long as it needs, then lets it go.
+   * Returns how many were held.
+   */
+  dropHeldRequests(): number {
+    const held = [...this.internals.heldResponses];
+    for (const res of held) res.destroy();
+    this.internals.heldResponses.clear();
+    return held.length;
+  }
+
   async stop(): Promise<void> {
     for (const waiter of this.waiters) waiter.reject(new Error('Shopify simulator stopped'));
     this.waiters.clear();
     this.internals.commerce.stop();
     this.http.abortAll();
-    for (const res of this.internals.heldResponses) res.destroy();
-    this.internals.heldResponses.clear();
+    this.dropHeldRequests();
     const server = this.server;
     this.server = undefined;
     if (!server) return;

@@ -27,7 +27,7 @@ describe('captures', () => {
     expect(stored).toMatchObject({ status: 'SUCCEEDED', amountMinor: 8000n, flexCaptureId: checkout.captures[0].capture_id });
     expect(checkout.captures[0].metadata).toMatchObject({ capture_id: stored.id, shopify_capture_session_id: c.id });
     // The state and the timeline's event are two writes: wait for the event, written second.
-    await eventually(async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'captureSessionResolve'), 15_000, 'acknowledgement on the timeline');
+    await eventually(async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'captureSessionResolve' && (e.detail as any)?.captureSessionId === stored.id), 15_000, 'acknowledgement on the timeline');
     expect((await row(c.id)).shopifyState).toBe('RESOLVED');
     expect((await events(session.id)).map((e) => e.type)).toEqual(expect.arrayContaining(['capture_received', 'capture_succeeded', 'shopify_acknowledged']));
 

@@ -71,9 +71,9 @@ describe('merchant settings page', () => {
       [`${h.appUrl}/webhooks/flex?shop=${encodeURIComponent(shopA)}&mode=live`, `${h.appUrl}/webhooks/flex?shop=${encodeURIComponent(shopA)}&mode=test`].sort(),
     );
 
-    // paymentsAppConfigure went through the outbox and Shopify acknowledged it. The 303 does not wait for
-    // that when the worker loop had already claimed the job, and the job is marked done only after
-    // Shopify's answer is recorded: wait for the job, then look at what Shopify holds.
+    // paymentsAppConfigure went through the outbox and Shopify acknowledged it. The 303 waits for that
+    // at most 5 s, and not at all while the worker loop's own claim of the job is in flight; the job is
+    // marked done only after Shopify's answer is recorded: wait for the job, then look at what Shopify holds.
     const shopId = (await shopRow(shopA)).id;
     const configureJob = () => h.prisma.job.findFirstOrThrow({ where: { shopId, subjectType: 'shop', kind: 'shopify.payments-app-configure' } });
     await eventually(async () => (await configureJob()).status === 'SUCCEEDED', 15_000, 'configure job recorded as succeeded');
@@ -311,7 +311,7 @@ describe('merchant settings page', () => {
       expect(answer.location).toBe('/settings?notice=disconnected');
       expect(await connections(shopA)).toHaveLength(0);
       expect(h.flex.webhookEndpoints({ accountId: accountA.accountId })).toHaveLength(0);
-      // Recorded only once Shopify has acknowledged, which the 303 does not always wait for.
+      // Recorded only once Shopify has acknowledged, which the 303 waits for at most 5 s (see above).
       await eventually(async () => !(await shopRow(shopA)).paymentsAppReady, 15_000, 'not ready recorded');
       expect(h.shopify.paymentsAppConfiguration(shopA)).toMatchObject({ ready: false });
       const page = await settingsBody();

@@ -64,7 +64,7 @@ describe('the outbox of Shopify mutations', () => {
   });
 
   it('treats a timeout as a failure to retry', async () => {
-    await h.withShortTimeouts({ shopifyMs: 1_000 }, async () => {
+    await h.withTimeouts({ shopifyMs: 1_000 }, async () => {
       h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
       const { session, redirectUrl } = await startCheckout(h, shop, { amount: '13.00' });
       await payOnFlexPage(redirectUrl, 'hsa_fsa');
@@ -182,9 +182,9 @@ describe('the outbox of Shopify mutations', () => {
   });
 
   it('runs a decision made while another job’s Shopify call is out without waiting for that call', async () => {
-    // The first payment's resolve is held by Shopify until the app's own timeout fires: 25 s here, so
-    // that the first call is still out however long the second payment takes on a busy machine.
-    await h.withShortTimeouts({ shopifyMs: 25_000 }, async () => {
+    // The first payment's resolve is held by Shopify until the test drops it; the app's own timeout
+    // (2 min here) does not end it first, however long the second payment takes on a busy machine.
+    await h.withTimeouts({ shopifyMs: 120_000 }, async () => {
       h.shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout', times: 1 });
       const first = await startCheckout(h, shop, { amount: '16.00' });
       await payOnFlexPage(first.redirectUrl, 'hsa_fsa');
@@ -197,8 +197,10 @@ describe('the outbox of Shopify mutations', () => {
       expect(await resolveJobOf(first.session.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
       expect(callsFor(second.session.gid).map((m) => m.httpStatus)).toEqual([200]);
 
-      // The held call times out and its retry resolves the first payment.
-      await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 50_000, 'the first resolve, retried');
+      // The held call ends without an answer (its connection dropped) and the retry resolves the first payment.
+      expect(h.shopify.dropHeldRequests()).toBe(1);
+      await eventually(async () => (await paymentOf(first.session.id)).shopifyState === 'RESOLVED', 30_000, 'the first resolve, retried');
+      expect(await resolveJobOf(first.session.id)).toMatchObject({ attempts: 2 });
     });
   }, 120_000);
 

@@ -186,6 +186,8 @@ describe('payment outcomes', () => {
       expect(payment.decisionSource).toBe('BUYER_RETURN');
       const completed = h.flex.events({ type: 'checkout.session.completed' }).find((e) => (e.payload as any).object?.checkout_session?.checkout_session_id === payment.flexCheckoutSessionId);
       expect(completed).toBeDefined();
+      // The drop hit this payment's event, not another's.
+      expect(h.flex.deliveries.filter((d) => d.eventId === completed!.eventId).map((d) => d.dropped)).toEqual([true]);
       expect(h.flex.redeliver(completed!.eventId)).toHaveLength(1);
 
       const delivery = await eventually(async () => {

@@ -75,6 +75,7 @@ describe('reconciliation with Flex payouts', () => {
     // moment between sweeps.
     const cursor = await eventually(async () => {
       const c = await h.prisma.reconciliationCursor.findUniqueOrThrow({ where: { shopId_mode: { shopId: shopRow.id, mode: 'LIVE' } } });
+      if (c.lastError) throw new Error(`the sweep failed: ${c.lastError}`);
       return c.sweepAfter === null && c;
     }, 10_000, 'the sweep at rest');
     expect(cursor).toMatchObject({ sweepAfter: null, lastError: null });

@@ -218,7 +218,7 @@ describe('refunds', () => {
   it('Flex never answers (timeout after the work): 201 at once, then the retry finds the same refund', async () => {
     const { session, checkoutId } = await paidSale('27.00');
     const flexTimeoutMs = 3_000;
-    await h.withShortTimeouts({ flexMs: flexTimeoutMs }, async () => {
+    await h.withTimeouts({ flexMs: flexTimeoutMs }, async () => {
       h.flex.faults.dropWebhooks({ eventType: 'refund.created' });
       h.flex.faults.failNext({ path: 'POST /v1/checkout/sessions/:id/refund', when: 'after', hang: true });
       const started = Date.now();

@@ -96,7 +96,10 @@ describe('retention of buyer data', () => {
     const byAppLogs = () => h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention: pruned buyer data');
     const prunedCount = (name: string) => a![name]! + b![name]! + byAppLogs().reduce((sum, l) => sum + (l.pruned[name] ?? 0), 0);
     const expected = { paymentSessions: 3, refundSessions: 1, captureSessions: 1, voidSessions: 1, flexWebhookDeliveries: oldFlexDeliveries.length };
-    await eventually(async () => Object.entries(expected).every(([name, n]) => prunedCount(name) >= n), 20_000, 'the app’s pruning logged');
+    await eventually(async () => {
+      if (Object.entries(expected).every(([name, n]) => prunedCount(name) >= n)) return true;
+      throw new Error(`pruned so far ${JSON.stringify(Object.fromEntries(Object.keys(expected).map((name) => [name, prunedCount(name)])))}`);
+    }, 20_000, 'the app’s pruning logged');
     expect(byAppLogs().every((l) => l.component === 'retention' && l.retentionDays === 90)).toBe(true);
     expect(prunedCount('paymentSessions')).toBe(3);
     expect(prunedCount('refundSessions')).toBe(1);

@@ -44,9 +44,10 @@ describe('voids', () => {
     const checkout = h.flex.checkoutSession(checkoutId) as Record<string, any>;
     expect(checkout.status).toBe('canceled');
     expect((h.flex.paymentIntents({ checkoutSessionId: checkoutId }) as any[]).map((pi) => pi.status)).toEqual(['canceled']);
+    const voidRowId = (await row(v.id)).id;
     expect(await row(v.id)).toMatchObject({ status: 'SUCCEEDED' });
     // The state and the timeline's event are two writes: wait for the event, written second.
-    await eventually(async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'voidSessionResolve'), 15_000, 'acknowledgement on the timeline');
+    await eventually(async () => (await events(session.id)).some((e) => e.type === 'shopify_acknowledged' && (e.detail as any)?.mutation === 'voidSessionResolve' && (e.detail as any)?.voidSessionId === voidRowId), 15_000, 'acknowledgement on the timeline');
     expect((await row(v.id)).shopifyState).toBe('RESOLVED');
     expect((await events(session.id)).map((e) => e.type)).toEqual(expect.arrayContaining(['void_received', 'void_succeeded', 'shopify_acknowledged']));
 

@@ -257,10 +257,11 @@ export class Harness {
   }
 
   /**
-   * Runs `work` with the app restarted on short Flex/Shopify timeouts (the suite's are long, for a
-   * busy machine), for a test that needs a hanging call to give up soon; restores them after.
+   * Runs `work` with the app restarted on other Flex/Shopify timeouts, restored after: shorter than
+   * the suite's (which are long, for a busy machine) for a test that needs a hanging call to give up
+   * soon, or longer for one that holds a call until it lets it go.
    */
-  async withShortTimeouts<T>(timeouts: { flexMs?: number; shopifyMs?: number }, work: () => Promise<T>): Promise<T> {
+  async withTimeouts<T>(timeouts: { flexMs?: number; shopifyMs?: number }, work: () => Promise<T>): Promise<T> {
     const long = { FLEX_TIMEOUT_MS: this.config.flex.timeoutMs, SHOPIFY_TIMEOUT_MS: this.config.shopify.timeoutMs };
     this.setEnv({ FLEX_TIMEOUT_MS: String(timeouts.flexMs ?? long.FLEX_TIMEOUT_MS), SHOPIFY_TIMEOUT_MS: String(timeouts.shopifyMs ?? long.SHOPIFY_TIMEOUT_MS) });
     await this.restartApp();

@@ -54,13 +54,16 @@ describe('idempotency', () => {
   it('answers 409 while the first request with the key is still running', async () => {
     // Long enough that the second call arrives while the first is held, however busy the machine.
     t.flex.faults.set({ latencyMs: 2_000 });
-    const [a, b] = await Promise.all([
-      call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' }),
-      sleep(30).then(() => call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' })),
-    ]);
-    expect(a.status).toBe(200);
-    expect(b).toMatchObject({ status: 409, body: { error: { code: 'idempotency_request_in_progress' } } });
-    t.flex.faults.set({ latencyMs: 0 });
+    try {
+      const [a, b] = await Promise.all([
+        call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' }),
+        sleep(30).then(() => call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' })),
+      ]);
+      expect(a.status).toBe(200);
+      expect(b).toMatchObject({ status: 409, body: { error: { code: 'idempotency_request_in_progress' } } });
+    } finally {
+      t.flex.faults.set({ latencyMs: 0 });
+    }
     const c = await call(shop.key, 'POST', '/v1/checkout/sessions', body(shop, 'idem-3'), { 'idempotency-key': 'k3' });
     expect(c.headers.get('idempotent-replayed')).toBe('true');
   });

@@ -346,4 +346,17 @@ describe('faults', () => {
     expect(shopify.mutations.at(-1)).toMatchObject({ fault: 'timeout', httpStatus: null });
     expect((await gql(shop.accessToken, RESOLVE, { id: session.gid })).status).toBe(200);
   });
+
+  it('timeout: a held request dropped by the test ends without an answer, and a retry goes through', async () => {
+    const { session } = await shopify.sendPaymentSession(shop.domain, { amount: '4.00' });
+    shopify.faults.failNext({ mutation: 'paymentSessionResolve', status: 'timeout' });
+    const held = gql(shop.accessToken, RESOLVE, { id: session.gid });
+    await shopify.waitForMutation((m) => m.fault === 'timeout' && (m.variables as { id?: string }).id === session.gid);
+    expect(shopify.dropHeldRequests()).toBe(1);
+    await expect(held).rejects.toThrow();
+    expect(shopify.dropHeldRequests()).toBe(0);
+    expect(shopify.paymentSession(session.id)!.status).toBe('redirecting');
+    expect((await gql(shop.accessToken, RESOLVE, { id: session.gid })).status).toBe(200);
+    expect(shopify.paymentSession(session.id)!.status).toBe('resolved');
+  });
 });
