@@ -1,5 +1,5 @@
 import { Prisma } from '@prisma/client';
-import { types as pgTypes, type Pool, type PoolClient } from 'pg';
+import { Query, types as pgTypes, type Connection, type Pool, type PoolClient, type QueryResult } from 'pg';
 import { isStalePreparedStatement } from '../lib/database-unavailable';
 
 /**
@@ -62,12 +62,19 @@ export class StatementNames {
 
 const MAX_NAMED_STATEMENTS = 500;
 
-function runOn(target: Pool | PoolClient, names: StatementNames | undefined, onStaleInTransaction?: (error: Error) => void) {
-  return async (strings: TemplateStringsArray, values: unknown[]) => {
-    const statement = Prisma.sql(strings, ...values);
-    const query = { name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw };
+type Run = (strings: TemplateStringsArray, values: unknown[]) => Promise<QueryResult>;
+type StatementQuery = { name: string | undefined; text: string; values: unknown[]; types: typeof asPrismaRaw };
+
+function statementOf(names: StatementNames | undefined, strings: TemplateStringsArray, values: unknown[]): StatementQuery {
+  const statement = Prisma.sql(strings, ...values);
+  return { name: names?.of(statement.text), text: statement.text, values: statement.values as unknown[], types: asPrismaRaw };
+}
+
+function runOn(target: Pool | PoolClient, names: StatementNames | undefined, onStaleInTransaction?: (error: Error) => void, send: (query: StatementQuery) => Promise<QueryResult> = (query) => target.query(query)): Run {
+  return async (strings, values) => {
+    const query = statementOf(names, strings, values);
     try {
-      return await target.query(query);
+      return await send(query);
     } catch (error) {
       if (query.name !== undefined && isStalePreparedStatement(error)) {
         // In a transaction: its connection must not be given back, even if the caller catches this.
@@ -80,7 +87,7 @@ function runOn(target: Pool | PoolClient, names: StatementNames | undefined, onS
   };
 }
 
-function runner(run: ReturnType<typeof runOn>, inTransaction: boolean): SqlRunner {
+function runner(run: Run, inTransaction: boolean): SqlRunner {
   return {
     inTransaction,
     async query<T>(strings: TemplateStringsArray, ...values: unknown[]) {
@@ -97,13 +104,68 @@ export function poolSql(pool: Pool, names?: StatementNames): SqlRunner {
   return runner(runOn(pool, names), false);
 }
 
+/** A transaction on one connection (Transactor.runSql), begun with its first statement. */
+export interface SqlTransaction {
+  readonly sql: SqlRunner;
+  /** Whether BEGIN has gone to the database: a transaction that ran no statement has nothing to commit or roll back. */
+  readonly begun: boolean;
+}
+
 /**
- * Every statement on one connection: a transaction the caller began on it (Transactor.runSql), told
- * through `onStalePreparedStatement` when the connection holds a prepared statement that no longer fits
- * the schema (it must then be dropped, not given back to the pool).
+ * Every statement on one connection, in a transaction that begins with the first of them: BEGIN is
+ * sent in the same write as that statement, and answered in the same round trip (BeginThenQuery),
+ * when the connection has that statement prepared already; else on its own first. `onStalePreparedStatement`
+ * is told when the connection holds a prepared statement that no longer fits the schema (it must
+ * then be dropped, not given back to the pool).
  */
-export function clientSql(client: PoolClient, names?: StatementNames, onStalePreparedStatement: (error: Error) => void = () => undefined): SqlRunner {
-  return runner(runOn(client, names, onStalePreparedStatement), true);
+export function transactionOnClient(client: PoolClient, names?: StatementNames, onStalePreparedStatement: (error: Error) => void = () => undefined): SqlTransaction {
+  let begun = false;
+  const send = async (query: StatementQuery): Promise<QueryResult> => {
+    if (begun) return client.query(query);
+    begun = true;
+    if (query.name === undefined || preparedOn(client)?.[query.name] !== query.text) {
+      await client.query('BEGIN');
+      return client.query(query);
+    }
+    return new Promise<QueryResult>((resolve, reject) => {
+      const callback = (error: Error | undefined, results: unknown) => {
+        if (error) reject(error);
+        // BEGIN's result, then the statement's.
+        else resolve((Array.isArray(results) ? results[results.length - 1] : results) as QueryResult);
+      };
+      client.query(new BeginThenQuery(query, callback));
+    });
+  };
+  return {
+    sql: runner(runOn(client, names, onStalePreparedStatement, send), true),
+    get begun() {
+      return begun;
+    },
+  };
+}
+
+/** The statements `pg` has prepared on this connection, by name (pg's own record: Client.connection.parsedStatements). */
+function preparedOn(client: PoolClient): Record<string, string> | undefined {
+  return (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
+}
+
+/**
+ * A prepared statement with BEGIN ahead of it in one write: Parse, Bind and Execute of BEGIN, then
+ * the statement's Bind, Describe and Execute, then one Sync. PostgreSQL runs the messages in order
+ * and answers them all before its one ReadyForQuery, so the transaction costs one round trip less
+ * (each is a send that wakes another process: the app's largest cost per statement, README
+ * "Performance"). `pg` gathers the two command results as it does a multi-statement query's. Only
+ * for a statement already prepared on the connection: pg records the statement it is running as
+ * prepared when any ParseComplete arrives, and here the only Parse is BEGIN's, so the record stays true.
+ * If the statement fails, the transaction is aborted and the caller's ROLLBACK ends it, as before.
+ */
+class BeginThenQuery extends Query {
+  prepare(connection: Connection): void {
+    connection.parse({ text: 'BEGIN', name: '', types: [] }, true);
+    connection.bind({ portal: '', statement: '', values: [] }, true);
+    connection.execute({ portal: '' }, true);
+    (Query.prototype as unknown as { prepare(connection: Connection): void }).prepare.call(this, connection);
+  }
 }
 
 export function transactionSql(tx: Prisma.TransactionClient): SqlRunner {

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../lib/secret-box';
 import { createRepositories, type Repositories } from './repositories';
 import type { ClaimedJob, CommitHooks, DbClient, JobLease } from './db-client';
-import { clientSql, poolSql, transactionSql, type StatementNames } from './sql';
+import { poolSql, transactionOnClient, transactionSql, type StatementNames } from './sql';
 
 /** A worker that runs jobs a transaction writes already claimed (OutboxWorker.leaseSlot; JobLease says why). */
 export interface JobLessor {
@@ -84,22 +84,26 @@ export class Transactor {
     };
     client.on('error', onConnectionError);
     try {
-      await client.query('BEGIN');
       let result: T;
+      // BEGIN goes to the database with the first statement (sql.ts, transactionOnClient).
+      // A stale prepared statement breaks the connection for good, whether or not `work` lets the error through.
+      const transaction = transactionOnClient(client, this.statementNames, (error) => {
+        broken = error;
+      });
       try {
-        // A stale prepared statement breaks the connection for good, whether or not `work` lets the error through.
-        const sql = clientSql(client, this.statementNames, (error) => {
-          broken = error;
-        });
-        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, sql, this.secrets, hooks));
-        // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
-        const ended = await client.query('COMMIT');
-        if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
+        result = await work(createRepositories(PRISMA_NOT_IN_SQL_TRANSACTION, transaction.sql, this.secrets, hooks));
+        if (transaction.begun) {
+          // A transaction in which a statement failed (and its error was caught) ends in ROLLBACK here.
+          const ended = await client.query('COMMIT');
+          if (ended.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
+        }
       } catch (error) {
         // A connection that cannot even roll back is not given back to the pool.
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
+        if (transaction.begun) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+        }
         throw error;
       }
       hooks.committed();

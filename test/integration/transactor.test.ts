@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { transactionOnClient, type SqlRunner } from '../../src/db/sql';
 import { useHarness } from '../support/harness';
 
 /**
@@ -57,5 +59,65 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
     expect(await h.prisma.job.count({ where: { dedupeKey: key } })).toBe(0);
     // The connection went back to the pool in a usable state.
     expect(await h.components.repos.shops.findByDomain('nobody.myshopify.com' as never)).toBeNull();
+  });
+
+  /** The database's answers on a connection: one ReadyForQuery per round trip. */
+  const roundTripsOn = (client: PoolClient) => {
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    let count = 0;
+    const listener = () => (count += 1);
+    connection.on('readyForQuery', listener);
+    return { count: () => count, stop: () => connection.removeListener('readyForQuery', listener) };
+  };
+  const inTransaction = async (client: PoolClient, work: (sql: SqlRunner) => Promise<void>) => {
+    const { statementNames } = h.components.database;
+    const transaction = transactionOnClient(client, statementNames);
+    await work(transaction.sql);
+    if (transaction.begun) await client.query('COMMIT');
+  };
+  const xid = async (sql: SqlRunner, tag: string) => (await sql.query<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid, ${tag}::text AS tag`)[0]!.xid;
+
+  it('sends BEGIN with the first statement once the connection has it prepared: one round trip less, the statement inside the transaction', async () => {
+    const client = await h.components.database.pool.connect();
+    try {
+      const trips = roundTripsOn(client);
+      const xids: string[] = [];
+      // First on this connection: the statement is not prepared yet, so BEGIN goes on its own.
+      await inTransaction(client, async (sql) => {
+        xids.push(await xid(sql, 'a'), await xid(sql, 'b'));
+      });
+      expect(trips.count()).toBe(4); // BEGIN, two statements, COMMIT
+      await inTransaction(client, async (sql) => {
+        xids.push(await xid(sql, 'c'), await xid(sql, 'd'));
+      });
+      expect(trips.count()).toBe(4 + 3); // BEGIN with the first statement, the second, COMMIT
+      trips.stop();
+      // Both statements of each transaction ran in it (one transaction id), and the two transactions were two.
+      expect(xids[0]).toBe(xids[1]);
+      expect(xids[2]).toBe(xids[3]);
+      expect(xids[2]).not.toBe(xids[0]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('rolls back when the first statement, sent with BEGIN, fails; the connection stays usable', async () => {
+    const client = await h.components.database.pool.connect();
+    const { statementNames } = h.components.database;
+    try {
+      const asUuid = (sql: SqlRunner, value: string) => sql.query`SELECT ${value}::uuid AS id`;
+      await inTransaction(client, async (sql) => {
+        await asUuid(sql, randomUUID());
+      });
+      const transaction = transactionOnClient(client, statementNames);
+      await expect(asUuid(transaction.sql, 'not-a-uuid')).rejects.toThrow(/uuid/);
+      expect(transaction.begun).toBe(true);
+      // The transaction BEGIN opened is aborted: the database refuses anything but its end.
+      await expect(client.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
+      await client.query('ROLLBACK');
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      client.release();
+    }
   });
 });
