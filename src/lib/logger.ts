@@ -29,8 +29,10 @@ function keyForm(key: string): string {
   return key.replace(/[-_]/g, '').toLowerCase();
 }
 
-/** Deeper than any line we write; a cycle or a huge structure stops here rather than walking on. */
+/** Deeper than any line we write: what lies below is replaced whole, unread. */
 const MAX_DEPTH = 10;
+const TOO_DEEP = '[redacted: deeper than 10 levels]';
+const CIRCULAR = '[Circular]';
 
 /**
  * The value with every field named like a secret replaced by "[redacted]", copied only where
@@ -38,34 +40,62 @@ const MAX_DEPTH = 10;
  * costs one look at each key. Written here rather than with pino's `redact` option because that
  * takes paths, so "any depth" has to be spelled as `*.key` wildcards, and those cost 25–30 µs of CPU
  * per line (five times the rest of the line; 2026-12-02, README "Performance") while reaching only
- * one level down. An Error keeps its prototype, so pino still serializes it as one.
+ * one level down. A cycle is cut at its back-reference. An Error inside a line is replaced by pino's
+ * own serialization of it (type, message, stack, cause, its fields), redacted; the line's `err`
+ * is left to pino's err serializer, whose output `redactedErrorSerializer` redacts.
  */
-export function redactSecrets<T>(value: T, depth = 0): T {
-  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+export function redactSecrets<T>(value: T): T {
+  return walk(value, []) as T;
+}
+
+function walk(value: unknown, ancestors: object[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+  if (ancestors.includes(value)) return CIRCULAR;
+  if (ancestors.length >= MAX_DEPTH) return TOO_DEEP;
+  if (isErrorLike(value)) return walk(pino.stdSerializers.err(value), ancestors);
+  ancestors.push(value);
   let copy: Record<string, unknown> | unknown[] | undefined;
   const source = value as Record<string, unknown>;
   for (const key of Object.keys(source)) {
     const field = source[key];
     let redacted = field;
     if (redactedKeys.has(keyForm(key))) redacted = field === undefined || field === null ? field : REDACTED;
-    else if (field !== null && typeof field === 'object') redacted = redactSecrets(field, depth + 1);
+    else if (field !== null && typeof field === 'object') redacted = walk(field, ancestors);
     if (redacted === field) continue;
-    copy ??= copyOf(value);
+    copy ??= Array.isArray(value) ? [...(value as unknown[])] : (Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as object, value) as Record<string, unknown>);
     (copy as Record<string, unknown>)[key] = redacted;
   }
-  return (copy ?? value) as T;
+  ancestors.pop();
+  return copy ?? value;
 }
 
-function copyOf(value: object): Record<string, unknown> | unknown[] {
-  if (Array.isArray(value)) return [...(value as unknown[])];
-  if (value instanceof Error) {
-    // message, stack and cause are not enumerable on an Error: carried over by name.
-    const error = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
-    for (const key of ['name', 'message', 'stack', 'cause']) if (key in value) error[key] = (value as unknown as Record<string, unknown>)[key];
-    return Object.assign(error, value);
+/**
+ * An Error, from this realm or another (a DOMException under jest): a string message and a stack
+ * the object does not list as a field of its own, as an error's is. What pino's err serializer makes
+ * of one lists them, so it is walked as the plain object it is, not serialized again.
+ */
+function isErrorLike(value: object): value is Error {
+  if (value instanceof Error) return true;
+  const candidate = value as { message?: unknown; stack?: unknown };
+  return typeof candidate.message === 'string' && typeof candidate.stack === 'string' && !Object.prototype.propertyIsEnumerable.call(value, 'stack');
+}
+
+/** The line's fields redacted; if reading them throws (a getter), the line keeps none of them rather than risk one. */
+function redactLine(line: Record<string, unknown>): Record<string, unknown> {
+  try {
+    const { err, ...rest } = line;
+    // `err` stays an Error for pino's err serializer (redactedErrorSerializer), which runs after this.
+    const redacted = walk(rest, [line]) as Record<string, unknown>;
+    return err === undefined ? (redacted === rest ? line : redacted) : { ...redacted, err };
+  } catch (error) {
+    return { logFieldsUnreadable: (error as Error)?.message ?? String(error) };
   }
-  return { ...(value as Record<string, unknown>) };
+}
+
+/** pino's own err serializer (it leaves anything that is not error-like as it is), its output redacted. */
+function redactedErrorSerializer(error: unknown): unknown {
+  return redactSecrets(pino.stdSerializers.err(error as Error));
 }
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
@@ -77,8 +107,9 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       formatters: {
         level: (label) => ({ level: label }),
         // Each line's fields, the log context's included (mixin is merged before this runs).
-        log: (line) => redactSecrets(line),
+        log: redactLine,
       },
+      serializers: { err: redactedErrorSerializer },
       mixin: contextFields,
     },
     options.destination,

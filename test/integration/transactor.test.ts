@@ -79,8 +79,9 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
 
   it('sends BEGIN with the first statement once the connection has it prepared: one round trip less, the statement inside the transaction', async () => {
     const client = await h.components.database.pool.connect();
+    const trips = roundTripsOn(client);
+    let clean = false;
     try {
-      const trips = roundTripsOn(client);
       const xids: string[] = [];
       // First on this connection: the statement is not prepared yet, so BEGIN goes on its own.
       await inTransaction(client, async (sql) => {
@@ -91,33 +92,51 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
         xids.push(await xid(sql, 'c'), await xid(sql, 'd'));
       });
       expect(trips.count()).toBe(4 + 3); // BEGIN with the first statement, the second, COMMIT
-      trips.stop();
       // Both statements of each transaction ran in it (one transaction id), and the two transactions were two.
       expect(xids[0]).toBe(xids[1]);
       expect(xids[2]).toBe(xids[3]);
       expect(xids[2]).not.toBe(xids[0]);
+      // A first statement that returns no rows (an UPDATE's count) comes back as its own result, not BEGIN's.
+      await inTransaction(client, async (sql) => {
+        expect(await sql.execute`UPDATE "Job" SET "updatedAt" = "updatedAt" WHERE id = ${randomUUID()}::uuid`).toBe(0);
+      });
+      await inTransaction(client, async (sql) => {
+        const before = trips.count();
+        expect(await sql.execute`UPDATE "Job" SET "updatedAt" = "updatedAt" WHERE id = ${randomUUID()}::uuid`).toBe(0);
+        expect(trips.count()).toBe(before + 1);
+      });
+      clean = true;
     } finally {
-      client.release();
+      trips.stop();
+      // A connection left in a transaction by a failed assertion is not given back for others' use.
+      client.release(!clean);
     }
   });
 
   it('rolls back when the first statement, sent with BEGIN, fails; the connection stays usable', async () => {
     const client = await h.components.database.pool.connect();
     const { statementNames } = h.components.database;
+    const trips = roundTripsOn(client);
+    let clean = false;
     try {
       const asUuid = (sql: SqlRunner, value: string) => sql.query`SELECT ${value}::uuid AS id`;
       await inTransaction(client, async (sql) => {
         await asUuid(sql, randomUUID());
       });
       const transaction = transactionOnClient(client, statementNames);
+      const before = trips.count();
       await expect(asUuid(transaction.sql, 'not-a-uuid')).rejects.toThrow(/uuid/);
+      // BEGIN and the statement went together.
+      expect(trips.count()).toBe(before + 1);
       expect(transaction.begun).toBe(true);
       // The transaction BEGIN opened is aborted: the database refuses anything but its end.
       await expect(client.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
       await client.query('ROLLBACK');
       expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      clean = true;
     } finally {
-      client.release();
+      trips.stop();
+      client.release(!clean);
     }
   });
 });

@@ -42,14 +42,49 @@ describe('logger redaction', () => {
     expect(last()).toMatchObject({ flexWebhook: { mode: 'live' }, request: { authorization: '[redacted]' } });
   });
 
-  it('keeps an error an error: serialized with its message and stack, its secret fields redacted', () => {
-    const error = Object.assign(new TypeError('Flex refused the call'), { status: 401, headers: { authorization: 'Bearer on_error' } });
+  it('serializes an error as pino does (type, message, stack, causes), its secret fields redacted, in every form it is logged', () => {
+    const cause = Object.assign(new Error('socket hang up'), { headers: { authorization: 'Bearer in_cause' } });
+    const error = Object.assign(new TypeError('Flex refused the call', { cause }), { status: 401, headers: { authorization: 'Bearer on_error' } });
     logger.error({ err: error }, 'failed');
-    expect(lines[0]).not.toContain('Bearer on_error');
-    const err = last().err as Record<string, unknown>;
-    expect(err).toMatchObject({ type: 'TypeError', message: 'Flex refused the call', status: 401, headers: { authorization: '[redacted]' } });
-    expect(String(err.stack)).toContain('TypeError: Flex refused the call');
+    logger.error(error);
+    logger.error({ attempt: { error } }, 'nested');
+    for (const line of lines) {
+      expect(line).not.toContain('Bearer on_error');
+      expect(line).not.toContain('Bearer in_cause');
+    }
+    for (const err of [JSON.parse(lines[0]!).err, JSON.parse(lines[1]!).err, JSON.parse(lines[2]!).attempt.error] as Array<Record<string, unknown>>) {
+      expect(err).toMatchObject({ type: 'TypeError', message: 'Flex refused the call: socket hang up', status: 401, headers: { authorization: '[redacted]' } });
+      expect(String(err.stack)).toContain('TypeError: Flex refused the call');
+      expect(String(err.stack)).toContain('caused by: Error: socket hang up');
+    }
     expect(error.headers.authorization).toBe('Bearer on_error');
+  });
+
+  it('logs an error whose name and message are read-only (a DOMException) without throwing', () => {
+    const timeout = Object.assign(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { apiKey: 'fsk_on_dom' });
+    expect(() => logger.warn({ err: timeout, attempt: { timeout } }, 'timed out')).not.toThrow();
+    expect(lines[0]).not.toContain('fsk_on_dom');
+    expect(last()).toMatchObject({ err: { message: 'The operation was aborted due to timeout' }, attempt: { timeout: { message: 'The operation was aborted due to timeout', apiKey: '[redacted]' } } });
+  });
+
+  it('redacts every path the pino redact list named before (REDACTED_PATHS, up to 2026-12-02)', () => {
+    const secret = (n: number) => `secret_value_${n}`;
+    logger.info(
+      {
+        apiKey: secret(1),
+        accessToken: secret(2),
+        sealedOfflineAccessToken: secret(3),
+        secret: secret(4),
+        signingSecret: secret(5),
+        password: secret(6),
+        authorization: secret(7),
+        any: { apiKey: secret(8), accessToken: secret(9), sealedOfflineAccessToken: secret(10), access_token: secret(11), secret: secret(12), signing_secret: secret(13), signingSecret: secret(14), authorization: secret(15), cookie: secret(16) },
+        headers: { authorization: secret(17), cookie: secret(18), 'x-shopify-access-token': secret(19) },
+        request: { headers: { authorization: secret(20), cookie: secret(21), 'x-shopify-access-token': secret(22) } },
+      },
+      'every old path',
+    );
+    expect(lines[0]).not.toMatch(/secret_value_/);
   });
 
   it("never changes the caller's objects, and leaves a line with nothing to redact as it is", () => {
@@ -61,11 +96,26 @@ describe('logger redaction', () => {
     expect(redactSecrets(clean)).toBe(clean);
   });
 
-  it('stops at a cycle instead of walking it for ever', () => {
-    const cycle: Record<string, unknown> = { name: 'loop', secret: 'in_cycle' };
+  it('cuts a cycle at its back-reference and replaces what lies deeper than ten levels, unread', () => {
+    const cycle: Record<string, unknown> = { name: 'loop', secret: 'in_cycle', child: { parent: undefined as unknown, token: 'ok' } };
+    (cycle.child as Record<string, unknown>).parent = cycle;
     cycle.self = cycle;
-    const redacted = redactSecrets(cycle);
-    expect(redacted.secret).toBe('[redacted]');
+    logger.info({ cycle }, 'cycle');
+    expect(lines[0]).not.toContain('in_cycle');
+    expect(last()).toMatchObject({ cycle: { name: 'loop', secret: '[redacted]', self: '[Circular]', child: { parent: '[Circular]', token: 'ok' } } });
     expect(cycle.secret).toBe('in_cycle');
+
+    let deep: Record<string, unknown> = { password: 'twelve_down' };
+    for (let i = 0; i < 12; i += 1) deep = { level: deep };
+    logger.info({ deep }, 'deep');
+    expect(lines[1]).not.toContain('twelve_down');
+    expect(lines[1]).toContain('[redacted: deeper than 10 levels]');
+  });
+
+  it('drops the fields of a line it cannot read (a throwing getter), rather than risk a secret', () => {
+    const hostile = { get apiKey(): string { throw new Error('no reading me'); }, shop: 'a.myshopify.com' };
+    expect(() => logger.info({ hostile }, 'hostile')).not.toThrow();
+    expect(last()).toMatchObject({ msg: 'hostile', logFieldsUnreadable: 'no reading me' });
+    expect(last().hostile).toBeUndefined();
   });
 });
