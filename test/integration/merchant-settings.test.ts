@@ -339,6 +339,10 @@ describe('merchant settings page', () => {
 
     it('a late, stale readiness update is corrected: Shopify ends with what the connections call for', async () => {
       const shop = await shopRow(shopA);
+      // The previous test's disconnect may still be telling Shopify (its 303 does not always wait for
+      // that): counted from after it, its mutation would be a third one here.
+      const configureJobsInFlight = () => h.prisma.job.count({ where: { shopId: shop.id, kind: 'shopify.payments-app-configure', status: { in: ['QUEUED', 'RUNNING'] } } });
+      await eventually(async () => (await configureJobsInFlight()) === 0 && !(await shopRow(shopA)).paymentsAppReady, 15_000, "the disconnect's configuration acknowledged");
       const before = h.shopify.mutations.filter((m) => m.name === 'paymentsAppConfigure' && m.shop === shopA).length;
       // A "ready" job from before the disconnect, acknowledged only now (jobs are not ordered).
       await enqueueConfiguration(h.components.repos, shop.id, { ready: true, externalHandle: 'Flex stale' }, new Date());
