@@ -126,12 +126,14 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
       const transaction = transactionOnClient(client, statementNames);
       const before = trips.count();
       await expect(asUuid(transaction.sql, 'not-a-uuid')).rejects.toThrow(/uuid/);
-      // BEGIN and the statement went together.
-      expect(trips.count()).toBe(before + 1);
       expect(transaction.begun).toBe(true);
       // The transaction BEGIN opened is aborted: the database refuses anything but its end.
       await expect(client.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
       await client.query('ROLLBACK');
+      // A failed query is rejected on the database's error, before its ReadyForQuery arrives; a
+      // successful one (the ROLLBACK) only on its ReadyForQuery, so all three have been counted by now:
+      // BEGIN and the failing statement together, SELECT 1, ROLLBACK.
+      expect(trips.count()).toBe(before + 3);
       expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       clean = true;
     } finally {
