@@ -114,11 +114,12 @@ export interface SqlTransaction {
 /**
  * Every statement on one connection, in a transaction that begins with the first of them: BEGIN is
  * sent in the same write as that statement, and answered in the same round trip (BeginThenQuery),
- * when the connection has that statement prepared already; else on its own first. `onStalePreparedStatement`
- * is told when the connection holds a prepared statement that no longer fits the schema (it must
- * then be dropped, not given back to the pool).
+ * when the connection has that statement prepared already; else on its own first. `onConnectionUnusable`
+ * is told when the connection must be dropped, not given back to the pool: it holds a prepared
+ * statement that no longer fits the schema, or `pg` answered BEGIN and the statement in a way this
+ * code does not expect.
  */
-export function transactionOnClient(client: PoolClient, names?: StatementNames, onStalePreparedStatement: (error: Error) => void = () => undefined): SqlTransaction {
+export function transactionOnClient(client: PoolClient, names?: StatementNames, onConnectionUnusable: (error: Error) => void = () => undefined): SqlTransaction {
   let begun = false;
   const send = async (query: StatementQuery): Promise<QueryResult> => {
     if (begun) return client.query(query);
@@ -129,22 +130,33 @@ export function transactionOnClient(client: PoolClient, names?: StatementNames, 
     }
     return new Promise<QueryResult>((resolve, reject) => {
       const callback = (error: Error | undefined, results: unknown) => {
-        if (error) reject(error);
-        // BEGIN's result, then the statement's.
-        else resolve((Array.isArray(results) ? results[results.length - 1] : results) as QueryResult);
+        if (error) return reject(error);
+        // BEGIN's result, then the statement's. Anything else means pg no longer works as
+        // BeginThenQuery assumes: the statement may not have run inside a transaction, so the work
+        // fails (and rolls back) rather than go on without one.
+        if (!Array.isArray(results) || results.length !== 2 || (results[0] as QueryResult).command !== 'BEGIN') {
+          const unexpected = new Error('pg did not answer BEGIN and the statement sent with it as two results (see BeginThenQuery in db/sql.ts)');
+          onConnectionUnusable(unexpected);
+          return reject(unexpected);
+        }
+        resolve(results[1] as QueryResult);
       };
       client.query(new BeginThenQuery(query, callback));
     });
   };
   return {
-    sql: runner(runOn(client, names, onStalePreparedStatement, send), true),
+    sql: runner(runOn(client, names, onConnectionUnusable, send), true),
     get begun() {
       return begun;
     },
   };
 }
 
-/** The statements `pg` has prepared on this connection, by name (pg's own record: Client.connection.parsedStatements). */
+/**
+ * The statements `pg` has prepared on this connection, by name (pg's own record:
+ * Client.connection.parsedStatements, not its documented API). Should an upgrade move it, this finds
+ * nothing and BEGIN goes on its own: one round trip more, nothing unsafe.
+ */
 function preparedOn(client: PoolClient): Record<string, string> | undefined {
   return (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
 }
@@ -154,13 +166,23 @@ function preparedOn(client: PoolClient): Record<string, string> | undefined {
  * the statement's Bind, Describe and Execute, then one Sync. PostgreSQL runs the messages in order
  * and answers them all before its one ReadyForQuery, so the transaction costs one round trip less
  * (each is a send that wakes another process: the app's largest cost per statement, README
- * "Performance"). `pg` gathers the two command results as it does a multi-statement query's. Only
- * for a statement already prepared on the connection: pg records the statement it is running as
- * prepared when any ParseComplete arrives, and here the only Parse is BEGIN's, so the record stays true.
- * If the statement fails, the transaction is aborted and the caller's ROLLBACK ends it, as before.
+ * "Performance"). If the statement fails, the transaction is aborted and the caller's ROLLBACK ends it,
+ * as before.
+ *
+ * Only for a statement already prepared on the connection: pg records the statement it is running as
+ * prepared whenever a ParseComplete arrives, so had the statement's own Parse been in the batch and
+ * failed, BEGIN's ParseComplete would have recorded it as prepared, and every later use of it on this
+ * connection would fail. Here the only Parse is BEGIN's, and the record stays true.
+ *
+ * This leans on pg 8's internals, not its documented API: Query#submit calling prepare() (corked, so
+ * one write), the client's ParseComplete bookkeeping above, and Query gathering a second command's
+ * result into an array as it does for a multi-statement query. The callback in transactionOnClient
+ * checks the shape it gets; test/integration/transactor.test.ts counts the round trips and checks
+ * both statements share one transaction: run it on any upgrade of pg.
  */
 class BeginThenQuery extends Query {
   prepare(connection: Connection): void {
+    // The second argument is @types/pg's `more`, which pg itself ignores: the stream is corked by submit().
     connection.parse({ text: 'BEGIN', name: '', types: [] }, true);
     connection.bind({ portal: '', statement: '', values: [] }, true);
     connection.execute({ portal: '' }, true);

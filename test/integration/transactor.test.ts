@@ -78,6 +78,8 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
   const xid = async (sql: SqlRunner, tag: string) => (await sql.query<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid, ${tag}::text AS tag`)[0]!.xid;
 
   it('sends BEGIN with the first statement once the connection has it prepared: one round trip less, the statement inside the transaction', async () => {
+    // Written before the connection is taken: the embedded database's pool has only that one.
+    const existing = await h.components.repos.jobs.enqueue(job(`begin-${randomUUID()}`));
     const client = await h.components.database.pool.connect();
     const trips = roundTripsOn(client);
     let clean = false;
@@ -96,13 +98,15 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
       expect(xids[0]).toBe(xids[1]);
       expect(xids[2]).toBe(xids[3]);
       expect(xids[2]).not.toBe(xids[0]);
-      // A first statement that returns no rows (an UPDATE's count) comes back as its own result, not BEGIN's.
+      // A first statement that returns no rows (an UPDATE: its count) comes back as its own result, not
+      // BEGIN's (whose count is none, read as 0).
+      const touch = (sql: SqlRunner) => sql.execute`UPDATE "Job" SET "updatedAt" = "updatedAt" WHERE id = ${existing.id}::uuid`;
       await inTransaction(client, async (sql) => {
-        expect(await sql.execute`UPDATE "Job" SET "updatedAt" = "updatedAt" WHERE id = ${randomUUID()}::uuid`).toBe(0);
+        expect(await touch(sql)).toBe(1);
       });
       await inTransaction(client, async (sql) => {
         const before = trips.count();
-        expect(await sql.execute`UPDATE "Job" SET "updatedAt" = "updatedAt" WHERE id = ${randomUUID()}::uuid`).toBe(0);
+        expect(await touch(sql)).toBe(1);
         expect(trips.count()).toBe(before + 1);
       });
       clean = true;
@@ -126,7 +130,6 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
       const transaction = transactionOnClient(client, statementNames);
       const before = trips.count();
       await expect(asUuid(transaction.sql, 'not-a-uuid')).rejects.toThrow(/uuid/);
-      expect(transaction.begun).toBe(true);
       // The transaction BEGIN opened is aborted: the database refuses anything but its end.
       await expect(client.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
       await client.query('ROLLBACK');

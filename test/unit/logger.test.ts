@@ -16,13 +16,14 @@ describe('logger redaction', () => {
         shop: 'a.myshopify.com',
         request: { headers: { Authorization: 'Bearer nested', 'X-Shopify-Access-Token': 'shpat_nested', accept: 'application/json' } },
         endpoints: [{ webhook_id: 'we_1', signing_secret: 'whsec_in_array' }],
+        form: { live_key: 'fsk_live_form', test_key: 'fsk_test_form' },
         deep: { a: { b: { c: { d: { password: 'deepest', cookie: 'sid=1' } } } } },
         job: { sealedOfflineAccessToken: 'v1.sealed_value', access_token: 'shpat_snake' },
       },
       'call',
     );
     const line = lines[0]!;
-    for (const secret of ['fsk_live_top', 'Bearer nested', 'shpat_nested', 'whsec_in_array', 'deepest', 'sid=1', 'v1.sealed_value', 'shpat_snake']) expect(line).not.toContain(secret);
+    for (const secret of ['fsk_live_top', 'Bearer nested', 'shpat_nested', 'whsec_in_array', 'deepest', 'sid=1', 'v1.sealed_value', 'shpat_snake', 'fsk_live_form', 'fsk_test_form']) expect(line).not.toContain(secret);
     expect(last()).toMatchObject({
       apiKey: '[redacted]',
       shop: 'a.myshopify.com',
@@ -48,6 +49,7 @@ describe('logger redaction', () => {
     logger.error({ err: error }, 'failed');
     logger.error(error);
     logger.error({ attempt: { error } }, 'nested');
+    // pino writes a cause's message and stack into the error's, not the cause's fields.
     for (const line of lines) {
       expect(line).not.toContain('Bearer on_error');
       expect(line).not.toContain('Bearer in_cause');
@@ -58,6 +60,13 @@ describe('logger redaction', () => {
       expect(String(err.stack)).toContain('caused by: Error: socket hang up');
     }
     expect(error.headers.authorization).toBe('Bearer on_error');
+  });
+
+  it("redacts the fields of an aggregate error's errors", () => {
+    const aggregate = new AggregateError([Object.assign(new Error('first'), { accessToken: 'shpat_in_aggregate' }), new Error('second')], 'both failed');
+    logger.error({ err: aggregate }, 'aggregate');
+    expect(lines[0]).not.toContain('shpat_in_aggregate');
+    expect(last().err).toMatchObject({ type: 'AggregateError', message: 'both failed', aggregateErrors: [{ message: 'first', accessToken: '[redacted]' }, { message: 'second' }] });
   });
 
   it('logs an error whose name and message are read-only (a DOMException) without throwing', () => {
