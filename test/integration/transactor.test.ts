@@ -144,4 +144,20 @@ describe('transactions on a pg connection (Transactor.runSql)', () => {
       client.release(!clean);
     }
   });
+
+  it('begins nothing until the first statement: a transaction whose work runs none has sent nothing (runSql then sends no COMMIT)', async () => {
+    const client = await h.components.database.pool.connect();
+    const trips = roundTripsOn(client);
+    try {
+      const transaction = transactionOnClient(client, h.components.database.statementNames);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(transaction.begun).toBe(false);
+      expect(trips.count()).toBe(0);
+      // Nothing open on the connection: a statement outside the transaction machinery runs on its own.
+      expect((await client.query('SELECT pg_current_xact_id_if_assigned() IS NULL AS none')).rows).toEqual([{ none: true }]);
+    } finally {
+      trips.stop();
+      client.release();
+    }
+  });
 });
