@@ -12,6 +12,7 @@ import { Transactor } from '../db/transactor';
 import { CatchAllCatalog } from '../flex/catch-all-catalog';
 import { FlexClient } from '../flex/flex-client';
 import { FlexEventRegistry } from '../flex/webhooks/flex-event-registry';
+import { FlexWebhookConnectionCache } from '../flex/webhooks/connection-cache';
 import { HandleFlexWebhook } from '../flex/webhooks/handle-flex-webhook';
 import type { MerchantRoutesDeps } from '../http/merchant-auth';
 import { systemClock, type Clock } from '../lib/clock';
@@ -121,6 +122,8 @@ export interface AppTuning {
   catalogPageSize?: number;
   /** Flex calls in flight at once per catalog push (default 4). */
   catalogPushConcurrency?: number;
+  /** How long a shop's Flex connection is kept to verify its webhooks before it is read again (default 60 s; flex/webhooks/connection-cache.ts). */
+  flexWebhookConnectionTtlMs?: number;
   /** How long a claimed outbox job is its worker's (default: 60 s, or 4 × the longest HTTP timeout). */
   outboxLeaseMs?: number;
 }
@@ -300,7 +303,16 @@ export function composeApp(config: AppConfig, database: Database, logger: Logger
     recordPixelPost: new RecordPixelPost({ repos, clock }),
     pixelLimits: tuning.pixelLimits,
   };
-  const handleFlexWebhook = new HandleFlexWebhook({ transactor, registry: flexEvents, flex, clock, logger, metrics });
+  const handleFlexWebhook = new HandleFlexWebhook({
+    transactor,
+    registry: flexEvents,
+    flex,
+    clock,
+    logger,
+    metrics,
+    // A kept connection is only a first try (connection-cache.ts): staleness costs a read, never a wrong answer.
+    connections: new FlexWebhookConnectionCache({ ttlMs: tuning.flexWebhookConnectionTtlMs ?? 60_000, max: 10_000 }),
+  });
 
   // Merchant: install, the settings page, Flex connection, Shopify's webhooks.
   const merchantLogger = logger.child({ component: 'merchant' });

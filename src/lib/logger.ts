@@ -27,6 +27,10 @@ export const REDACTED_KEYS: readonly string[] = [
   'apiSecretKey',
   'clientSecret',
   'encryptionKey',
+  // Sealed, but named after what they seal.
+  'apiKeyCiphertext',
+  'webhookSecretCiphertext',
+  'verifiedWithCiphertext',
 ];
 
 export const REDACTED = '[redacted]';

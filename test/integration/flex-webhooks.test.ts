@@ -1,13 +1,17 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { eventually, useHarness } from '../support/harness';
+import { eventually, type RegisteredShop, useHarness } from '../support/harness';
 import { payOnFlexPage, startCheckout } from '../support/buyer';
+import { connectFlex, installThroughOAuth, uniqueShop } from '../support/merchant';
+import { SecretBox } from '../../src/lib/secret-box';
+import { secretContexts } from '../../src/lib/secret-contexts';
 
 /**
  * POST /webhooks/flex: only deliveries signed with the endpoint's secret, recently, and not seen
  * before, change anything.
  */
 describe('Flex webhooks', () => {
-  const { h, shop } = useHarness({ flexOptions: { webhookRetryDelaysMs: [0, 200, 1000, 2000, 4000] } });
+  // A kept signing secret stays kept for the whole file, however slow the machine (connection-cache.ts).
+  const { h, shop } = useHarness({ flexOptions: { webhookRetryDelaysMs: [0, 200, 1000, 2000, 4000] }, tuning: { flexWebhookConnectionTtlMs: 30 * 60_000 } });
 
   function endpointSecret(mode: 'live' | 'test' = 'live'): string {
     const endpoint = (h.flex.webhookEndpoints({ accountId: shop.flexAccountId, testMode: mode === 'test' }) as Array<Record<string, any>>)[0];
@@ -25,8 +29,8 @@ describe('Flex webhooks', () => {
   }
 
   /** A completed checkout event for a real open checkout, as Flex would send it (unsigned). */
-  async function completedEventForOpenCheckout() {
-    const { session, checkoutId } = await startCheckout(h, shop, { amount: '25.00' });
+  async function completedEventForOpenCheckout(ofShop: Pick<RegisteredShop, 'domain'> = shop) {
+    const { session, checkoutId } = await startCheckout(h, ofShop as RegisteredShop, { amount: '25.00' });
     const checkout = { ...(h.flex.checkoutSession(checkoutId) as Record<string, any>), status: 'complete' };
     const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'checkout.session.completed', event_dt: Math.floor(Date.now() / 1000), object: { checkout_session: checkout } });
     return { session, body };
@@ -214,6 +218,106 @@ describe('Flex webhooks', () => {
     const deliveries = await h.prisma.flexWebhookDelivery.findMany({ where: { deliveryId: event.svixId } });
     expect(deliveries).toHaveLength(1);
     expect(h.shopify.mutations.filter((m) => (m.variables as any).id === session.gid)).toHaveLength(1);
+  });
+
+  it('a signing secret the app has kept stops verifying anything once the merchant replaces or removes the key; the new secret verifies at once', async () => {
+    // The app keeps a shop's signing secret between webhooks (flex/webhooks/connection-cache.ts), on
+    // every instance: a kept one must never outlive the stored one, nor hide a new one.
+    const domain = uniqueShop('kept-secret');
+    const browser = await installThroughOAuth(h, domain);
+    const account = h.flex.createAccount({ name: domain });
+    expect((await connectFlex(browser, { live: account.liveKey, test: account.testKey })).status).toBe(303);
+    const shopRow = await h.prisma.shop.findUniqueOrThrow({ where: { domain } });
+    /** The secret of the endpoint the app registered for the connection it has stored now. */
+    const storedSecret = async (): Promise<string> => {
+      const { webhookEndpointId } = await h.prisma.flexConnection.findFirstOrThrow({ where: { shopId: shopRow.id, mode: 'LIVE' } });
+      const endpoint = (h.flex.webhookEndpoints({ accountId: account.accountId }) as Array<Record<string, any>>).find((e) => e.webhook_id === webhookEndpointId);
+      return endpoint!.signing_secret as string;
+    };
+    const query = `shop=${domain}&mode=live`;
+    let deliveries = 0;
+    /** A delivery of `body` signed with `secret`, and its id. */
+    const send = async (secret: string, body: string) => {
+      const id = `msg_kept_${++deliveries}_${domain}`;
+      const now = Math.floor(Date.now() / 1000);
+      const answer = await deliver(body, { 'svix-id': id, 'svix-timestamp': String(now), 'svix-signature': sign(secret, id, now, body) }, query);
+      return { ...answer, id, recorded: async () => h.prisma.flexWebhookDelivery.count({ where: { deliveryId: id } }) };
+    };
+    const replaceKey = async () => {
+      const before = await storedSecret();
+      expect((await connectFlex(browser, { live: h.flex.addKey(account.accountId) })).status).toBe(303);
+      expect(await storedSecret()).not.toBe(before);
+    };
+    /** An event the app records without acting on it. */
+    const payoutEvent = () => JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'payout.created', object: { payout: { payout_id: 'po_kept' } } });
+    /** Times the app found its kept connection out of date and went to the stored one. */
+    const startOvers = () => h.logs.filter((line) => line.includes('trying again with the stored connection') && line.includes(domain)).length;
+
+    // Verified with the first secret, which the app now keeps.
+    const first = await completedEventForOpenCheckout({ domain });
+    expect(await send(await storedSecret(), first.body)).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+
+    // The key replaced: the kept secret does not verify the new one's deliveries; the stored one does, at once.
+    const second = await completedEventForOpenCheckout({ domain });
+    await replaceKey();
+    expect(await send(await storedSecret(), second.body)).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+
+    /**
+     * A delivery signed with a secret the app keeps, after the key was replaced: refused, nothing recorded,
+     * and refused because the statement that records it found the secret replaced (the kept entry was used).
+     */
+    const refusedOnReplacedSecret = async (body: string) => {
+      // Kept: the stored secret verifies a delivery, and the app keeps it.
+      const kept = await storedSecret();
+      expect(await send(kept, payoutEvent())).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+      await replaceKey();
+      const startedOver = startOvers();
+      const stale = await send(kept, body);
+      expect(stale.status).toBe(401);
+      expect(await stale.recorded()).toBe(0);
+      expect(startOvers()).toBe(startedOver + 1);
+    };
+
+    // A checkout event: the handler's first statement records the delivery, notes and locks the payment.
+    const third = await completedEventForOpenCheckout({ domain });
+    const before = await stateOf(third.session.id);
+    await refusedOnReplacedSecret(third.body);
+    expect(await stateOf(third.session.id)).toEqual(before);
+    const thirdPayment = await h.prisma.paymentSession.findFirstOrThrow({ where: { shopifyId: third.session.id } });
+    expect(await h.prisma.paymentEvent.count({ where: { paymentSessionId: thirdPayment.id, type: 'flex_webhook' } })).toBe(0);
+    // A checkout event its handler refuses before any statement (another mode's): recorded by a statement of its own.
+    const otherMode = JSON.parse(third.body) as { object: { checkout_session: Record<string, unknown> } };
+    otherMode.object.checkout_session.test_mode = true;
+    await refusedOnReplacedSecret(JSON.stringify(otherMode));
+    // An event with no handler (its own statement, outside Prisma) and a refund event (in Prisma's transaction).
+    await refusedOnReplacedSecret(payoutEvent());
+    await refusedOnReplacedSecret(JSON.stringify({ event_id: 'evt_kept_refund', event_type: 'refund.updated', object: { refund: { refund_id: 're_kept', status: 'succeeded' } } }));
+    // The stored secret still applies the checkout's event.
+    expect(await send(await storedSecret(), third.body)).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+
+    // The stored secrets re-encrypted while the app runs (as `secrets:rotate` does, with the same
+    // keys): the same secret, another ciphertext. A delivery it signs is applied, after one start-over.
+    const box = new SecretBox(h.config.encryptionKeys);
+    const connection = await h.prisma.flexConnection.findFirstOrThrow({ where: { shopId: shopRow.id, mode: 'LIVE' } });
+    const context = secretContexts.flexWebhookSecret(shopRow.id, 'LIVE');
+    await h.prisma.flexConnection.update({ where: { id: connection.id }, data: { webhookSecretCiphertext: box.encrypt(box.decrypt(connection.webhookSecretCiphertext!, context), context) } });
+    const fourth = await completedEventForOpenCheckout({ domain });
+    const reencrypted = startOvers();
+    expect(await send(await storedSecret(), fourth.body)).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+    expect(startOvers()).toBe(reencrypted + 1);
+
+    // Disconnected (nothing is open) while its secret is kept: nothing it signs is accepted, not even a
+    // new delivery of an event about a payment of the shop.
+    const kept = await storedSecret();
+    expect(await send(kept, payoutEvent())).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+    const { csrf } = await browser.settings();
+    expect((await browser.post('/settings/disconnect', { _csrf: csrf, mode: 'live' })).status).toBe(303);
+    expect(await h.prisma.flexConnection.count({ where: { shopId: shopRow.id, mode: 'LIVE' } })).toBe(0);
+    const startedOver = startOvers();
+    const afterDisconnect = await send(kept, third.body);
+    expect(afterDisconnect.status).toBe(401);
+    expect(await afterDisconnect.recorded()).toBe(0);
+    expect(startOvers()).toBe(startedOver + 1);
   });
 
   it('answers 400 to a correctly signed body that is not a Flex event', async () => {

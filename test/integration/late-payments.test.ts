@@ -108,8 +108,10 @@ describe('money after a decision', () => {
       Number((await database.pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0]!.n);
     let otherDecisionLocked = false;
     let otherDecision: Promise<void> | undefined;
+    // Verified, as the webhook's own would be, with the live connection's stored secret.
+    const verifiedWithCiphertext = (await h.prisma.flexConnection.findFirstOrThrow({ where: { shopId: payment.shopId, mode: 'LIVE' } })).webhookSecretCiphertext!;
     const seen = await transactor.runSql(async (repos) => {
-      const delivery = (id: string) => ({ shopId: payment.shopId as never, mode: 'LIVE' as const, deliveryId: `msg_lock_${id}_${checkoutId}`, eventId: null, eventType: 'checkout.session.completed', payload: {} });
+      const delivery = (id: string) => ({ shopId: payment.shopId as never, mode: 'LIVE' as const, deliveryId: `msg_lock_${id}_${checkoutId}`, eventId: null, eventType: 'checkout.session.completed', payload: {}, verifiedWithCiphertext });
       // Of the other mode: found, but neither noted nor locked.
       const otherMode = await repos.payments.recordFlexDeliveryFindingPayment(delivery('other-mode'), checkoutId as never, true, { type: 'flex_webhook', detail: {} });
       // A delivery recorded before: nothing found, noted or locked.

@@ -17,6 +17,8 @@ export interface FlexConnectionWithSecrets {
   apiKeyHint: string;
   webhookEndpointId: string | null;
   webhookSecret: Secret | null;
+  /** The signing secret as stored (encrypted): what names the secret a webhook was verified with (NewFlexWebhookDelivery). */
+  webhookSecretCiphertext: string | null;
   catchAllProductId: string | null;
   keyRejectedAt: Date | null;
   catchAllPriceGeneration: number;
@@ -231,6 +233,7 @@ export class FlexConnectionRepository {
       webhookSecret: row.webhookSecretCiphertext
         ? new Secret(this.secrets.decrypt(row.webhookSecretCiphertext, webhookSecretContext(row.shopId, row.mode)))
         : null,
+      webhookSecretCiphertext: row.webhookSecretCiphertext,
       catchAllProductId: row.catchAllProductId,
       keyRejectedAt: row.keyRejectedAt,
       catchAllPriceGeneration: row.catchAllPriceGeneration,

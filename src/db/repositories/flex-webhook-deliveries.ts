@@ -13,6 +13,25 @@ export interface NewFlexWebhookDelivery {
   receivedAt?: Date;
   /** Known when the delivery is recorded (its event was not applied); else set later (setOutcome). */
   outcome?: string;
+  /**
+   * The signing secret's ciphertext as stored when the secret that verified the delivery was read
+   * (FlexConnectionWithSecrets.webhookSecretCiphertext). The secret may have come from a cache
+   * (flex/webhooks/connection-cache.ts): the delivery is recorded only while it is still the stored
+   * one for the shop and mode, in the same statement; otherwise that statement throws
+   * FlexSigningSecretChanged and nothing is written.
+   */
+  verifiedWithCiphertext: string;
+}
+
+/**
+ * The secret that verified a delivery is no longer the shop's for that mode (the key was replaced or
+ * disconnected since it was read): nothing was recorded, and the delivery must be verified again
+ * against the stored secret.
+ */
+export class FlexSigningSecretChanged extends Error {
+  constructor() {
+    super('the Flex webhook signing secret changed since it was read');
+  }
 }
 
 export class FlexWebhookDeliveryRepository {
@@ -30,8 +49,12 @@ export class FlexWebhookDeliveryRepository {
     // ON CONFLICT DO NOTHING rather than catching the unique violation, which would abort the transaction.
     // SQL as written: every webhook of an event whose handler does not record it (recordsDelivery) sends
     // this, and so does one whose handler returns before its first statement.
-    const rows = await this.sql.query<{ id: string }>`${insertFlexDeliverySql(delivery)}`;
-    return rows[0] ?? null;
+    const rows = await this.sql.query<{ id: string | null; signing_secret_current: boolean }>`
+      WITH delivery AS (${insertFlexDeliverySql(delivery)})
+      SELECT (SELECT id FROM delivery) AS id, ${signingSecretCurrentSql(delivery)} AS signing_secret_current`;
+    const row = rows[0]!;
+    if (!row.signing_secret_current) throw new FlexSigningSecretChanged();
+    return row.id === null ? null : { id: row.id };
   }
 
   async setOutcome(id: string, outcome: string): Promise<void> {
@@ -57,16 +80,29 @@ export function flexDeliveryOutcomeSql(id: string, outcome: string, onlyIf?: Pri
 }
 
 /**
- * The insert of a delivery, once per (shop, delivery id), returning its `id` only when it is new: as a
- * statement of its own (recordIfNew) or as the first CTE of the statement with which an event's
- * handler starts applying it (payment-sessions.ts): one round trip fewer on every payment's webhook.
- * A concurrent copy of the delivery waits at this insert until the first one's transaction ends.
+ * The insert of a delivery, once per (shop, delivery id), returning its `id` only when it is new: a CTE
+ * of recordIfNew's statement, or the first CTE of the statement with which an event's handler starts
+ * applying it (payment-sessions.ts): one round trip fewer on every payment's webhook. A concurrent
+ * copy of the delivery waits at this insert until the first one's transaction ends. Nothing is
+ * inserted unless the secret that verified it is still the stored one (signingSecretCurrentSql, which
+ * the statement must return so that "not inserted" is not taken for "a duplicate").
  */
 export function insertFlexDeliverySql(delivery: NewFlexWebhookDelivery): Prisma.Sql {
   return Prisma.sql`
       INSERT INTO "FlexWebhookDelivery" ("shopId", "mode", "deliveryId", "eventId", "eventType", "payload", "receivedAt", "outcome")
-      VALUES (${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}, ${delivery.eventId}, ${delivery.eventType},
-        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()}, ${delivery.outcome ?? null})
+      SELECT ${delivery.shopId}::uuid, ${delivery.mode}::"FlexMode", ${delivery.deliveryId}::text, ${delivery.eventId}::text, ${delivery.eventType}::text,
+        ${JSON.stringify(delivery.payload)}::jsonb, ${delivery.receivedAt ?? new Date()}::timestamptz, ${delivery.outcome ?? null}::text
+      WHERE ${signingSecretCurrentSql(delivery)}
       ON CONFLICT ("shopId", "deliveryId") DO NOTHING
       RETURNING id::text AS id`;
+}
+
+/**
+ * True while the secret that verified the delivery is the one stored for its shop and mode. Read in the
+ * statement that records the delivery (one snapshot for both), so a delivery verified with a cached
+ * secret is recorded, and its event applied, only if that secret was still the shop's when it was.
+ */
+export function signingSecretCurrentSql(delivery: Pick<NewFlexWebhookDelivery, 'shopId' | 'mode' | 'verifiedWithCiphertext'>): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM "FlexConnection" WHERE "shopId" = ${delivery.shopId}::uuid AND mode = ${delivery.mode}::"FlexMode"
+        AND "webhookSecretCiphertext" = ${delivery.verifiedWithCiphertext})`;
 }

@@ -5,7 +5,7 @@ import { toSafeNumber } from '../../lib/money';
 import type { SqlRunner } from '../sql';
 import { joinShopWithConnectionSql, type ShopWithConnectionColumns } from './flex-connections';
 import { cartReadOf, cartReadSql, type CartRead, type CartReadJson } from './cart-snapshots';
-import { flexDeliveryOutcomeSql, insertFlexDeliverySql, type NewFlexWebhookDelivery } from './flex-webhook-deliveries';
+import { FlexSigningSecretChanged, flexDeliveryOutcomeSql, insertFlexDeliverySql, signingSecretCurrentSql, type NewFlexWebhookDelivery } from './flex-webhook-deliveries';
 import { claimedJobOfRow, insertJobSql, jobSucceededSql, type JobSucceeded, type NewJob } from './jobs';
 
 export type { PaymentKind, PaymentStatus, DecisionSource } from '@prisma/client';
@@ -180,8 +180,10 @@ export class PaymentSessionRepository {
    * follows in the transaction then need not take again: on every payment's webhook, one round trip
    * instead of four. `deliveryId` is null when the delivery was recorded before (a redelivery, or a
    * concurrent copy that committed first: this statement waited for it at the insert), and then
-   * nothing else was done or read. The lock is taken whatever the event will decide (a reject or a
-   * wait needs none; holding it to the end of a short transaction costs nothing). The row is as read
+   * nothing else was done or read. Throws FlexSigningSecretChanged, having written nothing, when the
+   * secret that verified the delivery is no longer the shop's (insertFlexDeliverySql). The lock is
+   * taken whatever the event will decide (a reject or a wait needs none; holding it to the end of a
+   * short transaction costs nothing). The row is as read
    * before the lock, as a read before lockGroup would be; what a decision reads under the lock
    * (writeDecision's guard) comes in a later statement. Only in a transaction (the lock would not
    * outlive the statement, and the delivery must be recorded with what applying it did).
@@ -193,7 +195,7 @@ export class PaymentSessionRepository {
     event: { type: string; detail: Prisma.InputJsonValue },
   ): Promise<{ deliveryId: string | null; payment: PaymentSessionRecord | null }> {
     if (!this.sql.inTransaction) throw new Error('recordFlexDeliveryFindingPayment takes a transaction lock: call it in a transaction');
-    const rows = await this.sql.query<PaymentSession & { delivery_row_id: string | null; group_locked: number }>`
+    const rows = await this.sql.query<PaymentSession & { delivery_row_id: string | null; group_locked: number; signing_secret_current: boolean }>`
       WITH delivery AS (${insertFlexDeliverySql(delivery)}), payment AS (
         SELECT * FROM "PaymentSession"
         WHERE "shopId" = ${delivery.shopId}::uuid AND "flexCheckoutSessionId" = ${flexCheckoutSessionId} AND EXISTS (SELECT 1 FROM delivery)
@@ -203,9 +205,12 @@ export class PaymentSessionRepository {
       ), locked AS (
         SELECT pg_advisory_xact_lock(hashtextextended(${groupLockKeySql}, 0)) FROM payment WHERE test = ${test}
       )
-      SELECT (SELECT id FROM delivery) AS delivery_row_id, (SELECT count(*) FROM locked)::int AS group_locked, payment.*
+      SELECT (SELECT id FROM delivery) AS delivery_row_id, (SELECT count(*) FROM locked)::int AS group_locked,
+        ${signingSecretCurrentSql(delivery)} AS signing_secret_current, payment.*
       FROM (SELECT 1) AS one LEFT JOIN payment ON true`;
-    const { delivery_row_id: deliveryId, group_locked: groupLocked, ...payment } = rows[0]!;
+    const { delivery_row_id: deliveryId, group_locked: groupLocked, signing_secret_current: signingSecretCurrent, ...payment } = rows[0]!;
+    // Nothing was inserted, noted or locked: the delivery's secret is no longer the shop's.
+    if (!signingSecretCurrent) throw new FlexSigningSecretChanged();
     if (payment.id === null) return { deliveryId, payment: null };
     if (groupLocked === 1) this.groupLocksHeld.add(groupLockKey(payment.shopId, payment.groupId));
     return { deliveryId, payment: toRecord(payment as PaymentSession) };

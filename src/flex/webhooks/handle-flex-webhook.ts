@@ -1,15 +1,32 @@
 import type { Prisma } from '@prisma/client';
-import type { NewFlexWebhookDelivery } from '../../db/repositories/flex-webhook-deliveries';
+import type { FlexMode } from '@prisma/client';
+import { FlexSigningSecretChanged, type NewFlexWebhookDelivery } from '../../db/repositories/flex-webhook-deliveries';
+import type { Repositories } from '../../db/repositories';
 import type { Transactor } from '../../db/transactor';
 import type { Clock } from '../../lib/clock';
 import { addLogContext, withLogContext } from '../../lib/log-context';
 import type { Logger } from '../../lib/logger';
 import type { AppMetrics, WebhookVerification } from '../../lib/metrics';
 import { parseBoundedJson } from '../../lib/json-body';
+import type { ShopDomain } from '../../lib/ids';
 import { normalizeShopDomain } from '../../lib/shop-domain';
 import type { FlexClient } from '../flex-client';
-import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEventRegistry } from './flex-event-registry';
+import { FlexEventNotReady, type FlexEvent, type FlexEventContext, type FlexEventHandler, type FlexEventRegistry } from './flex-event-registry';
+import type { FlexWebhookConnectionCache, SigningConnection } from './connection-cache';
 import { verifyFlexWebhook } from './signature';
+
+/** A delivery verified by the secret of `connection`, kept (`fromCache`) or as read from the database. */
+type SignedBy = SigningConnection & { deliveryId: string; fromCache: boolean };
+
+/**
+ * What `apply` answers when the connection it was given may be out of date, having written nothing:
+ * the secret that verified the delivery is no longer the stored one (the recording statement's check),
+ * or a kept key did not get Flex's answer that `prepare` needed.
+ */
+const CONNECTION_OUT_OF_DATE = Symbol('connection out of date');
+
+/** The stored secret changed between its read and the delivery's record: Flex delivers it again later. */
+const secretChanged = (): FlexWebhookResult => ({ status: 503, body: { error: { code: 'signing_secret_changed', message: 'The webhook signing secret changed while the delivery was handled; retry' } } });
 
 export type FlexWebhookResult = { status: 200 | 400 | 401 | 503; body: Record<string, unknown> };
 type FlexWebhookInput = { shopDomain: string | undefined; mode: string | undefined; rawBody: Buffer; headers: Record<string, string | string[] | undefined> };
@@ -29,6 +46,7 @@ export class HandleFlexWebhook {
       clock: Clock;
       logger: Logger;
       metrics: AppMetrics;
+      connections: FlexWebhookConnectionCache;
     },
   ) {}
 
@@ -60,20 +78,68 @@ export class HandleFlexWebhook {
     const mode = input.mode === 'test' ? 'TEST' : input.mode === 'live' ? 'LIVE' : undefined;
     const shopDomain = normalizeShopDomain(input.shopDomain);
     if (!shopDomain || !mode) return refused();
-    const { repos } = this.deps.transactor;
-    const found = await repos.flexConnections.findWithShop(shopDomain, mode);
-    if (!found) return refused();
-    const { shop, connection } = found;
-    addLogContext({ shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } });
-    if (!connection?.webhookSecret) return refused();
 
+    const signed = await this.verify(input, shopDomain, mode, { cached: true });
+    if (!signed) return refused();
+    check.verification = 'valid';
+    const applied = await this.apply(input, parsedBody, mode, signed);
+    if (applied !== CONNECTION_OUT_OF_DATE) return applied;
+    this.deps.connections.forget(shopDomain, mode);
+    if (!signed.fromCache) return secretChanged();
+    // The kept connection may be out of date (its key replaced or removed, or the secrets re-encrypted,
+    // on any instance): nothing was written. Verified again, and applied, with the stored one.
+    this.deps.logger.info({ shop: signed.shop.domain, mode }, 'Flex webhook: trying again with the stored connection instead of the kept one');
+    const again = await this.verify(input, shopDomain, mode, { cached: false });
+    if (!again) return refused();
+    const appliedAgain = await this.apply(input, parsedBody, mode, again);
+    if (appliedAgain !== CONNECTION_OUT_OF_DATE) return appliedAgain;
+    this.deps.connections.forget(shopDomain, mode);
+    return secretChanged();
+  }
+
+  /**
+   * The shop's connection whose secret verifies the delivery: the kept one (FlexWebhookConnectionCache)
+   * when it does, else the stored one. Null when the stored one does not either (logged with why), or
+   * the shop or its connection of that mode is unknown. A delivery the kept secret does not verify is
+   * refused only after the stored secret was tried too: the kept one may have been replaced, and a
+   * refusal takes as long for a shop whose connection is kept as for one whose is not.
+   */
+  private async verify(input: FlexWebhookInput, shopDomain: ShopDomain, mode: FlexMode, options: { cached: boolean }): Promise<SignedBy | null> {
+    const { connections } = this.deps;
+    const kept = options.cached ? connections.get(shopDomain, mode) : undefined;
+    if (kept) {
+      const verification = verifyFlexWebhook(input.rawBody, input.headers, kept.connection.webhookSecret.reveal());
+      if (verification.valid) {
+        addLogContext({ shop: kept.shop.domain, shopId: kept.shop.id, flexWebhook: { mode: input.mode } });
+        return { ...kept, deliveryId: verification.deliveryId, fromCache: true };
+      }
+      // Only a signature that does not match says anything against the kept secret.
+      if (verification.reason === 'bad_signature') connections.forget(shopDomain, mode);
+    }
+    const found = await this.deps.transactor.repos.flexConnections.findWithShop(shopDomain, mode);
+    if (!found) return null;
+    addLogContext({ shop: found.shop.domain, shopId: found.shop.id, flexWebhook: { mode: input.mode } });
+    const { connection } = found;
+    if (!connection?.webhookSecret || !connection.webhookSecretCiphertext) return null;
+    const signing: SigningConnection = { shop: found.shop, connection: { ...connection, webhookSecret: connection.webhookSecret, webhookSecretCiphertext: connection.webhookSecretCiphertext } };
     const verification = verifyFlexWebhook(input.rawBody, input.headers, connection.webhookSecret.reveal());
     if (!verification.valid) {
-      this.deps.logger.warn({ shop: shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
-      return refused();
+      this.deps.logger.warn({ shop: found.shop.domain, mode, reason: verification.reason }, 'refused a Flex webhook');
+      return null;
     }
-    check.verification = 'valid';
+    connections.remember(shopDomain, mode, signing);
+    return { ...signing, deliveryId: verification.deliveryId, fromCache: false };
+  }
 
+  /** A verified delivery: its event applied, and the delivery recorded, in one transaction. */
+  private async apply(
+    input: FlexWebhookInput,
+    parsedBody: ReturnType<typeof parseBoundedJson>,
+    mode: FlexMode,
+    signed: SignedBy,
+  ): Promise<FlexWebhookResult | typeof CONNECTION_OUT_OF_DATE> {
+    const { shop, connection } = signed;
+    const verification = { deliveryId: signed.deliveryId };
     const event = parsedBody.ok ? (parsedBody.value as FlexEvent) : undefined;
     if (!event || typeof event !== 'object' || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) {
       return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
@@ -87,6 +153,8 @@ export class HandleFlexWebhook {
       prepared = await handler?.prepare?.(context);
     } catch (error) {
       if (!(error instanceof FlexEventNotReady)) throw error;
+      // A kept key may be one that no longer works: tried again with the stored connection first.
+      if (signed.fromCache) return CONNECTION_OUT_OF_DATE;
       this.deps.logger.warn({ shop: shop.domain, eventType: event.event_type, reason: error.message }, 'Flex webhook deferred');
       return { status: 503, body: { error: { code: 'not_ready', message: error.message } } };
     }
@@ -102,11 +170,31 @@ export class HandleFlexWebhook {
       eventType: event.event_type,
       payload: event as unknown as Prisma.InputJsonValue,
       receivedAt: this.deps.clock.now(),
+      verifiedWithCiphertext: connection.webhookSecretCiphertext,
     };
     // Recorded first, in the transaction that applies it: a redelivery is never applied again, not
     // even to be rolled back (its log lines and alerts would not be), and a concurrent copy waits
     // for this one's commit at the insert.
-    const outcome = await inTransaction(async (tx): Promise<string> => {
+    let outcome: string;
+    try {
+      outcome = await this.recordAndApply(inTransaction, handler, context, prepared, delivery);
+    } catch (error) {
+      // Nothing was written: the statement that records the delivery found its secret replaced.
+      if (error instanceof FlexSigningSecretChanged) return CONNECTION_OUT_OF_DATE;
+      throw error;
+    }
+    this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');
+    return { status: 200, body: { received: true, outcome } };
+  }
+
+  private recordAndApply(
+    inTransaction: <T>(work: (tx: Repositories) => Promise<T>) => Promise<T>,
+    handler: FlexEventHandler<unknown> | undefined,
+    context: FlexEventContext,
+    prepared: unknown,
+    delivery: NewFlexWebhookDelivery,
+  ): Promise<string> {
+    return inTransaction(async (tx): Promise<string> => {
       if (handler?.recordsDelivery) {
         const result = await handler.apply({ ...context, repos: tx, prepared, delivery });
         if ('duplicate' in result) return 'duplicate';
@@ -124,7 +212,5 @@ export class HandleFlexWebhook {
       await tx.flexWebhookDeliveries.setOutcome(recorded.id, result);
       return result;
     });
-    this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');
-    return { status: 200, body: { received: true, outcome } };
   }
 }
