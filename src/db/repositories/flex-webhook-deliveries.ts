@@ -24,9 +24,9 @@ export interface NewFlexWebhookDelivery {
 }
 
 /**
- * The secret that verified a delivery is no longer the shop's for that mode (the key was replaced or
- * disconnected since it was read): nothing was recorded, and the delivery must be verified again
- * against the stored secret.
+ * The secret that verified a delivery is not the one stored for its shop and mode (since it was read,
+ * the key was replaced or removed, or the secrets were re-encrypted): nothing was recorded, and the
+ * delivery must be verified again against the stored secret.
  */
 export class FlexSigningSecretChanged extends Error {
   constructor() {
