@@ -1,4 +1,4 @@
-import { ADMIN_DATABASE_URL, eventually, useHarness } from '../support/harness';
+import { eventually, postgresServer, throughProxy, useHarness } from '../support/harness';
 import { PATIENCE_MS, patientPayment, patientRefund } from '../support/patient-clients';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -14,17 +14,12 @@ const onPostgres = process.env.TEST_DATABASE === 'embedded' ? describe.skip : de
 onPostgres('database outages', () => {
   let proxy: TcpProxy;
   const { h, shop } = useHarness(async () => {
-    const server = new URL(ADMIN_DATABASE_URL);
-    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
+    const server = postgresServer();
+    proxy = await TcpProxy.start(server.host, server.port);
     return {
       // A pay page whose request died with the database holds the checkout lease until it runs out.
       tuning: { checkoutLeaseMs: 3_000 },
-      routeDatabase: (url: string) => {
-        const routed = new URL(url);
-        routed.hostname = '127.0.0.1';
-        routed.port = String(proxy.port);
-        return routed.toString();
-      },
+      routeDatabase: throughProxy(() => proxy.port),
     };
   });
   afterAll(() => proxy?.stop());

@@ -1,6 +1,6 @@
 import { PgCountingProxy } from '../../bench/lib/pg-counting-proxy';
 import { payOnFlexPage, startCheckout } from '../support/buyer';
-import { ADMIN_DATABASE_URL, useHarness } from '../support/harness';
+import { postgresServer, throughProxy, useHarness } from '../support/harness';
 
 /**
  * What a payment's Flex webhook costs the database: the shop's connection (its signing secret) is read
@@ -13,16 +13,9 @@ const onPostgres = process.env.TEST_DATABASE === 'embedded' ? describe.skip : de
 onPostgres('the statements of a payment’s Flex webhook', () => {
   let proxy: PgCountingProxy;
   const { h, shop } = useHarness(async () => {
-    const server = new URL(ADMIN_DATABASE_URL);
-    proxy = await PgCountingProxy.start(server.hostname, Number(server.port || 5432));
-    return {
-      routeDatabase: (url: string) => {
-        const routed = new URL(url);
-        routed.hostname = '127.0.0.1';
-        routed.port = String(proxy.port);
-        return routed.toString();
-      },
-    };
+    const server = postgresServer();
+    proxy = await PgCountingProxy.start(server.host, server.port);
+    return { routeDatabase: throughProxy(() => proxy.port) };
   });
   afterAll(() => proxy?.stop());
 

@@ -28,6 +28,22 @@ import { ORDER_WEBHOOK_TOPICS } from '../../src/orders/order-webhooks';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
+/** The PostgreSQL server's host and port, for a proxy in front of it. */
+export function postgresServer(): { host: string; port: number } {
+  const server = new URL(ADMIN_DATABASE_URL);
+  return { host: server.hostname, port: Number(server.port || 5432) };
+}
+
+/** A `routeDatabase` that sends the app's database connections to a proxy listening on 127.0.0.1:`port()`. */
+export function throughProxy(port: () => number): (url: string) => string {
+  return (url) => {
+    const routed = new URL(url);
+    routed.hostname = '127.0.0.1';
+    routed.port = String(port());
+    return routed.toString();
+  };
+}
+
 export interface HarnessOptions {
   env?: Record<string, string>;
   tuning?: AppTuning;
