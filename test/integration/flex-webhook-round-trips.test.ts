@@ -15,7 +15,8 @@ onPostgres('the statements of a payment’s Flex webhook', () => {
   const { h, shop } = useHarness(async () => {
     const server = postgresServer();
     proxy = await PgCountingProxy.start(server.host, server.port);
-    return { routeDatabase: throughProxy(() => proxy.port) };
+    // Kept for the whole file, however slow the machine (connection-cache.ts).
+    return { routeDatabase: throughProxy(() => proxy.port), tuning: { flexWebhookConnectionTtlMs: 30 * 60_000 } };
   });
   afterAll(() => proxy?.stop());
 

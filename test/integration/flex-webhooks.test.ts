@@ -320,6 +320,52 @@ describe('Flex webhooks', () => {
     expect(startOvers()).toBe(startedOver + 1);
   });
 
+  it('a kept key Flex refuses while preparing is not the last word: the delivery is verified again with the stored connection', async () => {
+    // An authorization's checkout event is prepared by reading the session from Flex with the shop's key
+    // (checkout-completed-event.ts). Kept, that key may be one the merchant has replaced.
+    const domain = uniqueShop('kept-key');
+    const browser = await installThroughOAuth(h, domain);
+    const account = h.flex.createAccount({ name: domain });
+    expect((await connectFlex(browser, { live: account.liveKey, test: account.testKey })).status).toBe(303);
+    const query = `shop=${domain}&mode=live`;
+    const signed = (secret: string, id: string, body: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return { 'svix-id': id, 'svix-timestamp': String(now), 'svix-signature': sign(secret, id, now, body) };
+    };
+    const liveSecret = async () => {
+      const shopRow = await h.prisma.shop.findUniqueOrThrow({ where: { domain } });
+      const { webhookEndpointId } = await h.prisma.flexConnection.findFirstOrThrow({ where: { shopId: shopRow.id, mode: 'LIVE' } });
+      return (h.flex.webhookEndpoints({ accountId: account.accountId }) as Array<Record<string, any>>).find((e) => e.webhook_id === webhookEndpointId)!.signing_secret as string;
+    };
+    const startOvers = () => h.logs.filter((line) => line.includes('trying again with the stored connection') && line.includes(domain)).length;
+
+    const { session, checkoutId } = await startCheckout(h, { domain } as RegisteredShop, { amount: '40.00', kind: 'authorization' });
+    const checkout = { ...(h.flex.checkoutSession(checkoutId) as Record<string, any>), status: 'complete' };
+    expect(checkout.capture_method).toBe('manual');
+    const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'checkout.session.completed', object: { checkout_session: checkout } });
+    // Kept: the first secret verifies a delivery, and the app keeps it with the first key.
+    const first = await liveSecret();
+    const payout = JSON.stringify({ event_id: 'evt_kept_key', event_type: 'payout.created', object: { payout: { payout_id: 'po_kept_key' } } });
+    expect(await deliver(payout, signed(first, `msg_kk_1_${domain}`, payout), query)).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+
+    // The key replaced (an open authorization allows a key of the same account), the old one revoked at Flex.
+    expect((await connectFlex(browser, { live: h.flex.addKey(account.accountId) })).status).toBe(303);
+    h.flex.revokeKey(account.liveKey);
+    const startedOver = startOvers();
+    // Signed with the old secret: the kept key is refused while preparing; verified again with the
+    // stored connection, whose secret does not verify it, it is refused, not left for Flex to retry.
+    const stale = await deliver(body, signed(first, `msg_kk_2_${domain}`, body), query);
+    expect(stale.status).toBe(401);
+    expect(startOvers()).toBe(startedOver + 1);
+    expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: `msg_kk_2_${domain}` } })).toBe(0);
+    // Signed with the stored secret, it is prepared with the stored key (Flex's own session, still open
+    // here, is what the decision goes by) and recorded.
+    const fresh = await deliver(body, signed(await liveSecret(), `msg_kk_3_${domain}`, body), query);
+    expect(fresh).toMatchObject({ status: 200, body: { outcome: 'nothing_to_do' } });
+    expect(await h.prisma.flexWebhookDelivery.count({ where: { deliveryId: `msg_kk_3_${domain}` } })).toBe(1);
+    expect((await stateOf(session.id)).status).toBe('CHECKOUT_CREATED');
+  });
+
   it('answers 400 to a correctly signed body that is not a Flex event', async () => {
     const now = Math.floor(Date.now() / 1000);
     const body = '{"hello":"world"}';

@@ -14,7 +14,11 @@ import { useHarness } from '../support/harness';
  * requests for good nor lose the work.
  */
 describe('prepared statements across a migration', () => {
-  const { h } = useHarness({ shop: false });
+  // The app's own periodic passes stay out of the way: on the embedded database a reconciler pass
+  // between the migration and the next statement would find its own prepared statement refused, and
+  // the pool would replace the one connection (with it every statement prepared on the session,
+  // database.ts), so the transaction below would prepare afresh instead of meeting the refusal.
+  const { h } = useHarness({ shop: false, tuning: { reconcileIntervalMs: 60 * 60 * 1000, refundPollIntervalMs: 60 * 60 * 1000, workerPollIntervalMs: 60 * 60 * 1000 } });
   // One connection, so that the statement prepared is the one used next (PGlite has only one anyway).
   let own: { database: Database; components: ReturnType<typeof composeApp> } | undefined;
   const app = async () => {

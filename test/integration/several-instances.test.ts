@@ -90,6 +90,10 @@ onPostgres('several instances on one database', () => {
       env: {
         ...env,
         LOG_LEVEL: 'silent',
+        // The instances' short timeouts are for what this test kills; the operator's one-off key check
+        // may wait longer for a sandbox on a busy machine.
+        FLEX_TIMEOUT_MS: '15000',
+        SHOPIFY_TIMEOUT_MS: '15000',
         SHOP_ACCESS_TOKEN: installed.accessToken,
         FLEX_API_KEY: account.liveKey,
         FLEX_TEST_API_KEY: account.testKey,

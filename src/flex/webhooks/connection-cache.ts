@@ -24,7 +24,8 @@ export type SigningConnection = Pick<ShopWithConnection, 'shop'> & {
  * costs one such start-over. `ttlMs` bounds how long an entry is used (and held in memory) before it is
  * read again anyway, and `max` how many shops are kept (least recently used go first). Only
  * connections whose secret verified a delivery are kept, so requests naming shops that do not exist,
- * or signed by anyone else, fill nothing.
+ * or signed by anyone else, fill nothing; and an entry goes only when the stored connection is found
+ * to differ from it, so such requests empty nothing either.
  */
 export class FlexWebhookConnectionCache {
   private readonly entries: LRUCache<string, SigningConnection>;

@@ -62,8 +62,18 @@ export type FlexEventAppliedWithDelivery =
   | { duplicate: true }
   | { outcome: string; beforeDelivery: true };
 
-/** A Flex call failed while preparing: answer non-2xx so Flex redelivers later. */
-export class FlexEventNotReady extends Error {}
+/**
+ * A Flex call failed while preparing: answer non-2xx so Flex redelivers later. `keyRefused`: Flex
+ * refused the key (which a kept connection may hold after the merchant replaced it).
+ */
+export class FlexEventNotReady extends Error {
+  constructor(
+    message: string,
+    readonly keyRefused = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Which Flex events the app acts on, and who acts on each. Consumers (payments, refunds) register

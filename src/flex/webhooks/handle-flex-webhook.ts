@@ -21,7 +21,7 @@ type SignedBy = SigningConnection & { deliveryId: string; fromCache: boolean };
 /**
  * What `apply` answers when the connection it was given may be out of date, having written nothing:
  * the secret that verified the delivery is no longer the stored one (the recording statement's check),
- * or a kept key did not get Flex's answer that `prepare` needed.
+ * or Flex refused a kept key when `prepare` read from it.
  */
 const CONNECTION_OUT_OF_DATE = Symbol('connection out of date');
 
@@ -106,19 +106,23 @@ export class HandleFlexWebhook {
    */
   private async verify(input: FlexWebhookInput, shopDomain: ShopDomain, mode: FlexMode, options: { cached: boolean }): Promise<SignedBy | null> {
     const { connections } = this.deps;
+    // The second pass keeps what the first added to the log context (the delivery and its event).
+    const logContext = (shop: SigningConnection['shop']) =>
+      addLogContext(options.cached ? { shop: shop.domain, shopId: shop.id, flexWebhook: { mode: input.mode } } : { shop: shop.domain, shopId: shop.id });
     const kept = options.cached ? connections.get(shopDomain, mode) : undefined;
     if (kept) {
       const verification = verifyFlexWebhook(input.rawBody, input.headers, kept.connection.webhookSecret.reveal());
       if (verification.valid) {
-        addLogContext({ shop: kept.shop.domain, shopId: kept.shop.id, flexWebhook: { mode: input.mode } });
+        logContext(kept.shop);
         return { ...kept, deliveryId: verification.deliveryId, fromCache: true };
       }
-      // Only a signature that does not match says anything against the kept secret.
-      if (verification.reason === 'bad_signature') connections.forget(shopDomain, mode);
     }
     const found = await this.deps.transactor.repos.flexConnections.findWithShop(shopDomain, mode);
+    // A kept entry that is no longer the stored connection goes (whoever sent this request: it cost a
+    // read either way); one that is, stays, whatever a request it did not verify carried.
+    if (kept && found?.connection?.webhookSecretCiphertext !== kept.connection.webhookSecretCiphertext) connections.forget(shopDomain, mode);
     if (!found) return null;
-    addLogContext({ shop: found.shop.domain, shopId: found.shop.id, flexWebhook: { mode: input.mode } });
+    logContext(found.shop);
     const { connection } = found;
     if (!connection?.webhookSecret || !connection.webhookSecretCiphertext) return null;
     const signing: SigningConnection = { shop: found.shop, connection: { ...connection, webhookSecret: connection.webhookSecret, webhookSecretCiphertext: connection.webhookSecretCiphertext } };
@@ -153,8 +157,9 @@ export class HandleFlexWebhook {
       prepared = await handler?.prepare?.(context);
     } catch (error) {
       if (!(error instanceof FlexEventNotReady)) throw error;
-      // A kept key may be one that no longer works: tried again with the stored connection first.
-      if (signed.fromCache) return CONNECTION_OUT_OF_DATE;
+      // A kept key Flex refuses may have been replaced: tried again with the stored connection first.
+      // (Not for Flex being slow or down: that would only call it twice.)
+      if (signed.fromCache && error.keyRefused) return CONNECTION_OUT_OF_DATE;
       this.deps.logger.warn({ shop: shop.domain, eventType: event.event_type, reason: error.message }, 'Flex webhook deferred');
       return { status: 503, body: { error: { code: 'not_ready', message: error.message } } };
     }

@@ -31,7 +31,9 @@ export function checkoutCompletedEvents(deps: { outcomes: PaymentOutcomes; clock
       try {
         return await flex.getCheckoutSession(checkout.checkout_session_id);
       } catch (error) {
-        if (error instanceof FlexApiError) throw new FlexEventNotReady(`could not read checkout session ${checkout.checkout_session_id} from Flex: ${error.message}`);
+        if (error instanceof FlexApiError) {
+          throw new FlexEventNotReady(`could not read checkout session ${checkout.checkout_session_id} from Flex: ${error.message}`, error.kind === 'unauthorized');
+        }
         throw error;
       }
     },
