@@ -340,7 +340,7 @@ describe('Flex webhooks', () => {
     const startOvers = () => h.logs.filter((line) => line.includes('trying again with the stored connection') && line.includes(domain)).length;
 
     const { session, checkoutId } = await startCheckout(h, { domain } as RegisteredShop, { amount: '40.00', kind: 'authorization' });
-    const checkout = { ...(h.flex.checkoutSession(checkoutId) as Record<string, any>), status: 'complete' };
+    const checkout: Record<string, any> = { ...(h.flex.checkoutSession(checkoutId) as Record<string, any>), status: 'complete' };
     expect(checkout.capture_method).toBe('manual');
     const body = JSON.stringify({ event_id: `evt_${randomBytes(6).toString('hex')}`, event_type: 'checkout.session.completed', object: { checkout_session: checkout } });
     // Kept: the first secret verifies a delivery, and the app keeps it with the first key.
