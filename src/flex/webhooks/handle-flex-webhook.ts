@@ -142,14 +142,13 @@ export class HandleFlexWebhook {
     mode: FlexMode,
     signed: SignedBy,
   ): Promise<FlexWebhookResult | typeof CONNECTION_OUT_OF_DATE> {
-    const { shop, connection } = signed;
-    const verification = { deliveryId: signed.deliveryId };
+    const { shop, connection, deliveryId } = signed;
     const event = parsedBody.ok ? (parsedBody.value as FlexEvent) : undefined;
     if (!event || typeof event !== 'object' || typeof event.event_type !== 'string' || typeof event.object !== 'object' || event.object === null) {
       return { status: 400, body: { error: { code: 'invalid_payload', message: 'Webhook body is not a Flex event' } } };
     }
 
-    addLogContext({ flexWebhook: { mode: input.mode, deliveryId: verification.deliveryId, eventType: event.event_type } });
+    addLogContext({ flexWebhook: { mode: input.mode, deliveryId, eventType: event.event_type } });
     const handler = this.deps.registry.handlerFor(event.event_type);
     const context: FlexEventContext = { shopId: shop.id, mode, event, flex: this.deps.flex.forKey(connection.apiKey) };
     let prepared: unknown;
@@ -170,7 +169,7 @@ export class HandleFlexWebhook {
     const delivery: NewFlexWebhookDelivery = {
       shopId: shop.id,
       mode,
-      deliveryId: verification.deliveryId,
+      deliveryId,
       eventId: typeof event.event_id === 'string' ? event.event_id : null,
       eventType: event.event_type,
       payload: event as unknown as Prisma.InputJsonValue,
@@ -188,7 +187,7 @@ export class HandleFlexWebhook {
       if (error instanceof FlexSigningSecretChanged) return CONNECTION_OUT_OF_DATE;
       throw error;
     }
-    this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId: verification.deliveryId, outcome }, 'Flex webhook');
+    this.deps.logger.info({ shop: shop.domain, mode, eventType: event.event_type, deliveryId, outcome }, 'Flex webhook');
     return { status: 200, body: { received: true, outcome } };
   }
 
