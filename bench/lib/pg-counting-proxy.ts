@@ -1,10 +1,16 @@
 import net from 'node:net';
 
+interface Hold {
+  sqlPrefix: string;
+  meanwhile: () => Promise<void>;
+  released: () => void;
+}
+
 /**
  * A TCP proxy in front of PostgreSQL that counts ReadyForQuery messages ('Z') sent by the server:
  * one per round trip the client waits for (a simple query, or an extended-protocol Sync). Used by
- * `--profile` to measure database round trips per payment request. Only for profiling: it adds a
- * hop.
+ * `--profile` to measure database round trips per payment request, and by tests that count them or
+ * that hold an answer back (`holdAnswerTo`). Only for profiling and tests: it adds a hop.
  */
 export class PgCountingProxy {
   roundTrips = 0;
@@ -16,6 +22,7 @@ export class PgCountingProxy {
   readonly statements = new Map<string, number>();
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly holds: Hold[] = [];
 
   private constructor(
     private readonly targetHost: string,
@@ -28,6 +35,17 @@ export class PgCountingProxy {
     const proxy = new PgCountingProxy(targetHost, targetPort);
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     return proxy;
+  }
+
+  /**
+   * Holds the server's answer to the next statement whose SQL (white space collapsed, as `statements`
+   * keys it) starts with `sqlPrefix` (on whichever
+   * connection runs it) at its ReadyForQuery, until `meanwhile` has finished: the client waits for
+   * that message, so a test can change the database between a statement and the client's next step,
+   * at the moment it names, with no hook inside the client. One-shot; resolves once the answer went on.
+   */
+  holdAnswerTo(sqlPrefix: string, meanwhile: () => Promise<void>): Promise<void> {
+    return new Promise<void>((released) => this.holds.push({ sqlPrefix, meanwhile, released }));
   }
 
   /** Clears the statement counts (the round-trip counter keeps running). */
@@ -47,6 +65,8 @@ export class PgCountingProxy {
     let fromClient: Buffer = Buffer.alloc(0);
     let started = false;
     const parsed = new Map<string, string>();
+    /** A hold this connection's statement matched: it applies to the server's next ReadyForQuery. */
+    let armed: Hold | undefined;
     client.on('data', (chunk: Buffer) => {
       fromClient = fromClient.length ? Buffer.concat([fromClient, chunk]) : chunk;
       let offset = 0;
@@ -77,7 +97,10 @@ export class PgCountingProxy {
           sql = body.subarray(0, body.indexOf(0)).toString('utf8');
         }
         if (sql !== undefined) {
-          const key = sql.replace(/\s+/g, ' ').trim().slice(0, 160);
+          const text = sql.replace(/\s+/g, ' ').trim();
+          const hold = this.holds.findIndex((h) => text.startsWith(h.sqlPrefix));
+          if (hold >= 0) armed = this.holds.splice(hold, 1)[0];
+          const key = text.slice(0, 160);
           this.statements.set(key, (this.statements.get(key) ?? 0) + 1);
         }
         offset += 1 + length;
@@ -85,19 +108,46 @@ export class PgCountingProxy {
       fromClient = fromClient.subarray(offset);
     });
     // Server → client: a stream of messages, each a type byte and an int32 length (itself included).
+    // Bytes go on as they come, except from an armed hold's ReadyForQuery until its `meanwhile` ends.
     let pending: Buffer = Buffer.alloc(0);
-    upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
+    const fromServer = (chunk: Buffer): void => {
+      const forwarded = pending.length;
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let offset = 0;
       while (pending.length - offset >= 5) {
         const length = pending.readInt32BE(offset + 1);
         if (pending.length - offset < 1 + length) break;
-        if (pending[offset] === 0x5a /* Z */) this.roundTrips++;
-        offset += 1 + length;
+        const end = offset + 1 + length;
+        if (pending[offset] === 0x5a /* Z */) {
+          this.roundTrips++;
+          const hold = armed;
+          if (hold) {
+            armed = undefined;
+            // The message's first bytes may have gone on with an earlier chunk; the client waits for the rest.
+            const heldFrom = Math.max(offset, forwarded);
+            client.write(pending.subarray(forwarded, heldFrom));
+            const held = pending.subarray(heldFrom, end);
+            const after = pending.subarray(end);
+            pending = Buffer.alloc(0);
+            upstream.pause();
+            void hold
+              .meanwhile()
+              .catch((error: unknown) => console.error('PgCountingProxy: a hold’s work failed', error))
+              .finally(() => {
+                client.write(held);
+                hold.released();
+                if (after.length) fromServer(after);
+                upstream.resume();
+              });
+            return;
+          }
+        }
+        offset = end;
       }
+      client.write(chunk);
       pending = pending.subarray(offset);
-    });
+    };
+    upstream.on('data', fromServer);
     const close = () => {
       client.destroy();
       upstream.destroy();
