@@ -3,8 +3,12 @@ import net from 'node:net';
 interface Hold {
   sqlPrefix: string;
   meanwhile: () => Promise<void>;
-  released: () => void;
+  /** true: the answer went on after `meanwhile`; false: dropped unapplied (dropHolds, or its connection closed). */
+  settle: (applied: boolean) => void;
+  fail: (error: unknown) => void;
 }
+
+const collapsed = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
 
 /**
  * A TCP proxy in front of PostgreSQL that counts ReadyForQuery messages ('Z') sent by the server:
@@ -38,14 +42,26 @@ export class PgCountingProxy {
   }
 
   /**
-   * Holds the server's answer to the next statement whose SQL (white space collapsed, as `statements`
-   * keys it) starts with `sqlPrefix` (on whichever
-   * connection runs it) at its ReadyForQuery, until `meanwhile` has finished: the client waits for
-   * that message, so a test can change the database between a statement and the client's next step,
-   * at the moment it names, with no hook inside the client. One-shot; resolves once the answer went on.
+   * Holds the server's answer to the next statement whose SQL starts with `sqlPrefix` (both with white
+   * space collapsed, as `statements` keys them), on whichever connection runs it, at its
+   * ReadyForQuery, until `meanwhile` has finished: the client waits for that message, so a test can
+   * change the database between a statement and the client's next step, at the moment it names, with
+   * no hook inside the client. One-shot. Resolves true once the answer went on after `meanwhile`,
+   * false if the hold was dropped unapplied (`dropHolds`, or its connection closed first); rejects if
+   * `meanwhile` failed (the answer goes on all the same).
    */
-  holdAnswerTo(sqlPrefix: string, meanwhile: () => Promise<void>): Promise<void> {
-    return new Promise<void>((released) => this.holds.push({ sqlPrefix, meanwhile, released }));
+  holdAnswerTo(sqlPrefix: string, meanwhile: () => Promise<void>): Promise<boolean> {
+    return new Promise<boolean>((settle, fail) => this.holds.push({ sqlPrefix: collapsed(sqlPrefix), meanwhile, settle, fail }));
+  }
+
+  /** Holds not yet matched by a statement. */
+  get pendingHolds(): number {
+    return this.holds.length;
+  }
+
+  /** Drops the holds no statement has matched yet (each resolves false), so none outlives its test. */
+  dropHolds(): void {
+    for (const hold of this.holds.splice(0)) hold.settle(false);
   }
 
   /** Clears the statement counts (the round-trip counter keeps running). */
@@ -97,8 +113,9 @@ export class PgCountingProxy {
           sql = body.subarray(0, body.indexOf(0)).toString('utf8');
         }
         if (sql !== undefined) {
-          const text = sql.replace(/\s+/g, ' ').trim();
-          const hold = this.holds.findIndex((h) => text.startsWith(h.sqlPrefix));
+          const text = collapsed(sql);
+          // One hold per answer: the connection's next statement waits for this one's ReadyForQuery.
+          const hold = armed ? -1 : this.holds.findIndex((h) => text.startsWith(h.sqlPrefix));
           if (hold >= 0) armed = this.holds.splice(hold, 1)[0];
           const key = text.slice(0, 160);
           this.statements.set(key, (this.statements.get(key) ?? 0) + 1);
@@ -110,7 +127,8 @@ export class PgCountingProxy {
     // Server → client: a stream of messages, each a type byte and an int32 length (itself included).
     // Bytes go on as they come, except from an armed hold's ReadyForQuery until its `meanwhile` ends.
     let pending: Buffer = Buffer.alloc(0);
-    const fromServer = (chunk: Buffer): void => {
+    /** Forwards `chunk`; false when a hold paused the stream (its release resumes it). */
+    const fromServer = (chunk: Buffer): boolean => {
       const forwarded = pending.length;
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let offset = 0;
@@ -130,25 +148,34 @@ export class PgCountingProxy {
             const after = pending.subarray(end);
             pending = Buffer.alloc(0);
             upstream.pause();
-            void hold
-              .meanwhile()
-              .catch((error: unknown) => console.error('PgCountingProxy: a hold’s work failed', error))
-              .finally(() => {
-                client.write(held);
-                hold.released();
-                if (after.length) fromServer(after);
-                upstream.resume();
-              });
-            return;
+            const release = () => {
+              client.write(held);
+              if (!after.length || fromServer(after)) upstream.resume();
+            };
+            hold.meanwhile().then(
+              () => {
+                release();
+                hold.settle(true);
+              },
+              (error: unknown) => {
+                release();
+                hold.fail(error);
+              },
+            );
+            return false;
           }
         }
         offset = end;
       }
       client.write(chunk);
       pending = pending.subarray(offset);
+      return true;
     };
     upstream.on('data', fromServer);
     const close = () => {
+      // A statement whose answer never came: its hold is dropped, not left to wait for ever.
+      armed?.settle(false);
+      armed = undefined;
       client.destroy();
       upstream.destroy();
       this.sockets.delete(client);
@@ -159,6 +186,7 @@ export class PgCountingProxy {
   }
 
   async stop(): Promise<void> {
+    this.dropHolds();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -236,7 +236,7 @@ describe('the outbox of Shopify mutations', () => {
 
   it('sends a decision with the shop’s offline token its claim read, without reading the token again', async () => {
     // The claim reads the token with the job (db/repositories/jobs.ts): Shopify's session storage
-    // reads it through Prisma, which cost more CPU than the rest of the job (README "Performance").
+    // reads it through Prisma's query API, the last such call on the payment path until the claim read it (bench/README-queries.md, "Fourth round").
     // Every read of the stored token goes through these two (the session storage is reached only through them).
     const { tokens } = h.components;
     const { forShop, offline } = tokens;

@@ -11,7 +11,7 @@ export type { ClaimedJob, JobLease } from '../db-client';
  * The shop's domain, its offline access token and the payment a job is about, read in the claiming
  * statement itself (no extra round trip). The offline session's id is `offline_{domain}`
  * (ShopifyAccessTokens.offlineSessionId, Shopify's own convention); reading it here saves the
- * Shopify session storage's Prisma read on every mutation sent (README "Performance"). Jobs name their subject: a payment session, or a refund, capture or void
+ * Shopify session storage's Prisma read on every mutation sent (bench/README-queries.md, "Fourth round"). Jobs name their subject: a payment session, or a refund, capture or void
  * session of a payment. The cast to uuid is guarded: a subject id of another form reads as no payment.
  */
 const CLAIMED_JOB_COLUMNS = Prisma.sql`
