@@ -34,7 +34,16 @@ export interface ProfileSummary {
   areas: Array<{ area: string; inclusiveMs: number; inclusivePctOfBusy: number; selfMs: number }>;
   runtime: Array<{ area: string; selfMs: number; selfPctOfBusy: number }>;
   functions: Array<{ fn: string; where: string; area: string; selfMs: number; selfPctOfBusy: number }>;
+  /**
+   * The app's database work: busy time with any of DATABASE_AREAS on the stack (the kernel's sends
+   * of its statements included, as native frames under the driver), counted once per sample. What
+   * the app would save if its database cost it nothing; the rest is its work without one.
+   */
+  databaseWork: { ms: number; pctOfBusy: number };
 }
+
+/** Areas whose frames make a sample the app's database work: the drivers, PGlite, Prisma, and src/db. */
+export const DATABASE_AREAS: ReadonlySet<string> = new Set(['pg', 'pg-pool', 'pg-protocol', '@electric-sql/pglite', '@electric-sql/pglite-socket', '@prisma/client', '.prisma', '@prisma/adapter-pg', 'src/db']);
 
 export function areaOf(url: string, functionName: string): string {
   if (!url) {
@@ -95,6 +104,7 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
   const fnSelf = new Map<string, { fn: string; where: string; area: string; us: number }>();
   let totalUs = 0;
   let idleUs = 0;
+  let databaseUs = 0;
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
     const { functionName, url, lineNumber } = node.callFrame;
@@ -116,6 +126,7 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
       seen.add(a);
       areaInclusive.set(a, (areaInclusive.get(a) ?? 0) + us);
     }
+    if ([...seen].some((a) => DATABASE_AREAS.has(a))) databaseUs += us;
   }
   const busyUs = totalUs - idleUs;
   const ms = (us: number) => Math.round(us / 100) / 10;
@@ -124,6 +135,7 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
     windowed: window !== undefined,
     totalMs: ms(totalUs),
     busyMs: ms(busyUs),
+    databaseWork: { ms: ms(databaseUs), pctOfBusy: pct(databaseUs) },
     runtime: [...areaSelf.entries()]
       .filter(([a]) => isRuntime(a) && a !== '(idle)' && a !== '(program)' && a !== '(root)')
       .sort((a, b) => b[1] - a[1])

@@ -1,6 +1,6 @@
 import { DEFAULT_SCENARIO, scenarioTitle } from '../scenarios';
 import type { MachineInfo } from './machine';
-import type { ProfileSummary } from './cpu-profile';
+import { DATABASE_AREAS, type ProfileSummary } from './cpu-profile';
 import type { Spread } from './stats';
 
 export type TargetName = 'floor' | 'embedded' | 'postgres';
@@ -473,6 +473,13 @@ function profileTables(r: BenchResults): string[] {
     `CPU profile of the app (${labelOf(r.targets, p.target)}, ${p.scenario ?? DEFAULT_SCENARIO}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} ${p.scenario === 'payment-flow' ? 'payments' : 'req'}/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu.replace('per request', `per ${unit}`)}${trips}`,
   );
   out.push('');
+  if (p.databaseWork) {
+    const perUnit = (msOf: number) => (p.windowed ? ` (${num(msOf / Math.max(1, p.requests), 2)} ms per ${unit})` : '');
+    out.push(
+      `Database work (busy samples with ${[...DATABASE_AREAS].join(', ')} on the stack, the sends of its statements included): ${num(p.databaseWork.ms, 0)} ms, ${num(p.databaseWork.pctOfBusy, 1)} % of busy${perUnit(p.databaseWork.ms)}; the rest, the app's work without its database: ${num(p.busyMs - p.databaseWork.ms, 0)} ms${perUnit(p.busyMs - p.databaseWork.ms)}.`,
+    );
+    out.push('');
+  }
   out.push('| area: package, src/ folder, WASM module (inclusive) | ms | % of busy | ms per request | self ms |');
   out.push('|---|---|---|---|---|');
   for (const a of p.areas.slice(0, 15)) {
