@@ -20,9 +20,11 @@ npm run bench -- --only reconcile-backlog [--targets postgres|embedded] [--backl
   [--backlog-due-after 120] [--backlog-rate-limit 25[/burst]|none] [--backlog-latency 50]
   [--backlog-timeout 1800] [--backlog-instances 1]
   The reconciler draining paid sessions whose Flex webhooks were lost; saved as results/reconcile-backlog-<date>.json.
-npm run bench -- --profile postgres|embedded [--scenario payment-session|pay-step|payment-flow] [--concurrency 8] [--duration 10]
-  CPU-profiles the app under load (node --cpu-prof): one request scenario, or complete payments with --concurrency buyers;
-  counts database round trips per request (or payment).
+npm run bench -- --profile postgres|embedded|floor [--scenario payment-session|pay-step|payment-flow] [--profiler v8|perf]
+    [--concurrency 8] [--duration 10]
+  CPU-profiles the app (or the floor, to compare with) under load: one request scenario, or complete payments with
+  --concurrency buyers; counts database round trips per request (or payment). --profiler v8 (default): node --cpu-prof,
+  wall time on the main thread; --profiler perf: Linux perf, on-CPU time only (needs perf installed).
 npm run bench -- --report [bench/results/<date>.json] [--update-readme]
   Prints the report of saved results (default: the newest dated file in bench/results/); runs nothing.
 `;
@@ -56,6 +58,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
       'postgres-url': { type: 'string' },
       profile: { type: 'string' },
       scenario: { type: 'string' },
+      profiler: { type: 'string' },
       report: { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -78,7 +81,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
   for (const m of only ?? []) if (![...MEASUREMENTS, BACKLOG].includes(m as never)) throw new Error(`unknown measurement ${m} (--only takes ${[...MEASUREMENTS, BACKLOG].join(', ')})`);
   if (only?.includes(BACKLOG) && only.length > 1) throw new Error(`${BACKLOG} runs alone: --only ${BACKLOG}`);
   const backlog = only?.includes(BACKLOG) ?? false;
-  if (profile && profile !== 'embedded' && profile !== 'postgres') throw new Error('--profile takes embedded or postgres');
+  if (profile && !['embedded', 'postgres', 'floor'].includes(profile)) throw new Error('--profile takes embedded, postgres or floor');
   return {
     quick,
     runs: Number(values.runs ?? (quick ? 1 : 3)),
@@ -110,12 +113,20 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
     profile,
     /** --profile: the request scenario to load the app with. */
     profileScenario: values.scenario ?? 'payment-session',
+    /** --profile: V8's sampler (wall time on the main thread) or Linux perf (on-CPU time). */
+    profiler: profilerOf(values.profiler),
     /** --report: render saved results (this file, or the newest dated one) instead of running. */
     report: values.report ? { file: positionals[0] } : undefined,
     save: !values['no-save'],
     keep: values.keep,
     updateReadme: values['update-readme'],
   };
+}
+
+function profilerOf(text: string | undefined): 'v8' | 'perf' {
+  if (text === undefined || text === 'v8') return 'v8';
+  if (text === 'perf') return 'perf';
+  throw new Error(`--profiler takes v8 or perf, not ${text}`);
 }
 
 /** "25", "25/50" (requests per second / burst) or "none". */

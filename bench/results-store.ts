@@ -60,6 +60,18 @@ export function publishBacklog(results: BenchResults, options: Options): void {
   saved([write(`reconcile-backlog-${stamp}.json`, `${JSON.stringify(results, null, 1)}\n`), write(`reconcile-backlog-${stamp}.md`, `${report}\n`)]);
 }
 
+/**
+ * The floor's saved profile of the same scenario and profiler (`--profile floor`), if there is one:
+ * an app profile's report shows the floor's work by kind beside its own.
+ */
+export function savedFloorProfile(name: string, dir = RESULTS_DIR): BenchResults | undefined {
+  try {
+    return readResults(path.join(dir, `${name}.json`));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Prints a profile's report and saves it as profile-<database>.json and .md. */
 export function publishProfile(results: BenchResults, options: Options, name: string): void {
   const report = renderReport(results);

@@ -7,7 +7,7 @@ import { postgresVersion } from './lib/postgres';
 import type { LoadRunRecord, StartupRecord } from './lib/report';
 import { SandboxHost } from './lib/sandbox-client';
 import { measurePaymentFlow } from './measure/payment-flow';
-import { runProfile, startProfiledApp, type ProfiledApp } from './measure/profile';
+import { runProfile, startProfiledApp, startProfiledFloor, type ProfiledApp } from './measure/profile';
 import { measureReconcileBacklog } from './measure/reconcile-backlog';
 import { loadCells, measureRequestsVsFloor, PreparedSizing, warmUp } from './measure/requests-vs-floor';
 import { memoryRecords, startOnExistingDatabase, startupOnNewDatabase } from './measure/startup-memory';
@@ -65,6 +65,12 @@ export async function runSuite(options: Options, cleanup: Cleanup): Promise<void
   let profiled: ProfiledApp | undefined;
   for (const name of targets) {
     const info = targetInfo(ctx, name, pgVersion);
+    if (name === 'floor' && options.profile === 'floor') {
+      profiled = await startProfiledFloor(ctx, info);
+      await awaitCartJoin(ctx, profiled.target);
+      running.push(profiled.target);
+      continue;
+    }
     if (name === 'floor') {
       const floor = await startFloor(ctx, info);
       await awaitCartJoin(ctx, floor);

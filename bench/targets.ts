@@ -35,7 +35,8 @@ export function targetInfo(ctx: BenchContext, name: TargetName, pgVersion: strin
   return { name, label: LABELS[name], database: database[name] };
 }
 
-export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<RunningTarget> {
+/** `execArgv`: Node flags for the floor's process (--profile floor starts it under the CPU profiler). */
+export async function startFloor(ctx: BenchContext, info: TargetInfo, execArgv: string[] = []): Promise<RunningTarget> {
   const account = await ctx.host.createAccount(`bench ${info.name}`);
   const shop = 'bench-floor.myshopify.com';
   const installed = await ctx.host.createShop(shop);
@@ -54,7 +55,7 @@ export async function startFloor(ctx: BenchContext, info: TargetInfo): Promise<R
     SHOPIFY_API_SECRET: BENCH_API_SECRET,
     BENCH_CATALOG: JSON.stringify(catalog),
   };
-  const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log') });
+  const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log'), execArgv });
   ctx.cleanup.add('floor', () => stopServer(server));
   // One listener: the floor authenticates nothing (no proxy header is sent to it).
   return {

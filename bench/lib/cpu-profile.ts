@@ -40,6 +40,36 @@ export interface ProfileSummary {
    * the app would save if its database cost it nothing; the rest is its work without one.
    */
   databaseWork: { ms: number; pctOfBusy: number };
+  /**
+   * Busy time by kind of work, each sample counted once: the kind of the frame nearest its leaf whose
+   * script has one (WORK_KINDS), so a line logged inside a route is logging and the route's own code
+   * is ours, whoever called it. Samples with no such frame: GC, Node's own code, or native only.
+   */
+  kinds: Array<{ kind: string; ms: number; pctOfBusy: number }>;
+}
+
+/**
+ * The kinds of work a payment's CPU is told apart by, first match wins per frame. The floor does the
+ * HTTP, fetch, Shopify and Flex signature work too; the app alone the rest.
+ */
+export const WORK_KINDS: ReadonlyArray<{ kind: string; url: RegExp }> = [
+  { kind: 'database: pg, PGlite, Prisma, src/db', url: /\/node_modules\/(pg|pg-pool|pg-protocol|pg-types|pg-connection-string|postgres-[a-z]+|@prisma\/[^/]+|\.prisma|@electric-sql\/[^/]+)\/|\/dist\/src\/db\// },
+  { kind: 'logging: pino, sonic-boom, src/lib/logger, src/http/request-log', url: /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\/|\/dist\/src\/lib\/logger\.js|\/dist\/src\/http\/request-log\.js/ },
+  { kind: 'metrics: prom-client', url: /\/node_modules\/(prom-client|tdigest|bintrees)\// },
+  { kind: 'validation: zod', url: /\/node_modules\/zod\// },
+  { kind: 'Shopify library: @shopify/*', url: /\/node_modules\/@shopify\// },
+  { kind: 'Flex webhook signature: svix', url: /\/node_modules\/(svix|standardwebhooks|fast-sha256|@stablelib\/[^/]+)\// },
+  { kind: 'outbound HTTP: fetch (undici)', url: /^node:internal\/deps\/undici\// },
+  { kind: 'HTTP server: Express, router, body parsing, node:http', url: /\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|etag|fresh|send|finalhandler|content-type|content-disposition|accepts|negotiator|type-is|mime-types|on-finished|qs|cookie|path-to-regexp|depd|statuses|encodeurl|escape-html|parseurl|proxy-addr|forwarded|vary)\/|^node:_http_/ },
+  { kind: 'our code: src/ (the floor: bench/)', url: /\/dist(-dev)?\/(src|bench)\// },
+];
+export const GC_KIND = 'garbage collector';
+export const NODE_ONLY_KIND = "Node's own code only (streams, sockets, promises, timers)";
+export const NATIVE_ONLY_KIND = 'native only, no JavaScript on the stack';
+
+export function workKindOf(url: string): string | undefined {
+  if (!url) return undefined;
+  return WORK_KINDS.find((k) => k.url.test(url))?.kind;
 }
 
 /** Areas whose frames make a sample the app's database work: the drivers, PGlite, Prisma, and src/db. */
@@ -105,6 +135,7 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
   let totalUs = 0;
   let idleUs = 0;
   let databaseUs = 0;
+  const kindUs = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
     const { functionName, url, lineNumber } = node.callFrame;
@@ -127,6 +158,17 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
       areaInclusive.set(a, (areaInclusive.get(a) ?? 0) + us);
     }
     if ([...seen].some((a) => DATABASE_AREAS.has(a))) databaseUs += us;
+    if (area !== '(idle)' && area !== '(program)') {
+      let kind: string | undefined;
+      let anyScript = false;
+      for (let cur: number | undefined = id; cur !== undefined && !kind; cur = parent.get(cur)) {
+        const frame = byId.get(cur)!.callFrame;
+        anyScript ||= frame.url !== '';
+        kind = workKindOf(frame.url);
+      }
+      kind ??= area === '(garbage collector)' ? GC_KIND : anyScript ? NODE_ONLY_KIND : NATIVE_ONLY_KIND;
+      kindUs.set(kind, (kindUs.get(kind) ?? 0) + us);
+    }
   }
   const busyUs = totalUs - idleUs;
   const ms = (us: number) => Math.round(us / 100) / 10;
@@ -136,6 +178,7 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
     totalMs: ms(totalUs),
     busyMs: ms(busyUs),
     databaseWork: { ms: ms(databaseUs), pctOfBusy: pct(databaseUs) },
+    kinds: kindsOf(kindUs, ms, pct),
     runtime: [...areaSelf.entries()]
       .filter(([a]) => isRuntime(a) && a !== '(idle)' && a !== '(program)' && a !== '(root)')
       .sort((a, b) => b[1] - a[1])
@@ -152,4 +195,9 @@ export function summarizeCpuProfile(file: string, options: { top?: number; windo
       .slice(0, top)
       .map((f) => ({ fn: f.fn, where: f.where, area: f.area, selfMs: ms(f.us), selfPctOfBusy: pct(f.us) })),
   };
+}
+
+/** Kinds of work, largest first (shared with the perf profile's summary). */
+export function kindsOf(byKind: Map<string, number>, ms: (n: number) => number, pct: (n: number) => number): ProfileSummary['kinds'] {
+  return [...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([kind, n]) => ({ kind, ms: ms(n), pctOfBusy: pct(n) }));
 }

@@ -250,8 +250,18 @@ export interface BenchResults {
     requests: number;
     rps: number;
     dbRoundTripsPerRequest?: number;
-    /** Busy CPU time of the app in the load window, per request answered. */
+    /** Busy time of the app's main thread in the load window, per request answered (V8: wall time not idle; perf: on-CPU). */
     cpuMsPerRequest?: number;
+    /** The process's CPU time (all threads) from /proc over the load window, per request answered. */
+    processCpuMsPerRequest?: number;
+    /** Absent: V8's sampler (node --cpu-prof). */
+    profiler?: 'v8' | 'perf';
+    /** perf only: on-CPU time of the main thread and of the other threads. */
+    threads?: { mainMs: number; otherMs: number };
+    /** perf only: the main thread's time in the kernel, % of its on-CPU time. */
+    kernelPctOfBusy?: number;
+    /** The floor's work by kind from its saved profile of the same scenario and profiler, per request, and when it was taken. */
+    floorKinds?: { startedAt: string; perRequest: Array<{ kind: string; ms: number }> };
     /** One lookup by unique key through Prisma and through pg, measured in the runner (PostgreSQL only). */
     queryCost?: { queries: number; prisma: { cpuMs: number; wallMs: number }; pg: { cpuMs: number; wallMs: number } };
     /** SQL the app sent (each Bind of a statement, each simple Query) per payment request, PostgreSQL only. */
@@ -466,18 +476,40 @@ function profileTables(r: BenchResults): string[] {
   const p = r.profile;
   if (!p) return [];
   const out: string[] = [];
-  const cpu = p.cpuMsPerRequest !== undefined ? `, ${num(p.cpuMsPerRequest, 1)} ms of app CPU per request` : '';
+  const floor = p.target === 'floor';
+  const perf = p.profiler === 'perf';
+  const cpu = p.cpuMsPerRequest !== undefined ? `, ${num(p.cpuMsPerRequest, 1)} ms of ${floor ? "the floor's" : "the app's"} ${perf ? 'main thread on a CPU' : 'main thread busy (wall time)'} per request` : '';
+  const processCpu = p.processCpuMsPerRequest !== undefined ? `; the process's CPU from /proc (all threads): ${num(p.processCpuMsPerRequest, 1)} ms per request` : '';
   const unit = p.scenario === 'payment-flow' ? 'complete payment' : `${p.scenario ?? 'payment session'} request`;
   const trips = p.dbRoundTripsPerRequest !== undefined ? `; ${num(p.dbRoundTripsPerRequest, 1)} database round trips per ${unit}` : '';
   out.push(
-    `CPU profile of the app (${labelOf(r.targets, p.target)}, ${p.scenario ?? DEFAULT_SCENARIO}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} ${p.scenario === 'payment-flow' ? 'payments' : 'req'}/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu.replace('per request', `per ${unit}`)}${trips}`,
+    `${perf ? 'On-CPU profile (Linux perf, cpu-clock)' : "CPU profile (V8's sampler: a thread descheduled in a system call keeps counting there)"} of ${floor ? 'the floor (no persistence, no validation, no logging; the reference for the app\'s profile' : `the app (${labelOf(r.targets, p.target)}`}, ${p.scenario ?? DEFAULT_SCENARIO}, concurrency ${p.concurrency}, ${p.seconds} s, Flex latency 0 ms, ${p.windowed ? 'load window only' : 'whole process life'}): ${num(p.rps, 0)} ${p.scenario === 'payment-flow' ? 'payments' : 'req'}/s; busy ${num(p.busyMs / 1000, 1)} s of ${num(p.totalMs / 1000, 1)} s${cpu.replace('per request', `per ${unit}`)}${processCpu.replace('per request', `per ${unit}`)}${trips}`,
   );
+  if (perf && p.threads && p.kernelPctOfBusy !== undefined) {
+    out.push('');
+    out.push(`Threads: the main thread ${num(p.threads.mainMs, 0)} ms on a CPU, of which ${num(p.kernelPctOfBusy, 1)} % in the kernel; the other threads (GC helpers, libuv's pool) ${num(p.threads.otherMs, 0)} ms. Tables below: the main thread.`);
+  }
   out.push('');
-  if (p.databaseWork) {
+  if (p.databaseWork && !floor) {
     const perUnit = (msOf: number) => (p.windowed ? ` (${num(msOf / Math.max(1, p.requests), 2)} ms per ${unit})` : '');
     out.push(
       `Database work (busy samples with ${[...DATABASE_AREAS].join(', ')} on the stack, the sends of its statements included): ${num(p.databaseWork.ms, 0)} ms, ${num(p.databaseWork.pctOfBusy, 1)} % of busy${perUnit(p.databaseWork.ms)}; the rest, the app's work without its database: ${num(p.busyMs - p.databaseWork.ms, 0)} ms${perUnit(p.busyMs - p.databaseWork.ms)}.`,
     );
+    out.push('');
+  }
+  if (p.kinds?.length && p.windowed) {
+    const per = (msOf: number) => num(msOf / Math.max(1, p.requests), 2);
+    const floorKinds = new Map(p.floorKinds?.perRequest.map((k) => [k.kind, k.ms]));
+    const floorCol = p.floorKinds ? ` | the floor, ms per ${unit} (its profile of ${p.floorKinds.startedAt.slice(0, 16).replace('T', ' ')} UTC)` : '';
+    out.push(`Work by kind: each busy sample counted once, by the frame nearest its leaf whose script is of a kind (a line logged inside a route is logging, the route's own code is ours).`);
+    out.push('');
+    out.push(`| kind of work | ms | % of busy | ms per ${unit}${floorCol} |`);
+    out.push(`|---|---|---|---${p.floorKinds ? '|---' : ''}|`);
+    for (const k of p.kinds) out.push(`| ${k.kind} | ${num(k.ms, 0)} | ${num(k.pctOfBusy, 1)} | ${per(k.ms)}${p.floorKinds ? ` | ${floorKinds.has(k.kind) ? num(floorKinds.get(k.kind)!, 2) : '0'}` : ''} |`);
+    if (p.floorKinds) {
+      const total = p.floorKinds.perRequest.reduce((n, k) => n + k.ms, 0);
+      out.push(`| all | ${num(p.busyMs, 0)} | 100 | ${per(p.busyMs)} | ${num(total, 2)} |`);
+    }
     out.push('');
   }
   out.push('| area: package, src/ folder, WASM module (inclusive) | ms | % of busy | ms per request | self ms |');

@@ -2,21 +2,23 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AMOUNT, log, type BenchContext, type RunningTarget } from '../context';
-import { summarizeCpuProfile } from '../lib/cpu-profile';
+import { summarizeCpuProfile, type ProfileSummary } from '../lib/cpu-profile';
+import { perfAvailable, PerfRecording, perfScript, perfNodeFlags, summarizePerfScript, type PerfProfileSummary } from '../lib/perf-profile';
 import { PgCountingProxy } from '../lib/pg-counting-proxy';
-import { stopServer, waitUntilIdle } from '../lib/processes';
+import { cpuMs, stopServer, waitUntilIdle } from '../lib/processes';
 import { measureQueryCost } from '../lib/query-cost';
-import type { StartupRecord } from '../lib/report';
+import type { StartupRecord, TargetInfo } from '../lib/report';
 import { round } from '../lib/stats';
 import { finishResults } from '../results';
-import { publishProfile } from '../results-store';
+import { publishProfile, savedFloorProfile } from '../results-store';
 import { DEFAULT_SCENARIO } from '../scenarios';
 import type { RequestScenario } from '../scenarios/scenario';
-import { launchApp, runningApp, type AppLaunch, type AppStore } from '../targets';
+import { launchApp, runningApp, startFloor, type AppLaunch, type AppStore } from '../targets';
 import { loadTarget, type PreparedSizing } from './requests-vs-floor';
 
 /**
- * `--profile postgres|embedded`: the app started with `node --cpu-prof`, loaded with one request
+ * `--profile postgres|embedded|floor`: the app (or the floor) started under a profiler (`node --cpu-prof`,
+ * or with --profiler perf Linux perf: see lib/perf-profile.ts for why both), loaded with one request
  * scenario or complete payments (--scenario payment-session (default), pay-step or payment-flow;
  * concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
  * load window: CPU ms per request, inclusive time per package / src/ folder / WASM module, runtime
@@ -29,6 +31,26 @@ export interface ProfiledApp {
   target: RunningTarget;
   proxy?: PgCountingProxy;
   profileDir: string;
+}
+
+/**
+ * The profiler's Node flags. V8's writes its .cpuprofile into a folder of the run's scratch directory
+ * on exit; for perf, Node names its JavaScript frames and perf is attached over the load window.
+ */
+function profilerFlags(ctx: BenchContext): { profileDir: string; execArgv: string[] } {
+  const profileDir = path.join(ctx.tmpRoot, 'profile');
+  mkdirSync(profileDir, { recursive: true });
+  if (ctx.options.profiler === 'perf') {
+    if (!perfAvailable()) throw new Error('--profiler perf needs Linux perf on the PATH');
+    return { profileDir, execArgv: perfNodeFlags(profileDir) };
+  }
+  return { profileDir, execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] };
+}
+
+/** `--profile floor`: the floor under the same profiler and load, the reference for the app's profile. */
+export async function startProfiledFloor(ctx: BenchContext, info: TargetInfo): Promise<ProfiledApp> {
+  const { profileDir, execArgv } = profilerFlags(ctx);
+  return { target: await startFloor(ctx, info, execArgv), profileDir };
 }
 
 /** Starts the app once, under the CPU profiler, behind the counting proxy on PostgreSQL. */
@@ -45,9 +67,8 @@ export async function startProfiledApp(ctx: BenchContext, app: AppLaunch, store:
     databaseUrl = proxied.toString();
     ctx.cleanup.add('pg proxy', () => started.stop());
   }
-  const profileDir = path.join(ctx.tmpRoot, 'profile');
-  mkdirSync(profileDir, { recursive: true });
-  const { server } = await launchApp(app, store.dataDir, databaseUrl, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const { profileDir, execArgv } = profilerFlags(ctx);
+  const { server } = await launchApp(app, store.dataDir, databaseUrl, { execArgv });
   return { target: runningApp(ctx, app, store, server), proxy, profileDir };
 }
 
@@ -58,10 +79,14 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
   const concurrency = options.concurrency[0] ?? 8;
   let before = 0;
   let fromUs = 0;
+  let perf: PerfRecording | undefined;
+  let cpuBefore: number | null = null;
   const start = () => {
     before = proxy?.roundTrips ?? 0;
     proxy?.resetStatements();
     fromUs = Number(process.hrtime.bigint() / 1000n);
+    cpuBefore = cpuMs(target.server.pid);
+    if (options.profiler === 'perf') perf = PerfRecording.start(target.server.pid, path.join(profileDir, 'perf.data'));
   };
   let result: { rps: number; requests: number };
   if (scenario === 'payment-flow') {
@@ -75,6 +100,8 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
     result = await loadTarget(ctx, scenario, target, concurrency, options.durationSeconds, prepared, start);
   }
   const toUs = Number(process.hrtime.bigint() / 1000n);
+  const cpuAfter = cpuMs(target.server.pid);
+  await perf?.stop();
   const roundTrips = proxy ? proxy.roundTrips - before : undefined;
   log(`profiled ${target.info.name}: ${Math.round(result.rps)} req/s at c=${concurrency}${roundTrips !== undefined ? `, ${(roundTrips / Math.max(1, result.requests)).toFixed(1)} DB round trips per request` : ''}`);
   // Requests autocannon gave up on at the end may still be running in the app: let them finish,
@@ -85,12 +112,21 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
   await host.stop();
   // With the app stopped: what one query costs through Prisma and through pg, in this process.
   const queryCost = target.databaseUrl ? await measureQueryCost(target.databaseUrl, target.shop) : undefined;
-  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
-  const summary = summarizeCpuProfile(path.join(profileDir, file), { windowUs: [fromUs, toUs] });
-  if (!summary.windowed) warnings.push('Could not cut the CPU profile to the load window: it covers the whole process life (start-up and warm-up included).');
-  const keep = path.join(os.tmpdir(), `flex-bench-${target.info.name}-${Date.now()}.cpuprofile`);
-  writeFileSync(keep, readFileSync(path.join(profileDir, file)));
+  let summary: ProfileSummary | PerfProfileSummary;
+  let keep: string;
+  if (perf) {
+        const script = perfScript(perf.file);
+    summary = { ...summarizePerfScript(script, target.server.pid), totalMs: round((toUs - fromUs) / 1000, 1) };
+    keep = path.join(os.tmpdir(), `flex-bench-${target.info.name}-${Date.now()}.perf.txt`);
+    writeFileSync(keep, script);
+  } else {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
+    summary = summarizeCpuProfile(path.join(profileDir, file), { windowUs: [fromUs, toUs] });
+    if (!summary.windowed) warnings.push('Could not cut the CPU profile to the load window: it covers the whole process life (start-up and warm-up included).');
+    keep = path.join(os.tmpdir(), `flex-bench-${target.info.name}-${Date.now()}.cpuprofile`);
+    writeFileSync(keep, readFileSync(path.join(profileDir, file)));
+  }
   await ctx.cleanup.runAll();
   const perRequest = (n: number) => round(n / Math.max(1, result.requests), 2);
   const results = finishResults(ctx, {
@@ -114,7 +150,10 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
         prisma: { cpuMs: round(queryCost.prisma.cpuMs, 3), wallMs: round(queryCost.prisma.wallMs, 3) },
         pg: { cpuMs: round(queryCost.pg.cpuMs, 3), wallMs: round(queryCost.pg.wallMs, 3) },
       },
+      profiler: options.profiler,
       cpuMsPerRequest: summary.windowed ? perRequest(summary.busyMs) : undefined,
+      // The process's CPU over the load window from /proc (all threads), to read the profile's busy time against.
+      processCpuMsPerRequest: cpuBefore !== null && cpuAfter !== null ? perRequest(cpuAfter - cpuBefore) : undefined,
       statementsPerRequest: proxy
         ? [...proxy.statements.entries()]
             .map(([sql, count]) => ({ sql, perRequest: perRequest(count) }))
@@ -124,6 +163,12 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
     },
   });
   // The session request keeps the name profiles had before there were several scenarios.
-  publishProfile(results, options, `profile-${target.info.name}${scenario === 'payment-flow' || scenario.key !== DEFAULT_SCENARIO ? `-${scenario === 'payment-flow' ? scenario : scenario.key}` : ''}`);
-  process.stdout.write(`CPU profile kept at ${keep} (open it in Chrome DevTools → Performance, or speedscope)\n`);
+  const scenarioName = scenario === 'payment-flow' || scenario.key !== DEFAULT_SCENARIO ? `-${scenario === 'payment-flow' ? scenario : scenario.key}` : '';
+  const floorRun = target.info.name === 'floor' ? undefined : savedFloorProfile(`profile-floor${scenarioName}${perf ? '-perf' : ''}`);
+  const floor = floorRun?.profile;
+  if (results.profile && floorRun && floor?.kinds && floor.windowed) {
+    results.profile.floorKinds = { startedAt: floorRun.startedAt, perRequest: floor.kinds.map((k) => ({ kind: k.kind, ms: round(k.ms / Math.max(1, floor.requests), 3) })) };
+  }
+  publishProfile(results, options, `profile-${target.info.name}${scenarioName}${perf ? '-perf' : ''}`);
+  process.stdout.write(perf ? `perf script output kept at ${keep}\n` : `CPU profile kept at ${keep} (open it in Chrome DevTools → Performance, or speedscope)\n`);
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { summarizeCpuProfile } from '../../bench/lib/cpu-profile';
+import { summarizeCpuProfile, workKindOf } from '../../bench/lib/cpu-profile';
 
 /**
  * The profile's "database work" (bench/lib/cpu-profile.ts): the busy time with the database client on
@@ -50,5 +50,41 @@ describe('summarizeCpuProfile: the app’s database work', () => {
 
   it('is nothing when no sample has the database client on its stack', () => {
     expect(summarize([[7, 2000], [2, 2000], [8, 1000]]).databaseWork).toEqual({ ms: 0, pctOfBusy: 0 });
+  });
+
+  it('sorts busy time by kind of work, each sample by the kind nearest its leaf', () => {
+    const summary = summarize([
+      [9, 3000], // the kernel's send under pg: database
+      [3, 1000], // the repository (src/db): database
+      [7, 4000], // a log line's write under pino, called from the handler: logging, not our code
+      [2, 1000], // the handler's own code: ours
+      [8, 5000], // idle: no kind
+    ]);
+    expect(summary.kinds).toEqual([
+      { kind: 'database: pg, PGlite, Prisma, src/db', ms: 4, pctOfBusy: 44.4 },
+      { kind: 'logging: pino, sonic-boom, src/lib/logger, src/http/request-log', ms: 4, pctOfBusy: 44.4 },
+      { kind: 'our code: src/ (the floor: bench/)', ms: 1, pctOfBusy: 11.1 },
+    ]);
+  });
+});
+
+describe('workKindOf: the kind of a script', () => {
+  it.each([
+    ['file:///srv/app/node_modules/pg-protocol/dist/parser.js', 'database: pg, PGlite, Prisma, src/db'],
+    ['file:///srv/app/dist/src/db/sql.js', 'database: pg, PGlite, Prisma, src/db'],
+    ['file:///srv/app/dist/src/lib/logger.js', 'logging: pino, sonic-boom, src/lib/logger, src/http/request-log'],
+    ['file:///srv/app/dist/src/lib/json-body.js', 'our code: src/ (the floor: bench/)'],
+    ['file:///srv/app/node_modules/@shopify/shopify-api/dist/cjs/lib/webhooks/validate.js', 'Shopify library: @shopify/*'],
+    ['node:internal/deps/undici/undici', 'outbound HTTP: fetch (undici)'],
+    ['node:_http_server', 'HTTP server: Express, router, body parsing, node:http'],
+    ['file:///srv/app/node_modules/router/index.js', 'HTTP server: Express, router, body parsing, node:http'],
+    ['file:///srv/app/dist-dev/bench/floor.js', 'our code: src/ (the floor: bench/)'],
+  ])('%s is %s', (url, kind) => {
+    expect(workKindOf(url)).toBe(kind);
+  });
+
+  it("has no kind for Node's own streams or a native frame", () => {
+    expect(workKindOf('node:internal/streams/readable')).toBeUndefined();
+    expect(workKindOf('')).toBeUndefined();
   });
 });
