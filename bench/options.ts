@@ -21,10 +21,12 @@ npm run bench -- --only reconcile-backlog [--targets postgres|embedded] [--backl
   [--backlog-timeout 1800] [--backlog-instances 1]
   The reconciler draining paid sessions whose Flex webhooks were lost; saved as results/reconcile-backlog-<date>.json.
 npm run bench -- --profile postgres|embedded|floor [--scenario payment-session|pay-step|payment-flow] [--profiler v8|perf]
-    [--concurrency 8] [--duration 10]
-  CPU-profiles the app (or the floor, to compare with) under load: one request scenario, or complete payments with
-  --concurrency buyers; counts database round trips per request (or payment). --profiler v8 (default): node --cpu-prof,
-  wall time on the main thread; --profiler perf: Linux perf, on-CPU time only (needs perf installed).
+  [--concurrency 8] [--duration 10]
+  CPU-profiles the app (or the floor) under load: one request scenario, or complete payments with --concurrency buyers;
+  on PostgreSQL counts database round trips per request (or payment). --profiler v8 (default): node --cpu-prof, wall
+  time on the main thread; --profiler perf: Linux perf, on-CPU time only (needs perf on the PATH, and root or
+  kernel.perf_event_paranoid <= 1). Saved as results/profile-<target>[-<scenario>][-perf].json and .md; profile the
+  floor first (same scenario, profiler, concurrency and duration) to see its work by kind beside the app's.
 npm run bench -- --report [bench/results/<date>.json] [--update-readme]
   Prints the report of saved results (default: the newest dated file in bench/results/); runs nothing.
 `;
@@ -82,6 +84,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
   if (only?.includes(BACKLOG) && only.length > 1) throw new Error(`${BACKLOG} runs alone: --only ${BACKLOG}`);
   const backlog = only?.includes(BACKLOG) ?? false;
   if (profile && !['embedded', 'postgres', 'floor'].includes(profile)) throw new Error('--profile takes embedded, postgres or floor');
+  if (!profile && (values.profiler !== undefined || values.scenario !== undefined)) throw new Error('--profiler and --scenario go with --profile');
   return {
     quick,
     runs: Number(values.runs ?? (quick ? 1 : 3)),

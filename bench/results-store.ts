@@ -7,7 +7,7 @@ import type { Options } from './options';
 /**
  * bench/results/: one dated file per full run (`2026-11-23T085829Z.json`), nothing copied. The
  * newest dated file is the latest result; its report is rendered from it on demand
- * (`npm run bench -- --report`). Profiles keep one file per database (`profile-<database>.json`
+ * (`npm run bench -- --report`). Profiles keep one file per target, scenario and profiler (`profile-<target>[-<scenario>][-perf].json`
  * and its report, `.md`).
  */
 
@@ -67,12 +67,13 @@ export function publishBacklog(results: BenchResults, options: Options): void {
 export function savedFloorProfile(name: string, dir = RESULTS_DIR): BenchResults | undefined {
   try {
     return readResults(path.join(dir, `${name}.json`));
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
-/** Prints a profile's report and saves it as profile-<database>.json and .md. */
+/** Prints a profile's report and saves it as <name>.json and .md (profile-<target>[-<scenario>][-perf]). */
 export function publishProfile(results: BenchResults, options: Options, name: string): void {
   const report = renderReport(results);
   process.stdout.write(`\n${report}\n`);

@@ -22,7 +22,7 @@ import { appLogProblems, awaitCartJoin, createAppStore, prepareApp, runningApp, 
  * One benchmark run, in order: check PostgreSQL and the machine's load, start the sandboxes, start
  * each server (timing the apps' start-ups), then for each request scenario a warm-up and its
  * measurement against the floor, the complete payment against the floor, webhook → resolve and
- * memory; stop everything and publish. With --profile, one app under the CPU profiler instead of the
+ * memory; stop everything and publish. With --profile, one app (or the floor) under a CPU profiler instead of the
  * measurements; with --only reconcile-backlog, the reconciler's backlog alone.
  */
 export async function runSuite(options: Options, cleanup: Cleanup): Promise<void> {

@@ -1,21 +1,28 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { areaOf, DATABASE_AREAS, GC_KIND, kindsOf, NATIVE_ONLY_KIND, NODE_ONLY_KIND, workKindOf, type ProfileSummary } from './cpu-profile';
+import type { Readable, Writable } from 'node:stream';
+import type { ProfileSummary } from './cpu-profile';
+import { areaOf, DATABASE_AREAS, kindOfSample, kindsOf, rankedTables } from './profile-areas';
 
 /**
  * An on-CPU profile taken with Linux `perf` (`--profiler perf`), for what V8's profiler cannot say.
  *
- * V8's sampler (`node --cpu-prof`) stamps each sample with wall time: a main thread descheduled
- * inside a system call (a `writev` to PostgreSQL that wakes a backend, which then takes the core on
- * these 2-core machines) keeps collecting samples in that call until it runs again. Its "busy" time
- * is therefore more than the process's CPU, and the system calls that wake another process look far
- * dearer than they are. `perf record -e cpu-clock` samples a thread only while it is on a CPU, kernel
- * time included, so this summary adds up to CPU time. Node runs with `--perf-basic-prof` (JIT code
- * named in /tmp/perf-<pid>.map) and `--interpreted-frames-native-stack` (interpreted functions named
- * too); stacks are walked by frame pointers, which V8 keeps.
+ * V8's sampler (`node --cpu-prof`) stamps each sample with wall time, and gives a sample all the time
+ * since the one before: a main thread descheduled inside a system call keeps counting in that call
+ * until it runs again. Likely cause on these 2-core machines: a `writev` to PostgreSQL wakes a
+ * backend, which takes the core (inferred from the figures, not traced). Its "busy" time is then more
+ * than the process's CPU, and the system calls that wake another process look far dearer than they
+ * are. `perf record -e cpu-clock` samples a thread only while it is on a CPU, kernel time included, so
+ * this summary adds up to CPU time. Node runs with `--perf-prof` (a jitdump that `perf inject --jit`
+ * turns into names valid at each sample's time) and `--interpreted-frames-native-stack` (interpreted
+ * functions named too); stacks are walked by frame pointers, which V8 keeps.
  *
- * Limits: a stack is the synchronous one (an `await` cuts it, as in V8's profile); frame-pointer
- * walks through native code without frame pointers can drop frames, so inclusive figures are a
- * floor; samples every 1/FREQUENCY_HZ s.
+ * Needs `perf` on the PATH and the right to profile another process (root, or
+ * kernel.perf_event_paranoid ≤ 1); `.ci/run` does not install it: it is a bench tool only.
+ *
+ * Limits: a stack is the synchronous one (an `await` cuts it, as in V8's profile); a walk through
+ * native code without frame pointers can stop early (some "native only" samples are such), so
+ * inclusive figures are a floor; samples every 1/PERF_FREQUENCY_HZ s; perf names WASM functions but
+ * not their modules.
  */
 
 export const PERF_FREQUENCY_HZ = 999;
@@ -34,34 +41,68 @@ export function perfAvailable(): boolean {
   return r.status === 0;
 }
 
-/** `perf record` of one process (all its threads) until `stop()`. */
+/**
+ * `perf record` of one process (all its threads), attached before the load and counting only between
+ * `enable()` and `disable()` (perf's control channel, acknowledged), so the window is exact.
+ */
 export class PerfRecording {
-  private exited: Promise<number | null>;
+  private failure: Error | undefined;
+  private readonly exited: Promise<void>;
+  private readonly acks: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   private constructor(
-    private child: ChildProcess,
+    private readonly child: ChildProcess,
     readonly file: string,
   ) {
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ack = child.stdio[4] as Readable;
+    ack.on('data', (d: Buffer) => {
+      for (const _line of d.toString().split('\n').filter((l) => l.trim() === 'ack')) this.acks.shift()?.resolve();
+    });
+    this.exited = new Promise<void>((resolve) => {
+      const fail = (error: Error) => {
+        this.failure ??= error;
+        for (const waiting of this.acks.splice(0)) waiting.reject(error);
+        resolve();
+      };
+      child.once('error', (error) => fail(new Error(`perf record could not start: ${error.message}`)));
+      child.once('exit', (code, signal) => {
+        if (code === 0 || signal === 'SIGINT' || code === 130) {
+          for (const waiting of this.acks.splice(0)) waiting.reject(new Error('perf record exited'));
+          resolve();
+        } else fail(new Error(`perf record exited ${code ?? signal}: ${stderr.trim()}`));
+      });
+    });
   }
 
   static start(pid: number, file: string): PerfRecording {
-    // -k mono: sample times on the clock the jitdump uses, for perf inject.
-    const child = spawn('perf', ['record', '-q', '-k', 'mono', '-g', '-F', String(PERF_FREQUENCY_HZ), '-e', 'cpu-clock', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const recording = new PerfRecording(child, file);
-    recording.exited = recording.exited.then((code) => {
-      if (code !== 0 && code !== null) throw new Error(`perf record exited ${code}: ${stderr.trim()}`);
-      return code;
-    });
-    return recording;
+    // -D -1: events off until enabled. -k mono: sample times on the clock the jitdump uses, for perf inject.
+    const args = ['record', '-q', '-D', '-1', '--control', 'fd:3,4', '-k', 'mono', '-g', '-F', String(PERF_FREQUENCY_HZ), '-e', 'cpu-clock', '-p', String(pid), '-o', file];
+    return new PerfRecording(spawn('perf', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] }), file);
   }
 
-  /** Stops recording (perf writes its file on SIGINT). */
+  enable(): Promise<void> {
+    return this.command('enable');
+  }
+
+  disable(): Promise<void> {
+    return this.command('disable');
+  }
+
+  /** Stops recording (perf writes its file on SIGINT); throws what made perf fail, if it did. */
   async stop(): Promise<void> {
     this.child.kill('SIGINT');
     await this.exited;
+    if (this.failure) throw this.failure;
+  }
+
+  private command(name: string): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.acks.push({ resolve, reject });
+      (this.child.stdio[3] as Writable).write(`${name}\n`);
+    });
   }
 }
 
@@ -109,26 +150,42 @@ export function parsePerfScript(text: string): PerfSample[] {
 }
 
 /**
- * The area of one perf frame, by the same rules as V8 profiles (`areaOf`): a JavaScript frame
- * ("JS:<tier>name url:line:col") by its script; a native frame as "(kernel)" or "(native)".
+ * The area of one perf frame, by the same rules as V8 profiles (`areaOf`): a JavaScript frame by its
+ * script; a WebAssembly function as "wasm" (perf does not name its module); a native frame as
+ * "(kernel)" or "(native)".
  */
 export function perfFrameArea(frame: { sym: string; dso: string }): string {
+  if (/^JS:wasm/.test(frame.sym)) return 'wasm';
   const url = perfFrameUrl(frame);
   if (url) return areaOf(url, '');
   if (frame.dso.includes('kernel')) return '(kernel)';
   return '(native)';
 }
 
-/** A JavaScript frame's script as V8 profiles name it (file://… or node:…); '' for native frames. */
+/**
+ * A JavaScript frame's script as V8 profiles name it (file://… or node:…); '' for native and WASM
+ * frames. The symbol is "JS:<tier><name> <script>:<line>:<column>"; a name may hold spaces
+ * ("get headersSent"), a script path none, so the script is the last word.
+ */
 export function perfFrameUrl(frame: { sym: string }): string {
-  const js = /^JS:\S*\s+(.*?)(?::\d+:\d+)?$/.exec(frame.sym);
-  const url = js?.[1] ?? '';
+  if (!frame.sym.startsWith('JS:')) return '';
+  const words = frame.sym.split(/\s+/);
+  if (words.length < 2) return '';
+  const url = words[words.length - 1].replace(/:\d+:\d+$/, '');
   return url.startsWith('/') ? `file://${url}` : url;
 }
 
-const isRuntime = (area: string) => area.startsWith('node:') || area.startsWith('(');
+/** V8's collector, its marking and sweeping (the symbols perf sees in the node binary). */
+const GC = /^v8::internal::(Heap|Scavenger|Scavenge|ScavengerCollector|MarkCompact|MinorMarkSweep|MinorMS|MinorGC|ConcurrentMarking|IncrementalMarking|MarkingBarrier|MarkingVisitor|MainMarkingVisitor|ConcurrentMarkingVisitor|Sweeper|GCTracer|Evacuat|PagedSpace.*Sweep)/;
 
-const GC = /^v8::internal::(Heap|Scavenger|Scavenge|MarkCompact|MinorMarkSweep|ConcurrentMarking|Sweeper|MarkingVisitor|MainMarkingVisitor|GCTracer|Evacuat)/;
+/** Whether the sample is the collector's: a GC frame nearer the leaf than any JavaScript frame. */
+function isGcSample(sample: PerfSample): boolean {
+  for (const frame of sample.frames) {
+    if (frame.sym.startsWith('JS:')) return false;
+    if (GC.test(frame.sym)) return true;
+  }
+  return false;
+}
 
 /**
  * Whose self time a sample is. V8's profiles have no frames for builtins and inline caches: their
@@ -137,13 +194,29 @@ const GC = /^v8::internal::(Heap|Scavenger|Scavenge|MarkCompact|MinorMarkSweep|C
  */
 function selfAreaOf(sample: PerfSample, leafArea: string): string {
   if (leafArea === '(kernel)') return leafArea;
-  if (GC.test(sample.frames[0]?.sym ?? '')) return '(garbage collector)';
+  if (isGcSample(sample)) return '(garbage collector)';
   if (leafArea !== '(native)') return leafArea;
   for (const frame of sample.frames) {
     const a = perfFrameArea(frame);
     if (a !== '(native)' && a !== '(kernel)') return a;
   }
   return '(native)';
+}
+
+/**
+ * A function's name and where it is, for the self-time table: a JavaScript function by its script
+ * (the same as in V8's profiles), a native one by its library ("node" for V8's builtins and Node's
+ * own native code; "JIT" for code perf named from the jitdump without a script).
+ */
+function functionOf(frame: { sym: string; dso: string }): { fn: string; where: string } {
+  const url = perfFrameUrl(frame);
+  if (url) {
+    const name = frame.sym.slice(3).replace(/\s+\S+$/, '').replace(/^['*~+^]+/, '');
+    const where = frame.sym.split(/\s+/).at(-1)!.replace(/^.*\/(node_modules|dist(-dev)?)\//, '$1/');
+    return { fn: name || '(anonymous)', where };
+  }
+  const library = /jitted-\d+-\d+\.so$/.test(frame.dso) ? 'JIT' : /\/node$/.test(frame.dso) ? 'node' : frame.dso.replace(/^.*\//, '');
+  return { fn: frame.sym.replace(/^JS:['*~+^]*/, '') || '(unknown)', where: library };
 }
 
 export interface PerfProfileSummary extends ProfileSummary {
@@ -156,28 +229,28 @@ export interface PerfProfileSummary extends ProfileSummary {
 
 /**
  * Summarises the main thread's samples as V8 profiles are (areas inclusive, runtime and functions by
- * self time, the database work), every sample being on-CPU time.
+ * self time, the database work, kinds of work), every sample being on-CPU time. `windowMs`: how long
+ * perf counted (the profile's total time).
  */
-export function summarizePerfScript(text: string, mainTid: number, options: { top?: number } = {}): PerfProfileSummary {
+export function summarizePerfScript(text: string, mainTid: number, options: { top?: number; windowMs?: number } = {}): PerfProfileSummary {
   const top = options.top ?? 25;
   const samples = parsePerfScript(text);
   const msPerSample = 1000 / PERF_FREQUENCY_HZ;
   const main = samples.filter((s) => s.tid === mainTid);
+  if (samples.length > 0 && main.length === 0) throw new Error(`perf recorded ${samples.length} samples, none of thread ${mainTid} (the main thread)`);
   const areaSelf = new Map<string, number>();
   const areaInclusive = new Map<string, number>();
   const fnSelf = new Map<string, { fn: string; where: string; area: string; n: number }>();
+  const byKind = new Map<string, number>();
   let database = 0;
   let kernel = 0;
-  const byKind = new Map<string, number>();
   for (const sample of main) {
     const leaf = sample.frames[0] ?? { sym: '(unknown)', dso: '' };
     const leafArea = perfFrameArea(leaf);
     if (leafArea === '(kernel)') kernel++;
     const selfArea = selfAreaOf(sample, leafArea);
     areaSelf.set(selfArea, (areaSelf.get(selfArea) ?? 0) + 1);
-    const js = /^JS:\S*?([^\s]*)\s+(.*)$/.exec(leaf.sym);
-    const fn = js ? js[1].replace(/^['*~+^]+/, '') || '(anonymous)' : leaf.sym;
-    const where = js ? js[2].replace(/^.*\/(node_modules|dist)\//, '$1/') : leaf.dso.replace(/^.*\//, '');
+    const { fn, where } = functionOf(leaf);
     const key = `${fn}@${where}`;
     const entry = fnSelf.get(key) ?? { fn, where, area: leafArea, n: 0 };
     entry.n++;
@@ -190,8 +263,7 @@ export function summarizePerfScript(text: string, mainTid: number, options: { to
       areaInclusive.set(a, (areaInclusive.get(a) ?? 0) + 1);
     }
     if ([...seen].some((a) => DATABASE_AREAS.has(a))) database++;
-    const urls = sample.frames.map(perfFrameUrl);
-    const kind = urls.map(workKindOf).find((k) => k !== undefined) ?? (GC.test(leaf.sym) ? GC_KIND : urls.some(Boolean) ? NODE_ONLY_KIND : NATIVE_ONLY_KIND);
+    const kind = kindOfSample(sample.frames.map(perfFrameUrl), isGcSample(sample));
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
   }
   const busy = main.length;
@@ -200,25 +272,12 @@ export function summarizePerfScript(text: string, mainTid: number, options: { to
   return {
     profiler: 'perf',
     windowed: true,
-    totalMs: ms(busy),
+    totalMs: options.windowMs !== undefined ? Math.round(options.windowMs * 10) / 10 : ms(busy),
     busyMs: ms(busy),
     threads: { mainMs: ms(busy), otherMs: ms(samples.length - busy) },
     kernelPctOfBusy: pct(kernel),
     databaseWork: { ms: ms(database), pctOfBusy: pct(database) },
     kinds: kindsOf(byKind, ms, pct),
-    runtime: [...areaSelf.entries()]
-      .filter(([a]) => isRuntime(a))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)
-      .map(([area, n]) => ({ area, selfMs: ms(n), selfPctOfBusy: pct(n) })),
-    areas: [...areaInclusive.entries()]
-      .filter(([a]) => !isRuntime(a))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([area, n]) => ({ area, inclusiveMs: ms(n), inclusivePctOfBusy: pct(n), selfMs: ms(areaSelf.get(area) ?? 0) })),
-    functions: [...fnSelf.values()]
-      .sort((a, b) => b.n - a.n)
-      .slice(0, top)
-      .map((f) => ({ fn: f.fn, where: f.where, area: f.area, selfMs: ms(f.n), selfPctOfBusy: pct(f.n) })),
+    ...rankedTables(areaSelf, areaInclusive, fnSelf, ms, pct, top),
   };
 }

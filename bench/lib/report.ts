@@ -1,6 +1,7 @@
 import { DEFAULT_SCENARIO, scenarioTitle } from '../scenarios';
 import type { MachineInfo } from './machine';
-import { DATABASE_AREAS, type ProfileSummary } from './cpu-profile';
+import type { ProfileSummary } from './cpu-profile';
+import { DATABASE_AREAS } from './profile-areas';
 import type { Spread } from './stats';
 
 export type TargetName = 'floor' | 'embedded' | 'postgres';
@@ -309,7 +310,8 @@ function header(r: BenchResults): string[] {
   out.push('');
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; load average (1 min) ${m.loadAverage.start} at start, ${m.loadAverage.end ?? '?'} at end`);
   out.push(`- Node ${m.node}; Express ${m.express}; Prisma ${m.prisma}; load generator autocannon ${m.autocannon}`);
-  out.push(`- Databases: ${r.targets.filter((t) => t.name !== 'floor').map((t) => `${t.label} = ${t.database}`).join('; ')}`);
+  const databases = r.targets.filter((t) => t.name !== 'floor');
+  out.push(`- Databases: ${databases.length ? databases.map((t) => `${t.label} = ${t.database}`).join('; ') : 'none (the floor keeps nothing)'}`);
   out.push(`- ${s.layout}`);
   const calls = r.targets.filter((t) => t.flexCallsPerRequest !== undefined);
   if (calls.length > 0) out.push(`- Flex API calls per payment request (counted by the sandbox during warm-up): ${calls.map((t) => `${t.label} ${num(t.flexCallsPerRequest!, 2)}`).join(', ')}`);
@@ -506,6 +508,8 @@ function profileTables(r: BenchResults): string[] {
     out.push(`| kind of work | ms | % of busy | ms per ${unit}${floorCol} |`);
     out.push(`|---|---|---|---${p.floorKinds ? '|---' : ''}|`);
     for (const k of p.kinds) out.push(`| ${k.kind} | ${num(k.ms, 0)} | ${num(k.pctOfBusy, 1)} | ${per(k.ms)}${p.floorKinds ? ` | ${floorKinds.has(k.kind) ? num(floorKinds.get(k.kind)!, 2) : '0'}` : ''} |`);
+    // A kind only the floor has still gets its row, so the columns add up to their totals.
+    for (const [kind, msOf] of floorKinds) if (!p.kinds.some((k) => k.kind === kind)) out.push(`| ${kind} | 0 | 0 | 0 | ${num(msOf, 2)} |`);
     if (p.floorKinds) {
       const total = p.floorKinds.perRequest.reduce((n, k) => n + k.ms, 0);
       out.push(`| all | ${num(p.busyMs, 0)} | 100 | ${per(p.busyMs)} | ${num(total, 2)} |`);

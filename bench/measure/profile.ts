@@ -21,10 +21,11 @@ import { loadTarget, type PreparedSizing } from './requests-vs-floor';
  * or with --profiler perf Linux perf: see lib/perf-profile.ts for why both), loaded with one request
  * scenario or complete payments (--scenario payment-session (default), pay-step or payment-flow;
  * concurrency 8, 10 s, Flex latency 0 ms), stopped, and its profile summarised over the
- * load window: CPU ms per request, inclusive time per package / src/ folder / WASM module, runtime
- * self time, top functions. On PostgreSQL the app's connection goes through a proxy that counts round
- * trips and SQL per request; once the app is stopped, one lookup through Prisma is timed against the
- * same SELECT through pg. Saved as results/profile-<database>.json and .md.
+ * load window: busy ms per request (V8: wall time; perf: on a CPU), inclusive time per package / src/ folder / WASM module, runtime
+ * self time, top functions, kinds of work (beside the floor's from its saved profile), and the process's
+ * CPU from /proc. On PostgreSQL the app's connection goes through a proxy that counts round trips and
+ * SQL per request; once the app is stopped, one lookup through Prisma is timed against the same SELECT
+ * through pg. Saved as results/profile-<target>[-<scenario>][-perf].json and .md.
  */
 
 export interface ProfiledApp {
@@ -79,19 +80,21 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
   const concurrency = options.concurrency[0] ?? 8;
   let before = 0;
   let fromUs = 0;
-  let perf: PerfRecording | undefined;
   let cpuBefore: number | null = null;
-  const start = () => {
+  // perf is attached now, counting nothing until the window opens.
+  const perf = options.profiler === 'perf' ? PerfRecording.start(target.server.pid, path.join(profileDir, 'perf.data')) : undefined;
+  if (perf) ctx.cleanup.add('perf record', () => perf.stop().catch(() => undefined));
+  const start = async () => {
+    await perf?.enable();
     before = proxy?.roundTrips ?? 0;
     proxy?.resetStatements();
     fromUs = Number(process.hrtime.bigint() / 1000n);
     cpuBefore = cpuMs(target.server.pid);
-    if (options.profiler === 'perf') perf = PerfRecording.start(target.server.pid, path.join(profileDir, 'perf.data'));
   };
   let result: { rps: number; requests: number };
   if (scenario === 'payment-flow') {
     // Complete payments, `concurrency` buyers: the session request, the pay page, the webhook and the outbox's resolve.
-    start();
+    await start();
     const flow = await host.paymentFlowRun({ endpoint: target.endpoint, shop: target.shop, amount: AMOUNT, accountId: target.flexAccountId, buyers: concurrency, durationMs: options.durationSeconds * 1000, resolveTimeoutMs: 60_000 });
     result = { rps: flow.completed / Math.max(0.001, flow.elapsedMs / 1000), requests: flow.completed };
   } else {
@@ -101,6 +104,7 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
   }
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const cpuAfter = cpuMs(target.server.pid);
+  await perf?.disable();
   await perf?.stop();
   const roundTrips = proxy ? proxy.roundTrips - before : undefined;
   log(`profiled ${target.info.name}: ${Math.round(result.rps)} req/s at c=${concurrency}${roundTrips !== undefined ? `, ${(roundTrips / Math.max(1, result.requests)).toFixed(1)} DB round trips per request` : ''}`);
@@ -115,8 +119,8 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
   let summary: ProfileSummary | PerfProfileSummary;
   let keep: string;
   if (perf) {
-        const script = perfScript(perf.file);
-    summary = { ...summarizePerfScript(script, target.server.pid), totalMs: round((toUs - fromUs) / 1000, 1) };
+    const script = perfScript(perf.file);
+    summary = summarizePerfScript(script, target.server.pid, { windowMs: (toUs - fromUs) / 1000 });
     keep = path.join(os.tmpdir(), `flex-bench-${target.info.name}-${Date.now()}.perf.txt`);
     writeFileSync(keep, script);
   } else {
@@ -162,13 +166,24 @@ export async function runProfile(ctx: BenchContext, scenario: RequestScenario | 
         : undefined,
     },
   });
-  // The session request keeps the name profiles had before there were several scenarios.
-  const scenarioName = scenario === 'payment-flow' || scenario.key !== DEFAULT_SCENARIO ? `-${scenario === 'payment-flow' ? scenario : scenario.key}` : '';
-  const floorRun = target.info.name === 'floor' ? undefined : savedFloorProfile(`profile-floor${scenarioName}${perf ? '-perf' : ''}`);
+  const name = (targetName: string) => profileName(targetName, scenario === 'payment-flow' ? scenario : scenario.key, options.profiler);
+  const floorRun = target.info.name === 'floor' ? undefined : savedFloorProfile(name('floor'));
   const floor = floorRun?.profile;
   if (results.profile && floorRun && floor?.kinds && floor.windowed) {
-    results.profile.floorKinds = { startedAt: floorRun.startedAt, perRequest: floor.kinds.map((k) => ({ kind: k.kind, ms: round(k.ms / Math.max(1, floor.requests), 3) })) };
+    if (floor.concurrency === concurrency && floor.seconds === options.durationSeconds) {
+      results.profile.floorKinds = { startedAt: floorRun.startedAt, perRequest: floor.kinds.map((k) => ({ kind: k.kind, ms: round(k.ms / Math.max(1, floor.requests), 3) })) };
+    } else {
+      warnings.push(`The floor's saved profile (${name('floor')}) was taken at concurrency ${floor.concurrency} for ${floor.seconds} s, not ${concurrency} for ${options.durationSeconds} s: not shown beside this one.`);
+    }
   }
-  publishProfile(results, options, `profile-${target.info.name}${scenarioName}${perf ? '-perf' : ''}`);
+  publishProfile(results, options, name(target.info.name));
   process.stdout.write(perf ? `perf script output kept at ${keep}\n` : `CPU profile kept at ${keep} (open it in Chrome DevTools → Performance, or speedscope)\n`);
+}
+
+/**
+ * A profile's file name in results/: profile-<target>[-<scenario>][-perf]. The session request keeps
+ * the name profiles had before there were several scenarios (no scenario part).
+ */
+function profileName(target: string, scenario: string, profiler: 'v8' | 'perf'): string {
+  return `profile-${target}${scenario === DEFAULT_SCENARIO ? '' : `-${scenario}`}${profiler === 'perf' ? '-perf' : ''}`;
 }

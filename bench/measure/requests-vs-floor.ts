@@ -55,11 +55,11 @@ export async function loadTarget(
   connections: number,
   durationSeconds: number,
   prepared?: number,
-  /** Called when the load starts (a prepared scenario's requests are made by then). */
-  onStart?: () => void,
+  /** Called (and awaited) when the load starts (a prepared scenario's requests are made by then). */
+  onStart?: () => void | Promise<void>,
 ): Promise<LoadResult> {
   const made = scenario.kind === 'prepared' ? await prepare(ctx, scenario, t, prepared ?? 50) : undefined;
-  onStart?.();
+  await onStart?.();
   return runLoad({ requests: requestsOf(scenario, scenarioTarget(ctx, t), made), connections, durationSeconds, expectedStatus: scenario.expectedStatus });
 }
 

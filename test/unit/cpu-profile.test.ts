@@ -1,12 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { summarizeCpuProfile, workKindOf } from '../../bench/lib/cpu-profile';
+import { summarizeCpuProfile } from '../../bench/lib/cpu-profile';
+import { workKindOf } from '../../bench/lib/profile-areas';
 
 /**
  * The profile's "database work" (bench/lib/cpu-profile.ts): the busy time with the database client on
  * the stack, counted once per sample however many of its frames are there, native sends under it
- * included, idle excluded. README "Performance" rests on this share.
+ * included, idle excluded; and the kinds of work README "Performance" compares with the floor's.
  */
 describe('summarizeCpuProfile: the app’s database work', () => {
   const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, children });
@@ -79,6 +80,7 @@ describe('workKindOf: the kind of a script', () => {
     ['node:_http_server', 'HTTP server: Express, router, body parsing, node:http'],
     ['file:///srv/app/node_modules/router/index.js', 'HTTP server: Express, router, body parsing, node:http'],
     ['file:///srv/app/dist-dev/bench/floor.js', 'our code: src/ (the floor: bench/)'],
+    ['file:///srv/app/node_modules/pg-types/lib/textParsers.js', 'database: pg, PGlite, Prisma, src/db'],
   ])('%s is %s', (url, kind) => {
     expect(workKindOf(url)).toBe(kind);
   });
@@ -86,5 +88,9 @@ describe('workKindOf: the kind of a script', () => {
   it("has no kind for Node's own streams or a native frame", () => {
     expect(workKindOf('node:internal/streams/readable')).toBeUndefined();
     expect(workKindOf('')).toBeUndefined();
+  });
+
+  it("does not take a package's own dist/src folder for our code", () => {
+    expect(workKindOf('file:///srv/app/node_modules/some-lib/dist/src/index.js')).toBeUndefined();
   });
 });

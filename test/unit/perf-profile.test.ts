@@ -1,4 +1,4 @@
-import { parsePerfScript, PERF_FREQUENCY_HZ, summarizePerfScript } from '../../bench/lib/perf-profile';
+import { parsePerfScript, perfFrameArea, perfFrameUrl, PERF_FREQUENCY_HZ, summarizePerfScript } from '../../bench/lib/perf-profile';
 
 /**
  * The on-CPU profile (`npm run bench -- --profile postgres --profiler perf`, bench/lib/perf-profile.ts):
@@ -81,5 +81,45 @@ describe('summarizePerfScript', () => {
     expect(areas.pino).toBe(ms(1));
     expect(summary.runtime.find((r) => r.area === '(kernel)')?.selfMs).toBe(ms(2));
     expect(summary.runtime.find((r) => r.area === '(garbage collector)')?.selfMs).toBe(ms(1));
+  });
+
+  it('gives the collector a sample it runs in even under a script, as V8 keeps GC apart', () => {
+    const underPino = sample(100, [
+      ['v8::internal::ScavengerCollector::CollectGarbage', node],
+      ['v8::internal::Heap::CollectGarbage', node],
+      ['Builtins_CEntry_Return1_ArgvOnStack_NoBuiltinExit', node],
+      [`JS:*'asJson ${app}/node_modules/pino/lib/tools.js:144:18`, jit],
+    ]);
+    const kinds = summarizePerfScript(underPino, 100).kinds;
+    expect(kinds).toEqual([{ kind: 'garbage collector', ms: ms(1), pctOfBusy: 100 }]);
+  });
+
+  it("tells Node's own code, fetch and native-only work apart", () => {
+    const text = [
+      sample(100, [[`JS:*'onStreamRead node:internal/stream_base_commons:166:22`, jit]]),
+      sample(100, [[`JS:+'fetch node:internal/deps/undici/undici:13027:20`, jit], [`JS:*'onStreamRead node:internal/stream_base_commons:166:22`, jit]]),
+      sample(100, [['get headersSent', node], [`JS:*'get headersSent node:_http_outgoing:438:22`, jit]]),
+      sample(100, [['uv__io_poll', node], ['uv_run', node]]),
+    ].join('\n\n');
+    const kinds = Object.fromEntries(summarizePerfScript(text, 100).kinds.map((k) => [k.kind, k.pctOfBusy]));
+    expect(kinds).toEqual({
+      "Node's own code only (streams, sockets, promises, timers)": 25,
+      'outbound HTTP: fetch (undici)': 25,
+      'HTTP server: Express, router, body parsing, node:http': 25,
+      'native only, no JavaScript on the stack': 25,
+    });
+  });
+
+  it('reads the script as the last word of a name with spaces, and WASM functions as wasm', () => {
+    expect(perfFrameUrl({ sym: `JS:*'get headersSent node:_http_outgoing:438:22` })).toBe('node:_http_outgoing');
+    expect(perfFrameUrl({ sym: `JS:+ ${app}/node_modules/pg-protocol/dist/index.js:12:23` })).toBe(`file://${app}/node_modules/pg-protocol/dist/index.js`);
+    expect(perfFrameArea({ sym: 'JS:wasm-function[20]-20-turbofan', dso: jit })).toBe('wasm');
+    expect(perfFrameUrl({ sym: 'JS:wasm-function[20]-20-turbofan' })).toBe('');
+    expect(perfFrameArea({ sym: '__x64_sys_writev', dso: kernel })).toBe('(kernel)');
+  });
+
+  it('says so when no sample is of the main thread (a wrong thread id would give empty tables)', () => {
+    expect(() => summarizePerfScript(gcHelperThread, 100)).toThrow(/none of thread 100/);
+    expect(summarizePerfScript('', 100).busyMs).toBe(0);
   });
 });
