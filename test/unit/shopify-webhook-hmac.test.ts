@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createLogger } from '../../src/lib/logger';
 import { ShopifyOAuth } from '../../src/shopify/oauth';
-import { ShopifyWebhookValidator } from '../../src/shopify/webhook-validation';
+import { ShopifyWebhookValidator, shopifyHeadersOnly } from '../../src/shopify/webhook-validation';
+import type { Shopify } from '@shopify/shopify-api';
 
 /** Shopify webhooks are checked with @shopify/shopify-api's own validation, on the raw body. */
 describe('Shopify webhook validation', () => {
@@ -60,5 +61,35 @@ describe('Shopify webhook validation', () => {
     const req = request(sign(body));
     delete (req.headers as Record<string, string>)['x-shopify-webhook-id'];
     expect(await validator.validate(body, req)).toMatchObject({ valid: false, reason: 'missing_headers' });
+  });
+
+  it('accepts a signed webhook whatever other headers a proxy added', async () => {
+    const proxied = request(sign(body), { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'r-1', authorization: 'Bearer nope', cookie: 'a=b', 'user-agent': 'Shopify-Captain-Hook' });
+    expect(await validator.validate(body, proxied)).toMatchObject({ valid: true, topic: 'shop/redact', webhookId: 'wh-1' });
+  });
+
+  it('hands the library only Shopify headers, of both families, with the method and URL', async () => {
+    const seen: unknown[] = [];
+    const api = { webhooks: { validate: async (args: { rawRequest: unknown }) => (seen.push(args.rawRequest), { valid: false, reason: 'invalid_hmac' }) } } as unknown as Shopify;
+    const req = request(sign(body), { 'shopify-hmac-sha256': 'x', 'shopify-topic': 'shop/redact', 'x-forwarded-for': '203.0.113.9', cookie: 'a=b' });
+    await new ShopifyWebhookValidator(api).validate(body, req);
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/webhooks/shopify/shop/redact',
+        originalUrl: undefined,
+        headers: {
+          'x-shopify-hmac-sha256': sign(body),
+          'x-shopify-topic': 'shop/redact',
+          'x-shopify-shop-domain': 'a.myshopify.com',
+          'x-shopify-api-version': '2026-10',
+          'x-shopify-webhook-id': 'wh-1',
+          'shopify-hmac-sha256': 'x',
+          'shopify-topic': 'shop/redact',
+        },
+      },
+    ]);
+    // Express's originalUrl (the library prefers it) is kept.
+    expect(shopifyHeadersOnly(Object.assign(req, { originalUrl: '/a/b' })).originalUrl).toBe('/a/b');
   });
 });
