@@ -3,13 +3,16 @@ import http from 'node:http';
 import { createGraphQLClient } from '@shopify/graphql-client';
 import express from 'express';
 import { Webhook } from 'svix';
+import { MemoryFloorStore, PostgresFloorStore } from './floor-store';
 import { SCENARIOS } from './scenarios';
 import type { BenchVariant } from './lib/bench-catalog';
-import type { FloorCartLine, FloorSession } from './scenarios/scenario';
+import type { FloorStore } from './scenarios/scenario';
 
 /**
  * THE FLOOR: the least any server can do for a payment, step by step, with the same Flex and Shopify
- * calls as the app and nothing else: no persistence, no validation, no logging. Same Node, same
+ * calls as the app and nothing else: no persistence, no validation, no logging. With
+ * FLOOR_DATABASE_URL it is the durable floor instead: the same, with the least it must write to
+ * PostgreSQL for a payment to survive a restart (floor-store.ts). Same Node, same
  * Express, same HTTP client (global fetch; Shopify's own GraphQL client) as the app, in a process of
  * its own, so the difference to the app is what the app adds.
  *
@@ -25,7 +28,8 @@ import type { FloorCartLine, FloorSession } from './scenarios/scenario';
  *
  * Env: PORT, FLEX_API_URL, FLEX_API_KEY, APP_URL, AMOUNT_MINOR, SHOPIFY_API_ORIGIN,
  * SHOPIFY_API_VERSION, SHOP_ACCESS_TOKEN (the floor's shop in the Shopify simulator), SHOPIFY_API_SECRET
- * (webhooks' HMAC key), BENCH_CATALOG (the shop's bench variants, JSON).
+ * (webhooks' HMAC key), BENCH_CATALOG (the shop's bench variants, JSON); the durable floor's
+ * FLOOR_DATABASE_URL and FLOOR_POOL_SIZE.
  */
 
 const port = Number(process.env.PORT ?? 0);
@@ -38,9 +42,6 @@ const shopifyApiVersion = required('SHOPIFY_API_VERSION');
 const shopAccessToken = required('SHOP_ACCESS_TOKEN');
 const shopifySecret = required('SHOPIFY_API_SECRET');
 const catalog = JSON.parse(process.env.BENCH_CATALOG ?? '[]') as BenchVariant[];
-
-/** Sessions kept for the pay page, at most this many (the oldest go first): more than a pay page run prepares (≤ 50,000). */
-const MAX_SESSIONS = 60_000;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -59,23 +60,9 @@ async function flexPost(path: string, body: unknown, idempotencyKey: string): Pr
   return json;
 }
 
-const sessions = new Map<string, FloorSession>();
-function remember(session: FloorSession): void {
-  sessions.set(session.id, session);
-  if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
-}
-
-/** Carts by each of their tokens (checkout token, cart token), at most this many entries (the oldest go first). */
-const MAX_CART_KEYS = 2 * MAX_SESSIONS;
-const carts = new Map<string, FloorCartLine[]>();
-function keepCart(tokens: string[], lines: FloorCartLine[]): void {
-  for (const token of tokens) carts.set(token, lines);
-  while (carts.size > MAX_CART_KEYS) carts.delete(carts.keys().next().value!);
-}
-
 /** Shopify's checkouts/create webhook: verify the HMAC over the raw body, keep the lines under the checkout's tokens, 200. */
-function installCartWebhook(app: express.Express): void {
-  app.post('/webhooks/shopify/checkouts/create', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+function installCartWebhook(app: express.Express, store: FloorStore): void {
+  app.post('/webhooks/shopify/checkouts/create', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const raw = req.body as Buffer;
     const given = Buffer.from(req.get('x-shopify-hmac-sha256') ?? '', 'base64');
     const expected = createHmac('sha256', shopifySecret).update(raw).digest();
@@ -86,7 +73,7 @@ function installCartWebhook(app: express.Express): void {
     const checkout = JSON.parse(raw.toString('utf8')) as { token?: string; cart_token?: string | null; line_items?: Array<{ variant_id?: number | string | null; quantity?: number }> };
     const lines = (checkout.line_items ?? []).flatMap((l) => (l.variant_id != null && l.quantity ? [{ variantId: String(l.variant_id), quantity: l.quantity }] : []));
     const tokens = [checkout.token, checkout.cart_token].filter((t): t is string => Boolean(t));
-    if (tokens.length > 0 && lines.length > 0) keepCart(tokens, lines);
+    if (tokens.length > 0 && lines.length > 0) await store.keepCart(tokens, lines);
     res.status(200).end();
   });
 }
@@ -98,8 +85,11 @@ const RESOLVE = `mutation PaymentSessionResolve($id: ID!) {
   }
 }`;
 
-/** Flex's webhook: verify, then resolve the Shopify session the checkout's metadata names. */
-async function installWebhook(app: express.Express): Promise<void> {
+/**
+ * Flex's webhook: verify, then resolve the Shopify session the checkout's metadata names (the durable
+ * floor records the payment as paid before, and as resolved after).
+ */
+async function installWebhook(app: express.Express, store: FloorStore): Promise<void> {
   const { webhook } = await flexPost('/v1/webhooks', { webhook: { url: `${appUrl}/webhooks/flex`, events: ['checkout.session.completed'] } }, 'floor-webhook');
   const secret = String(webhook.signing_secret);
   // Flex's secrets are "fwhsec_<base64>"; the svix package strips only "whsec_" (as src/flex/webhooks/signature.ts).
@@ -119,16 +109,23 @@ async function installWebhook(app: express.Express): Promise<void> {
     }
     const checkout = event.object?.checkout_session;
     const gid = checkout?.metadata?.shopify_payment_session_gid;
-    if (event.event_type !== 'checkout.session.completed' || checkout?.status !== 'complete' || !gid) {
+    const id = checkout?.metadata?.app_payment_session_id;
+    if (event.event_type !== 'checkout.session.completed' || checkout?.status !== 'complete' || !gid || !id) {
       res.status(200).json({ received: true });
       return;
     }
-    // Nothing is kept: until Shopify has the answer, Flex keeps the webhook (a non-2xx is retried).
+    // Until Shopify has the answer, Flex keeps the webhook (a non-2xx is retried); the durable floor
+    // has also recorded the payment as paid, and a redelivery after the resolve does nothing.
+    if (!(await store.paid(String(id)))) {
+      res.status(200).json({ received: true });
+      return;
+    }
     const { errors } = await shopify.request(RESOLVE, { variables: { id: gid } });
     if (errors) {
       res.status(502).json({ error: errors.message ?? 'Shopify refused' });
       return;
     }
+    await store.resolved(String(id));
     res.status(200).json({ received: true });
   });
 }
@@ -139,15 +136,17 @@ async function main(): Promise<void> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  installCartWebhook(app);
-  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor, sessions, remember, carts, catalog });
-  await installWebhook(app);
+  const databaseUrl = process.env.FLOOR_DATABASE_URL;
+  const store: FloorStore = databaseUrl ? await PostgresFloorStore.open(databaseUrl, Number(process.env.FLOOR_POOL_SIZE ?? 10)) : new MemoryFloorStore();
+  installCartWebhook(app, store);
+  for (const scenario of SCENARIOS) await scenario.installFloor(app, { flexPost, appUrl, amountMinor, store, catalog });
+  await installWebhook(app, store);
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   server.listen(port, '127.0.0.1');
   const stop = () => {
-    server.close(() => process.exit(0));
+    server.close(() => void store.close().finally(() => process.exit(0)));
     server.closeAllConnections();
   };
   process.on('SIGTERM', stop);

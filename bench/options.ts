@@ -11,7 +11,7 @@ export const BACKLOG = 'reconcile-backlog';
 const HELP = `npm run bench -- [--quick] [--only ${MEASUREMENTS.join(',')}]
   [--runs 3] [--duration 4] [--warmup 3] [--concurrency 1,8,32] [--latency 0,50]
   [--flow-buyers 32] [--flow-latency 50] [--flow-seconds 8]
-  [--webhook-rates 5,20] [--webhook-seconds 5] [--startup-runs 3] [--targets floor,embedded,postgres]
+  [--webhook-rates 5,20] [--webhook-seconds 5] [--startup-runs 3] [--targets floor,durable-floor,embedded,postgres]
   [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--no-save] [--keep (the scratch directory: logs)]
   [--update-readme (puts the table in README.md, between the bench markers of its Performance section)]
   Measurements: payment-session (the session request vs its floor), pay-step (GET /pay/{id} vs its floor),
@@ -76,8 +76,8 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
   }
   if (positionals.length > 0 && !values.report) throw new Error(`unexpected argument ${positionals[0]} (a results file goes with --report)`);
   const quick = values.quick;
-  const targets = (values.targets ?? 'floor,embedded,postgres').split(',').map((t) => t.trim()) as TargetName[];
-  for (const t of targets) if (!['floor', 'embedded', 'postgres'].includes(t)) throw new Error(`unknown target ${t}`);
+  const targets = (values.targets ?? 'floor,durable-floor,embedded,postgres').split(',').map((t) => t.trim()) as TargetName[];
+  for (const t of targets) if (!['floor', 'durable-floor', 'embedded', 'postgres'].includes(t)) throw new Error(`unknown target ${t}`);
   const profile = values.profile as TargetName | undefined;
   const only = values.only?.split(',').map((m) => m.trim()).filter(Boolean);
   for (const m of only ?? []) if (![...MEASUREMENTS, BACKLOG].includes(m as never)) throw new Error(`unknown measurement ${m} (--only takes ${[...MEASUREMENTS, BACKLOG].join(', ')})`);
@@ -111,7 +111,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2)) {
           instances: Number(values['backlog-instances'] ?? 1),
         }
       : undefined,
-    targets: profile ? [profile] : backlog ? targets.filter((t) => t !== 'floor') : targets.includes('floor') ? targets : (['floor', ...targets] as TargetName[]),
+    targets: profile ? [profile] : backlog ? targets.filter((t) => t !== 'floor' && t !== 'durable-floor') : targets.includes('floor') ? targets : (['floor', ...targets] as TargetName[]),
     postgresUrl: values['postgres-url'] ?? process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     profile,
     /** --profile: the request scenario to load the app with. */

@@ -31,7 +31,7 @@ export function finishResults(ctx: BenchContext, parts: Parts): BenchResults {
 }
 
 function settingsOf({ options }: BenchContext, targets: TargetInfo[]): BenchResults['settings'] {
-  const servers = targets.map((t) => (t.name === 'floor' ? 'the floor' : `the app on ${t.name === 'embedded' ? 'the embedded database' : 'PostgreSQL'}`));
+  const servers = targets.map((t) => (t.name === 'floor' ? 'the floor' : t.name === 'durable-floor' ? 'the durable floor' : `the app on ${t.name === 'embedded' ? 'the embedded database' : 'PostgreSQL'}`));
   return {
     quick: options.quick,
     runs: options.runs,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { log, type BenchContext, type Cleanup, type RunningTarget } from './context';
 import { machineInfo } from './lib/machine';
 import { postgresVersion } from './lib/postgres';
-import type { LoadRunRecord, StartupRecord } from './lib/report';
+import type { LoadRunRecord, StartupRecord, TargetName } from './lib/report';
 import { SandboxHost } from './lib/sandbox-client';
 import { measurePaymentFlow } from './measure/payment-flow';
 import { runProfile, startProfiledApp, startProfiledFloor, type ProfiledApp } from './measure/profile';
@@ -31,10 +31,11 @@ export async function runSuite(options: Options, cleanup: Cleanup): Promise<void
   const warnings: string[] = [];
 
   let targets = options.targets;
-  const pgVersion = targets.includes('postgres') ? await postgresVersion(options.postgresUrl) : null;
-  if (targets.includes('postgres') && !pgVersion) {
+  const onPostgres = (t: TargetName) => t === 'postgres' || t === 'durable-floor';
+  const pgVersion = targets.some(onPostgres) ? await postgresVersion(options.postgresUrl) : null;
+  if (targets.some(onPostgres) && !pgVersion) {
     warnings.push(`PostgreSQL did not answer at ${redact(options.postgresUrl)}: the PostgreSQL figures are missing.`);
-    targets = targets.filter((t) => t !== 'postgres');
+    targets = targets.filter((t) => !onPostgres(t));
     if (options.profile) throw new Error('PostgreSQL is needed for --profile postgres');
   }
   if (machine.loadAverage.start > machine.cores * 0.5) {
@@ -71,7 +72,7 @@ export async function runSuite(options: Options, cleanup: Cleanup): Promise<void
       running.push(profiled.target);
       continue;
     }
-    if (name === 'floor') {
+    if (name === 'floor' || name === 'durable-floor') {
       const floor = await startFloor(ctx, info);
       await awaitCartJoin(ctx, floor);
       running.push(floor);

@@ -19,26 +19,41 @@ import type { AppEndpoint } from './buyers';
  * through the operator CLI (`shops:add`, secrets in its environment).
  */
 
-export type AppName = Exclude<TargetName, 'floor'>;
+export type AppName = Exclude<TargetName, 'floor' | 'durable-floor'>;
+
+/** The floor and the durable floor: bench/floor.ts, not the app. */
+export function isFloor(name: TargetName): name is 'floor' | 'durable-floor' {
+  return name === 'floor' || name === 'durable-floor';
+}
 
 /** A day: no checkout made during a run comes due for the reconciler before the run ends. */
 const RECONCILE_AFTER_SECONDS = 86_400;
 
-const LABELS: Record<TargetName, string> = { floor: 'floor', embedded: 'app · embedded', postgres: 'app · PostgreSQL' };
+const LABELS: Record<TargetName, string> = { floor: 'floor', 'durable-floor': 'durable floor · PostgreSQL', embedded: 'app · embedded', postgres: 'app · PostgreSQL' };
 
 export function targetInfo(ctx: BenchContext, name: TargetName, pgVersion: string | null): TargetInfo {
   const database: Record<TargetName, string> = {
     floor: 'none (no persistence)',
+    'durable-floor': `PostgreSQL ${pgVersion ?? '?'} at ${hostOf(ctx.options.postgresUrl)} (pool ${POOL_SIZE}, same machine; six statements per payment, bench/floor-store.ts)`,
     embedded: `PGlite ${ctx.machine.pglite} (embedded, WASM, inside the app process, one connection)`,
     postgres: `PostgreSQL ${pgVersion ?? '?'} at ${hostOf(ctx.options.postgresUrl)} (pool ${POOL_SIZE}, same machine)`,
   };
   return { name, label: LABELS[name], database: database[name] };
 }
 
-/** `execArgv`: Node flags for the floor's process (--profile floor starts it under the CPU profiler). */
+/**
+ * The floor, or the durable floor on a PostgreSQL database of its own (its backends' CPU counted as
+ * the app's are). `execArgv`: Node flags for the floor's process (--profile floor starts it under the
+ * CPU profiler).
+ */
 export async function startFloor(ctx: BenchContext, info: TargetInfo, execArgv: string[] = []): Promise<RunningTarget> {
   const account = await ctx.host.createAccount(`bench ${info.name}`);
-  const shop = 'bench-floor.myshopify.com';
+  const shop = `bench-${info.name}.myshopify.com`;
+  let db: BenchDatabase | undefined;
+  if (info.name === 'durable-floor') {
+    const made = (db = await createBenchDatabase(ctx.options.postgresUrl, 'floor'));
+    ctx.cleanup.add(`database ${made.name}`, () => made.drop());
+  }
   const installed = await ctx.host.createShop(shop);
   const catalog = await ctx.host.createCatalog(shop);
   const port = await freePort();
@@ -54,16 +69,17 @@ export async function startFloor(ctx: BenchContext, info: TargetInfo, execArgv: 
     SHOP_ACCESS_TOKEN: installed.accessToken,
     SHOPIFY_API_SECRET: BENCH_API_SECRET,
     BENCH_CATALOG: JSON.stringify(catalog),
+    ...(db ? { FLOOR_DATABASE_URL: db.url, FLOOR_POOL_SIZE: String(POOL_SIZE) } : {}),
   };
-  const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, 'floor.log'), execArgv });
-  ctx.cleanup.add('floor', () => stopServer(server));
+  const { server } = await startServer({ name: info.name, script: FLOOR_MAIN, port, env, logFile: path.join(ctx.tmpRoot, `${info.name}.log`), execArgv });
+  ctx.cleanup.add(info.name, () => stopServer(server));
   // One listener: the floor authenticates nothing (no proxy header is sent to it).
   return {
     info,
     flexAccountId: account.accountId,
     server,
     endpoint: { appUrl: url, sessionsUrl: url },
-    cpu: { pids: [server.pid] },
+    cpu: { pids: [server.pid], ...(db ? { postgres: { adminUrl: ctx.options.postgresUrl, database: db.name } } : {}) },
     shop,
     idleRssMB: (memoryOf(server.pid)?.rssBytes ?? 0) / MB,
     loadPeakRssMB: 0,
@@ -240,7 +256,7 @@ function hostOf(url: string): string {
 
 /** Errors the app logged during the run (pino level ≥ 50), so a broken run does not pass as slow. */
 export function appLogProblems(t: { info: TargetInfo; server: { logFile: string } }): string[] {
-  if (t.info.name === 'floor') return [];
+  if (isFloor(t.info.name)) return [];
   let text = '';
   try {
     text = readFileSync(t.server.logFile, 'utf8');

@@ -4,7 +4,8 @@ import type { ProfileSummary } from './cpu-profile';
 import { DATABASE_AREAS } from './profile-areas';
 import type { Spread } from './stats';
 
-export type TargetName = 'floor' | 'embedded' | 'postgres';
+/** The floor, the durable floor (the floor with the least it must write to PostgreSQL, floor-store.ts) and the app on each database. */
+export type TargetName = 'floor' | 'durable-floor' | 'embedded' | 'postgres';
 
 export interface TargetInfo {
   name: TargetName;

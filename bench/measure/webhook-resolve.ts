@@ -1,6 +1,7 @@
 import { AMOUNT, log, MB, type BenchContext, type RunningTarget } from '../context';
 import { sampleRss, waitUntilIdle } from '../lib/processes';
 import type { WebhookCell, WebhookRunRecord } from '../lib/report';
+import { isFloor } from '../targets';
 import { round, spread, summarizeLatencies } from '../lib/stats';
 
 /**
@@ -14,7 +15,7 @@ export async function measureWebhookResolve(ctx: BenchContext, running: RunningT
   const runs: WebhookRunRecord[] = [];
   /** Every run's samples per target and rate, for the pooled percentiles. */
   const samples: Record<string, number[]> = {};
-  const apps = running.filter((t) => t.info.name !== 'floor');
+  const apps = running.filter((t) => !isFloor(t.info.name));
   for (const rate of options.webhookRates) {
     for (let run = 1; run <= options.runs; run++) {
       for (const t of apps) {

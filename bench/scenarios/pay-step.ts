@@ -12,10 +12,12 @@ import type { PreparedScenario } from './scenario';
  * server's earlier rate); each run opens each pay page once. So the snapshot is there when the pay page
  * is opened: nothing waits (a bare session would wait the app's cart wait, 3 s, then fall back).
  *
- * Its floor finds the session in memory (the floor's session request keeps it, with the token of its
- * `cancel_url`), the cart in memory (its checkouts/create webhook keeps it), makes the one Flex call
+ * Its floor finds the session (the floor's session request keeps it, with the token of its
+ * `cancel_url`) and the cart (its checkouts/create webhook keeps it), in memory or, for the durable
+ * floor, in one statement that also records them (floor-store.ts), makes the one Flex call
  * (create the checkout session: the same body shape and Idempotency-Key as the app, the cart's lines at
- * prices made up front, like the app's synced catalog) and answers 303 to Flex.
+ * prices made up front, like the app's synced catalog), records its checkout (the durable floor) and
+ * answers 303 to Flex.
  */
 export const payStep: PreparedScenario = {
   kind: 'prepared',
@@ -28,7 +30,7 @@ export const payStep: PreparedScenario = {
     return { requests: payUrls.map((url) => ({ url, method: 'GET' as const, headers: { accept: 'text/html' } })), errors };
   },
 
-  async installFloor(app, { flexPost, appUrl, amountMinor, sessions, carts, catalog }) {
+  async installFloor(app, { flexPost, appUrl, amountMinor, store, catalog }) {
     // The app keeps a catch-all product and one price per amount, and a product and price per synced
     // variant; the floor makes them once, up front.
     const { product } = await flexPost(
@@ -55,13 +57,13 @@ export const payStep: PreparedScenario = {
 
     app.get('/pay/:id', async (req, res) => {
       // Once: a pay page opened twice by the load generator would show as a 404, not as a fast answer.
-      const session = sessions.get(req.params.id);
-      sessions.delete(req.params.id);
-      if (!session) {
+      // The durable floor records the cart it sends before calling Flex (floor-store.ts).
+      const taken = await store.takeSession(req.params.id);
+      if (!taken) {
         res.status(404).send('unknown session');
         return;
       }
-      const cart = session.cartToken ? carts.get(session.cartToken) : undefined;
+      const { session, cart } = taken;
       const lines = cart?.every((l) => variantPrices.has(l.variantId)) ? cart.map((l) => ({ price: variantPrices.get(l.variantId)!, quantity: l.quantity })) : undefined;
       try {
         const { checkout_session } = await flexPost(
@@ -87,6 +89,7 @@ export const payStep: PreparedScenario = {
           },
           `shopify-payment-session:${session.shop}:${session.id}`,
         );
+        await store.checkoutMade(session.id, checkout_session.checkout_session_id);
         res.redirect(303, checkout_session.redirect_url);
       } catch (error) {
         res.status(502).send((error as Error).message);

@@ -9,9 +9,9 @@ import type { EndlessScenario } from './scenario';
  * the session and answers 201 {redirect_url: {APP_URL}/pay/{id}} at once, without calling Flex: the
  * Flex checkout is made on the pay page (pay-step.ts).
  *
- * Its floor parses the JSON body, keeps what its pay page needs in memory (with the checkout token of
- * its `cancel_url`, the cart's key) and answers 201 with its pay page's URL: no Flex call, no
- * persistence, no validation.
+ * Its floor parses the JSON body, keeps what its pay page needs (with the checkout token of its
+ * `cancel_url`, the cart's key; in memory, or for the durable floor in one insert) and answers 201
+ * with its pay page's URL: no Flex call, no validation.
  *
  * The requests here are bare (a fresh group as the checkout token, no checkout behind it): the
  * session request does not look for the cart, the pay page does (pay-step.ts).
@@ -29,11 +29,11 @@ export const paymentSession: EndlessScenario = {
     body: JSON.stringify(paymentSessionBody({ shop, amount, shopifyUrl })),
   }),
 
-  async installFloor(app, { appUrl, remember }) {
-    app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), (req, res) => {
+  async installFloor(app, { appUrl, store }) {
+    app.post('/payments/sessions', express.json({ limit: '256kb', type: () => true }), async (req, res) => {
       const body = req.body as Record<string, any>;
       const customer = body.customer;
-      remember({
+      await store.keepSession({
         id: body.id,
         gid: body.gid,
         group: body.group,

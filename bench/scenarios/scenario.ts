@@ -64,7 +64,7 @@ export interface ScenarioRequest {
   body?: string;
 }
 
-/** A payment session as the floor keeps it for its pay page: in memory, nothing validated, only what Flex is sent. */
+/** A payment session as the floor keeps it for its pay page: nothing validated, only what Flex is sent. */
 export interface FloorSession {
   id: string;
   gid: string;
@@ -82,20 +82,31 @@ export interface FloorCartLine {
   quantity: number;
 }
 
+/**
+ * The floor's keeping of a payment between its steps (bench/floor-store.ts): in memory for the floor,
+ * in PostgreSQL for the durable floor, where each call is one statement, committed before it returns.
+ */
+export interface FloorStore {
+  /** The cart of a `checkouts/create` webhook, under each of its tokens. */
+  keepCart(tokens: string[], lines: FloorCartLine[]): Promise<void>;
+  keepSession(session: FloorSession): Promise<void>;
+  /** The session and its cart for the pay page, once (undefined: unknown, or taken already); durable: the cart recorded with it. */
+  takeSession(id: string): Promise<{ session: FloorSession; cart: FloorCartLine[] | undefined } | undefined>;
+  checkoutMade(id: string, flexCheckoutSessionId: string): Promise<void>;
+  /** Before Shopify is told: the payment recorded as paid; false when it was resolved already (nothing to do). */
+  paid(id: string): Promise<boolean>;
+  resolved(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface FloorContext {
   /** POST to the Flex API with the floor's key and an Idempotency-Key; throws on a non-2xx answer. */
   flexPost(path: string, body: unknown, idempotencyKey: string): Promise<Record<string, any>>;
   /** The floor's own public URL (pay page, success and cancel URLs point back to it). */
   appUrl: string;
   amountMinor: number;
-  /**
-   * Sessions received, by Shopify session id, for the pay page: memory only (the floor persists
-   * nothing), the oldest forgotten beyond a bound so that long runs do not grow it without end.
-   */
-  sessions: Map<string, FloorSession>;
-  remember(session: FloorSession): void;
-  /** Carts from the checkouts/create webhooks (floor.ts), by each of their tokens: memory only, bounded. */
-  carts: Map<string, FloorCartLine[]>;
+  /** What the floor keeps between a payment's steps: memory only, or the durable floor's PostgreSQL (floor-store.ts). */
+  store: FloorStore;
   /** The shop's bench catalog (bench/lib/bench-catalog.ts): the floor makes a Flex price per variant up front. */
   catalog: BenchVariant[];
 }
