@@ -14,8 +14,9 @@ import type { FloorCartLine, FloorSession, FloorStore } from './scenarios/scenar
  *   1. `checkouts/create`: the cart kept under its tokens;
  *   2. the session request: the session inserted, once (a retried request inserts nothing);
  *   3. the pay page, before Flex is called: the session taken (once: a second opening finds it taken)
- *      with its cart read and recorded in the same statement, so a retry would send Flex the same
- *      lines under the same Idempotency-Key;
+ *      with its cart read and recorded in the same statement (what a server needs so that a retry can
+ *      send Flex the same lines under the same Idempotency-Key; the floor itself answers a second
+ *      opening 404, as it always did);
  *   4. after Flex answered: its checkout session recorded;
  *   5. Flex's webhook, before Shopify is called: the payment recorded as paid (and nothing done when
  *      it was resolved already: a redelivery);
@@ -82,6 +83,8 @@ export class PostgresFloorStore implements FloorStore {
   /** `poolSize` connections, as the app's pool (bench/context.ts POOL_SIZE); the tables made if missing. */
   static async open(url: string, poolSize: number): Promise<PostgresFloorStore> {
     const pool = new Pool({ connectionString: url, max: poolSize });
+    // An idle connection PostgreSQL drops must not take the floor's process down (pg emits it on the pool).
+    pool.on('error', (error) => process.stderr.write(`durable floor: idle connection lost: ${error.message}\n`));
     await pool.query(SCHEMA);
     return new PostgresFloorStore(pool);
   }
@@ -91,7 +94,8 @@ export class PostgresFloorStore implements FloorStore {
   }
 
   async keepCart(tokens: string[], lines: FloorCartLine[]): Promise<void> {
-    await this.run('floor_keep_cart', KEEP_CART, [tokens, JSON.stringify(lines)]);
+    // One row per token: a token twice in one INSERT … ON CONFLICT DO UPDATE is refused by PostgreSQL.
+    await this.run('floor_keep_cart', KEEP_CART, [[...new Set(tokens)], JSON.stringify(lines)]);
   }
 
   async keepSession(session: FloorSession): Promise<void> {

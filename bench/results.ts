@@ -49,6 +49,6 @@ function settingsOf({ options }: BenchContext, targets: TargetInfo[]): BenchResu
     amount: AMOUNT,
     logLevel: LOG_LEVEL,
     postgresPoolSize: POOL_SIZE,
-    layout: `Processes, all on this one machine: load generator (autocannon) · sandboxes (Flex sandbox + Shopify simulator) · ${servers.join(' · ')}; the app is \`node dist/src/main.js\` (on the embedded database with the V8 flags \`npm start\` adds, src/db/embedded-node-flags.ts) started with production settings (NODE_ENV=production, LOG_LEVEL=info, logs to a file), Shopify's session requests sent to its private proxy-mode listener with the proxy's header (the TLS proxy's own cost is not the app's); RSS and CPU time are read from /proc for each server process alone (and, on PostgreSQL, the backends of the app's database)`,
+    layout: `Processes, all on this one machine: load generator (autocannon) · sandboxes (Flex sandbox + Shopify simulator) · ${servers.join(' · ')}; the app is \`node dist/src/main.js\` (on the embedded database with the V8 flags \`npm start\` adds, src/db/embedded-node-flags.ts) started with production settings (NODE_ENV=production, LOG_LEVEL=info, logs to a file), Shopify's session requests sent to its private proxy-mode listener with the proxy's header (the TLS proxy's own cost is not the app's); RSS and CPU time are read from /proc for each server process alone (and, on PostgreSQL, the backends of the server's database)`,
   };
 }

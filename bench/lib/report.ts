@@ -392,7 +392,7 @@ function flowTable(r: BenchResults): string[] {
       r.flow.cells.some((c) => c.checkoutsByCart)
         ? "checkouts/create webhook (the buyer's cart captured) → session request → pay page (the cart joined, the Flex checkout made with its lines)"
         : 'session request → pay page (Flex checkout made)'
-    } → paid on Flex → Flex webhook → paymentSessionResolve at Shopify; ${s.flowBuyers} buyers at once, each paying one payment after another for ${s.flowSeconds} s per run, Flex answering after ${s.flowLatencyMs} ms; median over ${s.runs} run${s.runs === 1 ? '' : 's'} (min–max). CPU per completed payment from /proc: the server's process, and on PostgreSQL the backends of its database; the floor makes the same Flex and Shopify calls and keeps nothing.`,
+    } → paid on Flex → Flex webhook → paymentSessionResolve at Shopify; ${s.flowBuyers} buyers at once, each paying one payment after another for ${s.flowSeconds} s per run, Flex answering after ${s.flowLatencyMs} ms; median over ${s.runs} run${s.runs === 1 ? '' : 's'} (min–max). CPU per completed payment from /proc: the server's process, and on PostgreSQL the backends of its database; the floor makes the same Flex and Shopify calls and keeps nothing${r.targets.some((t) => t.name === 'durable-floor') ? ', the durable floor the same with the six writes a payment needs to survive a restart (bench/floor-store.ts)' : ''}.`,
     '',
     '| server | payments/s | vs floor | payment p50 | payment p99 | paid → resolved p50 | CPU ms/payment (process) | + database | CPU vs floor (process) | CPU vs floor (with database) |',
     '|---|---|---|---|---|---|---|---|---|---|',

@@ -35,8 +35,8 @@ type RequestView = Pick<IncomingMessage, 'headers' | 'method' | 'url'> & { origi
  * The request as the library sees it, with only Shopify's headers: `X-Shopify-*` for webhooks,
  * `Shopify-*` for events, the only ones its validation reads. The library canonicalizes every
  * header's name with a regular expression, once per header for each header it looks up (about ten
- * per webhook): with the simulator's 16 headers a validation cost 240–300 µs of CPU, with its 7
- * Shopify headers 160 µs (2026-12-02, bench/README-queries.md "Fifteenth round"). Behind a proxy
+ * per webhook): with the simulator's 16 headers a validation cost 240–305 µs of CPU, with its 7
+ * Shopify headers 165–205 µs (2026-12-02, bench/README-queries.md "Fifteenth round"). Behind a proxy
  * that adds its own headers the saving grows.
  */
 export function shopifyHeadersOnly(request: IncomingMessage): RequestView {

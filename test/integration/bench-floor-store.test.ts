@@ -108,13 +108,14 @@ onPostgres('the durable floor keeps a payment in PostgreSQL', () => {
     expect(await restarted.paid('s9')).toBe(false);
   });
 
-  it('keeps the first copy of a session request sent twice, and the latest cart of a token', async () => {
+  it('keeps the first copy of a session request sent twice, and the latest cart of a token, named twice or once', async () => {
     const store = await open();
     await store.keepSession(session('s10', 'checkout-10'));
     await store.keepSession({ ...session('s10', 'checkout-10'), gid: 'gid://shopify/PaymentSession/other' });
     expect((await row('s10'))?.gid).toBe('gid://shopify/PaymentSession/s10');
     await store.keepCart(['checkout-10'], [lines[0]]);
-    await store.keepCart(['checkout-10'], lines);
+    // A checkout whose cart token is its checkout token: one row, not a statement PostgreSQL refuses.
+    await store.keepCart(['checkout-10', 'checkout-10'], lines);
     expect((await store.takeSession('s10'))?.cart).toEqual(lines);
   });
 });
